@@ -1,0 +1,3 @@
+"""Croupier: a security-first online casino backend."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,45 @@
+"""The FastAPI application: every domain's router behind one set of middleware."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from croupier import __version__
+from croupier.identity.endpoints import router as identity_router
+from croupier.kit.errors import install_error_handlers
+from croupier.kit.http import RequestContextMiddleware
+from croupier.kit.ops import router as ops_router
+from croupier.kit.runtime import Runtime
+from croupier.kit.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    """Build the app. Given a ``runtime`` the caller owns it; otherwise the app starts its own."""
+    settings = runtime.settings if runtime is not None else (settings or get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = runtime is None
+        app.state.runtime = runtime if runtime is not None else await Runtime.start(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.runtime.close()
+
+    app = FastAPI(
+        title="Croupier",
+        version=__version__,
+        summary="Security-first online casino backend",
+        lifespan=lifespan,
+    )
+    if runtime is not None:
+        app.state.runtime = runtime
+    install_error_handlers(app)
+    app.include_router(ops_router)
+    app.include_router(identity_router)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app

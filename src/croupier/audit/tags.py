@@ -1,0 +1,45 @@
+"""The enumerated audit actions, ``source:subject:action``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AuditAction(StrEnum):
+    PLAYER_REGISTER = "identity:player:register"
+    PLAYER_DISABLE = "identity:player:disable"
+    PLAYER_ENABLE = "identity:player:enable"
+    SIGN_IN = "identity:session:sign_in"
+    SIGN_OUT = "identity:session:sign_out"
+    SESSION_REVOKE = "identity:session:revoke"
+    ACCOUNT_LOCK = "identity:account:lock"
+    SIGN_IN_THROTTLED = "identity:session:throttle"
+    PASSWORD_CHANGE = "identity:password:change"
+    PASSWORD_RESET_REQUEST = "identity:password:reset_request"
+    PASSWORD_RESET = "identity:password:reset"
+    EMAIL_CHANGE = "identity:email:change"
+    TOTP_ENROLL = "identity:mfa:totp_enroll"
+    TOTP_CONFIRM = "identity:mfa:totp_confirm"
+    TOTP_DISABLE = "identity:mfa:totp_disable"
+    RECOVERY_REGENERATE = "identity:mfa:recovery_regenerate"
+    RECOVERY_USE = "identity:mfa:recovery_use"
+    PASSKEY_REGISTER = "identity:mfa:passkey_register"
+    PASSKEY_REMOVE = "identity:mfa:passkey_remove"
+    MFA_VERIFY = "identity:mfa:verify"
+    STEP_UP = "identity:session:step_up"
+    KEYRING_ROTATE = "crypto:keyring:rotate"
+    KEYRING_REWRAP = "crypto:keyring:rewrap"
+    KEYRING_RETIRE = "crypto:keyring:retire"
+
+
+class Outcome(StrEnum):
+    SUCCESS = "success"
+    FAILURE = "failure"
+    DENIED = "denied"
+
+
+class ActorType(StrEnum):
+    PLAYER = "player"
+    ANONYMOUS = "anonymous"
+    OPERATOR = "operator"  # a person at the command line
+    SYSTEM = "system"

@@ -1,0 +1,109 @@
+"""The ``croupier`` command: serve the API and operate it."""
+
+from __future__ import annotations
+
+import typer
+import uvicorn
+
+from croupier.kit import migrate
+from croupier.kit.commands import run_with_runtime
+from croupier.kit.logging import configure_logging
+from croupier.kit.runtime import Runtime
+from croupier.kit.settings import get_settings
+
+app = typer.Typer(no_args_is_help=True, help="Croupier: a security-first online casino backend.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic migrations).")
+app.add_typer(db_app, name="db")
+
+
+def _register_domain_commands() -> None:
+    from croupier.audit.cli import app as audit_app
+    from croupier.crypto.cli import app as keys_app
+    from croupier.identity.cli import app as players_app
+    from croupier.mail.cli import app as mail_app
+
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(audit_app, name="audit")
+    app.add_typer(mail_app, name="mail")
+    app.add_typer(players_app, name="players")
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="Overrides CROUPIER_HOST."),
+    port: int | None = typer.Option(None, help="Overrides CROUPIER_PORT."),
+    workers: int | None = typer.Option(None, help="Overrides CROUPIER_WORKERS."),
+) -> None:
+    """Run the HTTP API (on an embedded PostgreSQL when no database is configured)."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    if settings.embedded or settings.keyring is None:
+        # Start the embedded server, generate development keys and migrate once,
+        # here, so that a problem is reported before any worker starts.
+        async def _prepare(_: Runtime) -> None:
+            return None
+
+        run_with_runtime(_prepare)
+    uvicorn.run(
+        "croupier.api:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,
+        ssl_certfile=settings.tls_certfile,
+        ssl_keyfile=settings.tls_keyfile,
+        log_config=None,
+        server_header=False,
+        date_header=True,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Apply migrations up to REVISION."""
+
+    async def _work(runtime: Runtime) -> str | None:
+        await migrate.upgrade(runtime.database.engine, revision)
+        return await migrate.current(runtime.database.engine)
+
+    typer.echo(f"database at revision {run_with_runtime(_work)}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the applied revision."""
+
+    async def _work(runtime: Runtime) -> str | None:
+        return await migrate.current(runtime.database.engine)
+
+    typer.echo(run_with_runtime(_work) or "empty")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Fail when the models and the migrations disagree."""
+
+    async def _work(runtime: Runtime) -> None:
+        await migrate.upgrade(runtime.database.engine)
+        await migrate.check(runtime.database.engine)
+
+    run_with_runtime(_work)
+    typer.echo("models and migrations agree")
+
+
+@db_app.command("revision")
+def db_revision(message: str) -> None:
+    """Autogenerate a migration from the models (development)."""
+
+    async def _work(runtime: Runtime) -> None:
+        await migrate.upgrade(runtime.database.engine)
+        await migrate.revision(runtime.database.engine, message)
+
+    run_with_runtime(_work)
+
+
+def main() -> None:
+    _register_domain_commands()
+    app()

@@ -1,0 +1,71 @@
+"""Authentication dependencies: the bearer session, and step-up for sensitive changes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from croupier.identity import mfa
+from croupier.identity.errors import InvalidSession, StepUpRequired
+from croupier.identity.passwords import Passwords
+from croupier.identity.sessions import Authenticated, authenticate
+from croupier.kit.clock import utcnow
+from croupier.kit.deps import DbSession, RuntimeDep, SettingsDep
+from croupier.kit.settings import Settings
+
+_bearer = HTTPBearer(auto_error=False, description="A session token from POST /v1/sessions")
+
+
+def get_passwords(runtime: RuntimeDep) -> Passwords:
+    passwords = runtime.extras.get("passwords")
+    if not isinstance(passwords, Passwords):
+        passwords = runtime.extras["passwords"] = Passwords(runtime.settings)
+    return passwords
+
+
+async def current_session(
+    session: DbSession,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Authenticated:
+    if credentials is None or credentials.scheme.lower() != "bearer" or len(credentials.credentials) > 256:
+        raise InvalidSession("Send `Authorization: Bearer <token>`.")
+    return await authenticate(session, settings=settings, token=credentials.credentials)
+
+
+PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
+CurrentAuth = Annotated[Authenticated, Depends(current_session)]
+
+
+async def ensure_step_up(session: DbSession, *, auth: Authenticated, settings: Settings, minutes: int | None = None) -> None:
+    """Require a recent strong authentication on this session.
+
+    A player with a second factor must have used it within the window; a player
+    without one must have entered the password within it (signing in counts).
+    """
+    window = timedelta(minutes=minutes or settings.step_up_minutes)
+    now = utcnow()
+    available = await mfa.factors(session, auth.player)
+    if available.any:
+        fresh = auth.session.mfa_at is not None and now - auth.session.mfa_at <= window
+        needs = "a second factor"
+    else:
+        fresh = now - auth.session.authenticated_at <= window
+        needs = "the password"
+    if not fresh:
+        raise StepUpRequired(
+            f"Confirm {needs} with POST /v1/sessions/current/step-up first.",
+            methods=available.methods or ["password"],
+            window_minutes=int(window.total_seconds() // 60),
+        )
+
+
+async def step_up(session: DbSession, settings: SettingsDep, auth: CurrentAuth) -> Authenticated:
+    await ensure_step_up(session, auth=auth, settings=settings)
+    return auth
+
+
+SteppedUpAuth = Annotated[Authenticated, Depends(step_up)]

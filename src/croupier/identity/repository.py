@@ -1,0 +1,139 @@
+"""All identity SQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
+
+from croupier.identity.models import (
+    Passkey,
+    Player,
+    PlayerSession,
+    RecoveryCode,
+    SignInGuard,
+)
+
+
+async def email_taken(session: AsyncSession, email_index: bytes) -> bool:
+    found = await session.scalar(select(Player.id).where(Player.email_index == email_index))
+    return found is not None
+
+
+async def player_by_email_index(session: AsyncSession, email_index: bytes) -> Player | None:
+    stmt = select(Player).where(Player.email_index == email_index).options(undefer(Player.password_hash))
+    return await session.scalar(stmt)
+
+
+async def get_player(session: AsyncSession, player_id: uuid.UUID, *, for_update: bool = False) -> Player | None:
+    stmt = select(Player).where(Player.id == player_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return await session.scalar(stmt)
+
+
+async def get_player_with_secrets(session: AsyncSession, player_id: uuid.UUID) -> Player | None:
+    stmt = (
+        select(Player)
+        .where(Player.id == player_id)
+        .options(undefer(Player.password_hash), undefer(Player.totp_secret_enc), undefer(Player.totp_pending_enc))
+        .with_for_update()
+    )
+    return await session.scalar(stmt)
+
+
+# Sign-in guards -------------------------------------------------------------
+
+
+async def guard_locked_until(session: AsyncSession, email_index: bytes) -> datetime | None:
+    return await session.scalar(
+        select(SignInGuard.locked_until).where(SignInGuard.email_index == email_index)
+    )
+
+
+async def count_failure(
+    session: AsyncSession, email_index: bytes, *, now: datetime, threshold: int, lock_for: timedelta
+) -> bool:
+    """Add one failure atomically; True when this failure locks the address."""
+    stmt = insert(SignInGuard).values(email_index=email_index, failures=1, updated_at=now)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[SignInGuard.email_index],
+        set_={"failures": SignInGuard.failures + 1, "updated_at": now},
+    ).returning(SignInGuard.failures)
+    failures = int((await session.execute(stmt)).scalar_one())
+    if failures < threshold:
+        return False
+    await session.execute(
+        update(SignInGuard)
+        .where(SignInGuard.email_index == email_index)
+        .values(failures=0, locked_until=now + lock_for)
+    )
+    return True
+
+
+async def clear_guard(session: AsyncSession, email_index: bytes) -> None:
+    await session.execute(delete(SignInGuard).where(SignInGuard.email_index == email_index))
+
+
+# Sessions -------------------------------------------------------------------
+
+
+async def session_by_token_hash(session: AsyncSession, token_hash: bytes) -> PlayerSession | None:
+    return await session.scalar(select(PlayerSession).where(PlayerSession.token_hash == token_hash))
+
+
+async def active_sessions(session: AsyncSession, player_id: uuid.UUID, now: datetime) -> Sequence[PlayerSession]:
+    stmt = (
+        select(PlayerSession)
+        .where(
+            PlayerSession.player_id == player_id,
+            PlayerSession.revoked_at.is_(None),
+            PlayerSession.expires_at > now,
+        )
+        .order_by(PlayerSession.created_at.desc())
+    )
+    return (await session.scalars(stmt)).all()
+
+
+async def get_session(session: AsyncSession, session_id: uuid.UUID) -> PlayerSession | None:
+    return await session.get(PlayerSession, session_id)
+
+
+async def touch_session(session: AsyncSession, session_id: uuid.UUID, now: datetime) -> None:
+    await session.execute(update(PlayerSession).where(PlayerSession.id == session_id).values(last_seen_at=now))
+
+
+async def revoke_sessions(
+    session: AsyncSession,
+    player_id: uuid.UUID,
+    *,
+    now: datetime,
+    reason: str,
+    keep: uuid.UUID | None = None,
+) -> int:
+    stmt = (
+        update(PlayerSession)
+        .where(PlayerSession.player_id == player_id, PlayerSession.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason)
+    )
+    if keep is not None:
+        stmt = stmt.where(PlayerSession.id != keep)
+    result = await session.execute(stmt)
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# Second factors ----------------------------------------------------------------
+
+
+async def passkey_count(session: AsyncSession, player_id: uuid.UUID) -> int:
+    return int(await session.scalar(select(func.count()).where(Passkey.player_id == player_id)) or 0)
+
+
+async def unused_recovery_codes(session: AsyncSession, player_id: uuid.UUID) -> int:
+    stmt = select(func.count()).where(RecoveryCode.player_id == player_id, RecoveryCode.used_at.is_(None))
+    return int(await session.scalar(stmt) or 0)

@@ -1,0 +1,98 @@
+"""Request and response bodies of the identity API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+import pycountry
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+
+def _printable(value: str) -> str:
+    if any(not ch.isprintable() for ch in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _country(value: str) -> str:
+    code = value.upper()
+    if pycountry.countries.get(alpha_2=code) is None:
+        raise ValueError("must be an ISO 3166-1 alpha-2 country code")
+    return code
+
+
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_printable)
+]
+Password = Annotated[str, Field(min_length=1, max_length=1024)]
+Country = Annotated[str, StringConstraints(min_length=2, max_length=2), AfterValidator(_country)]
+Otp = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{6}$")]
+RecoveryCodeText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=8, max_length=64, pattern=r"^[A-Za-z0-9-]+$")
+]
+Email = Annotated[EmailStr, Field(max_length=254)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PlayerCreate(Strict):
+    email: Email
+    password: Password
+    first_name: Name
+    last_name: Name
+    date_of_birth: date
+    country: Country
+
+
+class PlayerCreated(BaseModel):
+    id: uuid.UUID
+
+
+class Profile(BaseModel):
+    id: uuid.UUID
+    email: str
+    first_name: str
+    last_name: str
+    date_of_birth: date
+    country: str
+    status: str
+    created_at: datetime
+    last_sign_in_at: datetime | None
+    mfa: MfaStatus
+
+
+class MfaStatus(BaseModel):
+    totp: bool
+    passkeys: int
+    recovery_codes_left: int
+
+
+class SignIn(Strict):
+    email: Email
+    password: Password
+    otp: Otp | None = None
+    recovery_code: RecoveryCodeText | None = None
+
+
+class SessionCreated(BaseModel):
+    token: str
+    session_id: uuid.UUID
+    expires_at: datetime
+    previous_sign_in_at: datetime | None
+
+
+class SessionView(BaseModel):
+    id: uuid.UUID
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    ip: str | None
+    user_agent: str | None
+    current: bool
+
+
+Profile.model_rebuild()

@@ -1,0 +1,236 @@
+"""Signing in and out, and the bearer sessions that result (OWASP ASVS 5.0 ch. 7)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from croupier.audit import service as audit
+from croupier.audit.service import Actor, Target
+from croupier.audit.tags import AuditAction, Outcome
+from croupier.identity import mfa, repository, tokens
+from croupier.identity.errors import (
+    AccountDisabled,
+    AccountLocked,
+    InvalidCredentials,
+    InvalidOtp,
+    InvalidSession,
+    MfaRequired,
+)
+from croupier.identity.models import MfaTicket, Player, PlayerSession
+from croupier.identity.passwords import Passwords
+from croupier.identity.players import email_key
+from croupier.kit.client import ClientInfo
+from croupier.kit.clock import utcnow
+from croupier.kit.db import autonomous_unit_of_work
+from croupier.kit.errors import NotFound
+from croupier.kit.metrics import SIGN_INS
+from croupier.kit.settings import Settings
+
+# last_seen_at is written at most this often: a read-heavy session should not
+# turn every request into a row update.
+TOUCH_INTERVAL = timedelta(seconds=60)
+MFA_TICKET_TTL = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class NewSession:
+    token: str
+    session: PlayerSession
+    previous_sign_in_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    player: Player
+    session: PlayerSession
+
+
+async def _fail(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    index: bytes,
+    player: Player | None,
+    client: ClientInfo,
+    reason: str,
+) -> None:
+    """Count the failure and audit it in a transaction the failed request cannot undo."""
+    now = utcnow()
+    async with autonomous_unit_of_work(session) as own:
+        locked = await repository.count_failure(
+            own,
+            index,
+            now=now,
+            threshold=settings.lockout_threshold,
+            lock_for=timedelta(minutes=settings.lockout_minutes),
+        )
+        target = Target.player(player.id) if player else None
+        actor = Actor.player(player.id) if player else Actor.anonymous()
+        audit.record(
+            own, AuditAction.SIGN_IN, actor=actor, outcome=Outcome.FAILURE, target=target,
+            client=client, details={"reason": reason},
+        )
+        if locked:
+            audit.record(
+                own, AuditAction.ACCOUNT_LOCK, actor=Actor.system(), target=target, client=client,
+                details={"minutes": settings.lockout_minutes},
+            )
+    SIGN_INS.labels(reason).inc()
+
+
+async def sign_in(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    passwords: Passwords,
+    email: str,
+    password: str,
+    otp: str | None,
+    recovery_code: str | None,
+    client: ClientInfo,
+) -> NewSession:
+    index = email_key(session, email)
+    now = utcnow()
+    locked_until = await repository.guard_locked_until(session, index)
+    if locked_until is not None and locked_until > now:
+        await audit.record_now(
+            session, AuditAction.SIGN_IN, actor=Actor.anonymous(), outcome=Outcome.DENIED,
+            client=client, details={"reason": "locked"},
+        )
+        SIGN_INS.labels("locked").inc()
+        raise AccountLocked("Sign-in is locked for this account; try again later or reset the password.")
+
+    player = await repository.player_by_email_index(session, index)
+    if not await passwords.verify(player.password_hash if player else None, password):
+        await _fail(session, settings=settings, index=index, player=player, client=client,
+                    reason="invalid_credentials")
+        raise InvalidCredentials("The email or password is wrong.")
+    assert player is not None
+    if player.status != "active":
+        await _fail(session, settings=settings, index=index, player=player, client=client, reason="disabled")
+        raise AccountDisabled("This account is disabled.")
+
+    mfa_at: datetime | None = None
+    available = await mfa.factors(session, player)
+    if available.any:
+        if otp is not None and available.totp:
+            ok = await mfa.verify_totp(session, player.id, otp)
+        elif recovery_code is not None:
+            ok = await mfa.use_recovery_code(session, player.id, recovery_code)
+            if ok:
+                audit.record(session, AuditAction.RECOVERY_USE, actor=Actor.player(player.id),
+                             target=Target.player(player.id), client=client)
+        else:
+            ticket = await issue_mfa_ticket(session, player_id=player.id)
+            SIGN_INS.labels("mfa_required").inc()
+            raise MfaRequired(mfa_ticket=ticket, methods=available.methods)
+        if not ok:
+            await _fail(session, settings=settings, index=index, player=player, client=client,
+                        reason="invalid_otp")
+            raise InvalidOtp("The second factor is wrong or was already used.")
+        mfa_at = now
+
+    if passwords.needs_rehash(player.password_hash):
+        player.password_hash = await passwords.hash(password)
+    await repository.clear_guard(session, index)
+    return await start_session(session, settings=settings, player=player, client=client, mfa_at=mfa_at)
+
+
+async def issue_mfa_ticket(session: AsyncSession, *, player_id: uuid.UUID) -> str:
+    """A short-lived proof that the password was right; kept although the request fails."""
+    token, digest = tokens.new_token(tokens.MFA_TICKET)
+    async with autonomous_unit_of_work(session) as own:
+        own.add(MfaTicket(player_id=player_id, token_hash=digest, expires_at=utcnow() + MFA_TICKET_TTL))
+    return token
+
+
+async def start_session(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    player: Player,
+    client: ClientInfo,
+    mfa_at: datetime | None,
+) -> NewSession:
+    now = utcnow()
+    token, digest = tokens.new_token(tokens.SESSION)
+    new = PlayerSession(
+        id=uuid.uuid4(),
+        player_id=player.id,
+        token_hash=digest,
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + timedelta(hours=settings.session_absolute_hours),
+        authenticated_at=now,
+        mfa_at=mfa_at,
+        ip=client.ip,
+        user_agent=client.user_agent,
+    )
+    session.add(new)
+    previous = player.last_sign_in_at
+    player.last_sign_in_at = now
+    await session.flush()
+    audit.record(
+        session, AuditAction.SIGN_IN, actor=Actor.player(player.id), target=Target.player(player.id),
+        client=client, details={"session_id": str(new.id), "mfa": mfa_at is not None},
+    )
+    SIGN_INS.labels("success").inc()
+    return NewSession(token=token, session=new, previous_sign_in_at=previous)
+
+
+async def authenticate(session: AsyncSession, *, settings: Settings, token: str) -> Authenticated:
+    now = utcnow()
+    found = await repository.session_by_token_hash(session, tokens.digest(token))
+    if found is None or found.revoked_at is not None:
+        raise InvalidSession()
+    if found.expires_at <= now:
+        raise InvalidSession("The session has reached its maximum lifetime.")
+    if found.last_seen_at + timedelta(minutes=settings.session_idle_minutes) <= now:
+        raise InvalidSession("The session expired after inactivity.")
+    player = await repository.get_player(session, found.player_id)
+    if player is None or player.status != "active":
+        raise InvalidSession()
+    if now - found.last_seen_at >= TOUCH_INTERVAL:
+        await repository.touch_session(session, found.id, now)
+        found.last_seen_at = now
+    return Authenticated(player=player, session=found)
+
+
+async def sign_out(session: AsyncSession, *, auth: Authenticated, client: ClientInfo) -> None:
+    auth.session.revoked_at = utcnow()
+    auth.session.revoked_reason = "sign_out"
+    await session.flush()
+    audit.record(
+        session, AuditAction.SIGN_OUT, actor=Actor.player(auth.player.id),
+        target=Target("session", str(auth.session.id)), client=client,
+    )
+
+
+async def list_sessions(session: AsyncSession, *, auth: Authenticated) -> Sequence[PlayerSession]:
+    return await repository.active_sessions(session, auth.player.id, utcnow())
+
+
+async def revoke(session: AsyncSession, *, auth: Authenticated, session_id: uuid.UUID, client: ClientInfo) -> None:
+    target = await repository.get_session(session, session_id)
+    # Another player's session is indistinguishable from a missing one.
+    if target is None or target.player_id != auth.player.id or target.revoked_at is not None:
+        raise NotFound("No such session.")
+    target.revoked_at = utcnow()
+    target.revoked_reason = "revoked"
+    await session.flush()
+    audit.record(
+        session, AuditAction.SESSION_REVOKE, actor=Actor.player(auth.player.id),
+        target=Target("session", str(session_id)), client=client,
+    )
+
+
+async def end_all_sessions(
+    session: AsyncSession, *, player_id: uuid.UUID, reason: str, keep: uuid.UUID | None = None
+) -> int:
+    """End every session of the player (password change, disablement); ``keep`` survives."""
+    return await repository.revoke_sessions(session, player_id, now=utcnow(), reason=reason, keep=keep)

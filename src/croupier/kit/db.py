@@ -1,0 +1,134 @@
+"""Database engine and the unit of work.
+
+One transaction per request, job or command. Services receive the session,
+``flush()`` when they need generated values, and never commit: the unit of work
+commits when the block ends normally and rolls back on any exception. Hooks let
+a domain write at the last moment before commit (the audit chain) or act only
+once the data is durable (waking the outbox relay).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from croupier.kit.embedded import embedded_url, start_embedded_server, to_sqlalchemy_url
+from croupier.kit.settings import Settings
+
+BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
+AfterCommit = Callable[[], Awaitable[None]]
+
+_BEFORE = "croupier.before_commit"
+_AFTER = "croupier.after_commit"
+
+
+def before_commit(session: AsyncSession, key: str, hook: BeforeCommit) -> None:
+    """Run ``hook`` once, inside the transaction, just before it commits."""
+    session.info.setdefault(_BEFORE, {}).setdefault(key, hook)
+
+
+def after_commit(session: AsyncSession, key: str, hook: AfterCommit) -> None:
+    """Run ``hook`` once after a successful commit; dropped on rollback."""
+    session.info.setdefault(_AFTER, {}).setdefault(key, hook)
+
+
+@dataclass
+class Database:
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    url: str
+    # Process-wide collaborators (the keyring) that every session can reach.
+    shared: dict[str, Any]
+    embedded_server: Any = field(default=None, repr=False)
+
+    @classmethod
+    def connect(cls, settings: Settings) -> Database:
+        server = None
+        if settings.database_url is None:
+            server = start_embedded_server(settings.data_dir)
+            url = embedded_url(server)
+        else:
+            url = to_sqlalchemy_url(settings.database_url.get_secret_value())
+        return cls.from_url(
+            url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+            embedded_server=server,
+        )
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        pool_size: int = 5,
+        max_overflow: int = 5,
+        embedded_server: Any = None,
+    ) -> Database:
+        engine = create_async_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_pre_ping=True,
+            connect_args={"application_name": "croupier"},
+        )
+        shared: dict[str, Any] = {}
+        maker = async_sessionmaker(
+            engine, expire_on_commit=False, autoflush=False, info={SHARED_INFO: shared}
+        )
+        return cls(
+            engine=engine, sessionmaker=maker, url=url, shared=shared, embedded_server=embedded_server
+        )
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessionmaker() as session, _committing(session):
+            yield session
+
+
+SHARED_INFO = "croupier.shared"
+
+
+def shared_context(session: AsyncSession) -> dict[str, Any]:
+    """Process-wide collaborators (the keyring) reachable from any session."""
+    shared: dict[str, Any] = session.info.setdefault(SHARED_INFO, {})
+    return shared
+
+
+@asynccontextmanager
+async def autonomous_unit_of_work(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """A second transaction on its own connection, committed whatever the first one does.
+
+    For security bookkeeping that must survive the request's rollback: a failed
+    sign-in is counted and audited even though the request itself fails.
+    """
+    info = {SHARED_INFO: shared_context(session)}
+    async with AsyncSession(
+        bind=session.bind, expire_on_commit=False, autoflush=False, info=info
+    ) as other, _committing(other):
+        yield other
+
+
+@asynccontextmanager
+async def _committing(session: AsyncSession) -> AsyncIterator[None]:
+    try:
+        yield
+        # Hooks may register further hooks (an audit entry written by a hook).
+        while hooks := session.info.pop(_BEFORE, None):
+            for hook in hooks.values():
+                await hook(session)
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        session.info.pop(_BEFORE, None)
+        session.info.pop(_AFTER, None)
+        raise
+    for after in session.info.pop(_AFTER, {}).values():
+        await after()

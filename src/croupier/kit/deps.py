@@ -1,0 +1,35 @@
+"""FastAPI dependencies shared by every domain's endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from croupier.kit.client import ClientInfo
+from croupier.kit.runtime import Runtime
+from croupier.kit.settings import Settings
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def get_settings(request: Request) -> Settings:
+    return get_runtime(request).settings
+
+
+async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
+    # scope="function" below: the transaction commits before the response is
+    # sent, so nothing is acknowledged that was not durably written.
+    async with get_runtime(request).database.unit_of_work() as session:
+        yield session
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DbSession = Annotated[AsyncSession, Depends(db_session, scope="function")]
+Client = Annotated[ClientInfo, Depends(ClientInfo.from_request)]

@@ -1,0 +1,45 @@
+"""Embedded PostgreSQL for a machine with nothing configured.
+
+``pgserver`` ships a real PostgreSQL server in a wheel. Every Croupier process
+that opens the same data folder shares one server: pgserver keeps a list of the
+processes holding it and stops the server when the last one exits, so
+``croupier serve`` and any ``croupier`` command can run side by side.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+DATABASE_NAME = "croupier"
+
+
+def start_embedded_server(data_dir: Path) -> Any:
+    """Start (or attach to) the embedded server and return its pgserver handle."""
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+    import pgserver  # imported lazily: a configured database never needs it
+
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return pgserver.get_server(data_dir / "pg", cleanup_mode="stop")
+
+
+def embedded_url(server: Any, database: str = DATABASE_NAME) -> str:
+    """Create ``database`` on the embedded server if needed; return its SQLAlchemy URL."""
+    admin_uri: str = server.get_uri("postgres")
+    with psycopg.connect(admin_uri, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        if exists is None:
+            conn.execute(f'CREATE DATABASE "{database}"')  # name is a module constant
+    return to_sqlalchemy_url(server.get_uri(database))
+
+
+def to_sqlalchemy_url(url: str) -> str:
+    """Normalise ``postgres://`` and ``postgresql://`` URLs to the psycopg 3 driver."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    raise ValueError("database URL must be a postgresql:// URL")

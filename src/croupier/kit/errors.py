@@ -1,0 +1,159 @@
+"""Domain errors rendered as RFC 9457 ``application/problem+json``.
+
+Every expected failure is a ``CroupierError`` subclass with a stable
+machine-readable ``code`` and an HTTP status. One set of handlers renders them,
+plus the framework's own errors (validation, unknown route, oversized body), so
+that a client never sees anything but a problem document, and never a 500 for
+bad input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+_log = structlog.get_logger("croupier.errors")
+
+
+class CroupierError(Exception):
+    code: ClassVar[str] = "error"
+    status: ClassVar[int] = 400
+    title: ClassVar[str] = "Request failed"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra
+        self.headers: dict[str, str] = {}
+
+
+class NotFound(CroupierError):
+    code = "not_found"
+    status = 404
+    title = "Not found"
+
+
+class Unauthenticated(CroupierError):
+    code = "unauthenticated"
+    status = 401
+    title = "Authentication required"
+
+
+class Forbidden(CroupierError):
+    code = "forbidden"
+    status = 403
+    title = "Not allowed"
+
+
+class Conflict(CroupierError):
+    code = "conflict"
+    status = 409
+    title = "Conflict"
+
+
+class RateLimited(CroupierError):
+    code = "rate_limited"
+    status = 429
+    title = "Too many requests"
+
+
+def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://croupier.dev/problems/{code.replace('_', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    body.update(extra)
+    request_id = structlog.contextvars.get_contextvars().get("request_id")
+    if request_id:
+        body["request_id"] = request_id
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def responses(*errors: type[CroupierError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entry declaring the problems an endpoint can answer."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for error in errors:
+        entry = out.setdefault(
+            error.status, {"description": "", "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}}
+        )
+        entry["description"] = ", ".join(filter(None, [entry["description"], f"`{error.code}`"]))
+    return out
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "request_id": {"type": "string"},
+    },
+}
+
+
+def _safe_validation_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    # Never echo the rejected input back: it may be a password or a token.
+    return [
+        {"loc": [str(part) for part in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": e.get("type")}
+        for e in errors
+    ]
+
+
+_HTTP_CODES = {
+    400: ("bad_request", "Bad request"),
+    401: ("unauthenticated", "Authentication required"),
+    403: ("forbidden", "Not allowed"),
+    404: ("not_found", "Not found"),
+    405: ("method_not_allowed", "Method not allowed"),
+    406: ("not_acceptable", "Not acceptable"),
+    413: ("payload_too_large", "Request body too large"),
+    415: ("unsupported_media_type", "Unsupported media type"),
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CroupierError)
+    async def _domain(_: Request, exc: CroupierError) -> JSONResponse:
+        response = problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+        response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return problem(400, "malformed_body", "Malformed request body", "The body is not valid JSON.")
+        return problem(
+            422,
+            "validation_error",
+            "Invalid request",
+            "One or more fields are invalid.",
+            errors=_safe_validation_errors(errors),
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "Request failed"))
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        response = problem(exc.status_code, code, title, detail)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        _log.exception("unhandled_error", error_type=type(exc).__name__)
+        return problem(500, "internal_error", "Internal error", "An unexpected error occurred.")

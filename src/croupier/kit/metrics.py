@@ -1,0 +1,42 @@
+"""Prometheus metrics: HTTP traffic by route template, plus domain counters."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+HTTP_REQUESTS = Counter(
+    "croupier_http_requests_total",
+    "HTTP requests by route template, method and status.",
+    ["route", "method", "status"],
+    registry=REGISTRY,
+)
+HTTP_LATENCY = Histogram(
+    "croupier_http_request_duration_seconds",
+    "HTTP request latency by route template and method.",
+    ["route", "method"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+    registry=REGISTRY,
+)
+SIGN_INS = Counter(
+    "croupier_sign_ins_total",
+    "Sign-in attempts by outcome.",
+    ["outcome"],
+    registry=REGISTRY,
+)
+REGISTRATIONS = Counter(
+    "croupier_registrations_total", "Player registrations by outcome.", ["outcome"], registry=REGISTRY
+)
+MFA_VERIFICATIONS = Counter(
+    "croupier_mfa_verifications_total",
+    "Second-factor checks by method and outcome.",
+    ["method", "outcome"],
+    registry=REGISTRY,
+)
+AUDIT_EVENTS = Counter(
+    "croupier_audit_events_total", "Audit entries written by action.", ["action"], registry=REGISTRY
+)
+MAIL_SENT = Counter(
+    "croupier_mail_sent_total", "Mail handed to the mail adapter by outcome.", ["outcome"], registry=REGISTRY
+)

@@ -1,0 +1,69 @@
+"""Alembic, driven from Python so the migrations ship inside the package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# Any constant; makes concurrent upgrades (several processes starting) take turns.
+_MIGRATION_LOCK = 7_421_001
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option(
+        "file_template", "%%(year)d_%%(month).2d_%%(day).2d_%%(hour).2d%%(minute).2d-%%(rev)s_%%(slug)s"
+    )
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def _upgrade(connection: Connection, revision: str) -> None:
+    connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATION_LOCK})
+    try:
+        command.upgrade(alembic_config(connection), revision)
+    finally:
+        connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _MIGRATION_LOCK})
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    async with engine.connect() as conn:
+        await conn.run_sync(_upgrade, revision)
+        await conn.commit()
+
+
+async def current(engine: AsyncEngine) -> str | None:
+    async with engine.connect() as conn:
+        exists = await conn.scalar(text("SELECT to_regclass('alembic_version') IS NOT NULL"))
+        if not exists:
+            return None
+        version: str | None = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+        return version
+
+
+def _check(connection: Connection) -> None:
+    command.check(alembic_config(connection))
+
+
+async def check(engine: AsyncEngine) -> None:
+    """Raise when the models and the migrations disagree."""
+    async with engine.connect() as conn:
+        await conn.run_sync(_check)
+
+
+def _revision(connection: Connection, message: str) -> None:
+    command.revision(alembic_config(connection), message=message, autogenerate=True)
+
+
+async def revision(engine: AsyncEngine, message: str) -> None:
+    async with engine.connect() as conn:
+        await conn.run_sync(_revision, message)
+
+

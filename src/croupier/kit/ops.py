@@ -1,0 +1,37 @@
+"""Health, readiness and metrics for load balancers and Prometheus."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from croupier.kit.deps import RuntimeDep
+from croupier.kit.errors import problem
+from croupier.kit.metrics import REGISTRY
+
+router = APIRouter(tags=["operations"])
+_READINESS_TIMEOUT_SECONDS = 2.0
+
+
+@router.get("/healthz", summary="The process is up")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="The database answers", response_model=None)
+async def readyz(runtime: RuntimeDep) -> dict[str, str] | Response:
+    try:
+        async with asyncio.timeout(_READINESS_TIMEOUT_SECONDS):
+            async with runtime.database.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure means "not ready"
+        return problem(503, "not_ready", "Not ready", "The database is unreachable.")
+    return {"status": "ready"}
+
+
+@router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+async def metrics() -> Response:
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

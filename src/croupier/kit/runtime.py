@@ -1,0 +1,41 @@
+"""The long-lived collaborators of one Croupier process, built once from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from croupier.crypto.keyring import KeyringSource, load_keyring
+from croupier.crypto.service import bind_keyring
+from croupier.kit import migrate
+from croupier.kit.db import Database
+from croupier.kit.ratelimit import Throttle
+from croupier.kit.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    database: Database
+    keyring: KeyringSource
+    throttle: Throttle
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    async def start(cls, settings: Settings, *, database: Database | None = None) -> Runtime:
+        """Connect, and on the embedded database bring the schema up to date."""
+        keyring = load_keyring(settings)
+        if database is None:
+            database = Database.connect(settings)
+            if settings.embedded:
+                await migrate.upgrade(database.engine)
+        bind_keyring(database.shared, keyring)
+        return cls(
+            settings=settings,
+            database=database,
+            keyring=keyring,
+            throttle=Throttle(settings.rate_limit_storage),
+        )
+
+    async def close(self) -> None:
+        await self.database.dispose()

@@ -1,0 +1,105 @@
+"""One typed settings object, read from ``CROUPIER_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# OWASP ASVS 5.0 appendix C / OWASP password storage: argon2id with at least
+# 19 MiB of memory and two passes. Croupier refuses to be configured below it.
+ARGON2_MIN_MEMORY_KIB = 19_456
+ARGON2_MIN_TIME_COST = 2
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CROUPIER_", extra="ignore")
+
+    environment: Literal["development", "production", "test"] = Field(
+        "development", description="Production refuses generated keys and an embedded database."
+    )
+    data_dir: Path = Field(
+        Path(".croupier"),
+        description="Embedded PostgreSQL, development keys and the development mailbox live here.",
+    )
+    database_url: SecretStr | None = Field(
+        None,
+        description="PostgreSQL >= 14 (postgresql://...). Unset: an embedded server in data_dir.",
+    )
+    database_pool_size: int = Field(10, ge=1, le=200)
+    database_max_overflow: int = Field(10, ge=0, le=200)
+
+    keyring_file: Path | None = Field(
+        None, description="JSON keyring (KEK versions and blind-index key). See README."
+    )
+    keyring: SecretStr | None = Field(
+        None, description="The same JSON keyring given inline, for secret stores that inject env."
+    )
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(1, ge=1, le=64)
+    tls_certfile: Path | None = None
+    tls_keyfile: Path | None = None
+    trusted_proxies: str = Field(
+        "127.0.0.1",
+        description="Comma-separated addresses whose X-Forwarded-For is believed.",
+    )
+    max_body_bytes: int = Field(65_536, ge=1024)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    argon2_memory_kib: int = Field(65_536, ge=ARGON2_MIN_MEMORY_KIB)
+    argon2_time_cost: int = Field(3, ge=ARGON2_MIN_TIME_COST)
+    argon2_parallelism: int = Field(4, ge=1, le=16)
+
+    minimum_age: int = Field(18, ge=18, le=25)
+    session_idle_minutes: int = Field(30, ge=1, le=24 * 60)
+    session_absolute_hours: int = Field(12, ge=1, le=24 * 30)
+    step_up_minutes: int = Field(10, ge=1, le=60)
+    lockout_threshold: int = Field(10, ge=1, le=10, description="PCI DSS 8.3.4: at most 10.")
+    lockout_minutes: int = Field(30, ge=30, description="PCI DSS 8.3.4: at least 30 minutes.")
+    ip_sign_in_rate: str = Field(
+        "30/minute", description="Sign-in and reset attempts allowed per client address."
+    )
+    rate_limit_storage: str = Field(
+        "async+memory://", description="limits storage URI; async+redis://host for many processes."
+    )
+    password_reset_minutes: int = Field(30, ge=5, le=24 * 60)
+
+    mail_backend: Literal["mailbox", "smtp"] = "mailbox"
+    mail_from: str = "Croupier <no-reply@croupier.localhost>"
+    smtp_host: str = "localhost"
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    public_url: str = Field("http://localhost:8000", description="Base URL used in mailed links.")
+
+    webauthn_rp_id: str = "localhost"
+    webauthn_rp_name: str = "Croupier"
+    webauthn_origin: str = "http://localhost:8000"
+
+    @model_validator(mode="after")
+    def _production_is_explicit(self) -> Settings:
+        if self.environment == "production":
+            if self.database_url is None:
+                raise ValueError("production requires CROUPIER_DATABASE_URL")
+            if self.keyring_file is None and self.keyring is None:
+                raise ValueError("production requires CROUPIER_KEYRING_FILE or CROUPIER_KEYRING")
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def mailbox_dir(self) -> Path:
+        return self.data_dir / "mailbox"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
