@@ -8,6 +8,7 @@ real, run in parallel, and never see each other's rows.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 import warnings
@@ -55,7 +56,6 @@ def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def template_name(pg_admin_url: str, worker_id: str) -> Iterator[str]:
-    import asyncio
 
     name = f"croupier_template_{worker_id}_{os.getpid()}"
     with psycopg.connect(pg_admin_url, autocommit=True) as conn:

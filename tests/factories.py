@@ -43,7 +43,9 @@ async def register(client: httpx.AsyncClient, **overrides: Any) -> tuple[str, di
     return response.json()["id"], data
 
 
-async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD, **extra: Any) -> httpx.Response:
+async def sign_in(
+    client: httpx.AsyncClient, email: str, password: str = PASSWORD, **extra: Any
+) -> httpx.Response:
     return await client.post("/v1/sessions", json={"email": email, "password": password, **extra})
 
 
@@ -51,4 +53,6 @@ async def signed_in_player(client: httpx.AsyncClient, **overrides: Any) -> Signe
     player_id, data = await register(client, **overrides)
     response = await sign_in(client, data["email"], data["password"])
     assert response.status_code == 201, response.text
-    return SignedIn(id=player_id, email=data["email"], password=data["password"], token=response.json()["token"])
+    return SignedIn(
+        id=player_id, email=data["email"], password=data["password"], token=response.json()["token"]
+    )

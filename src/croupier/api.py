@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from croupier import __version__
+from croupier.identity.account_endpoints import router as account_router
 from croupier.identity.endpoints import router as identity_router
+from croupier.identity.mfa_endpoints import router as mfa_router
 from croupier.kit.errors import install_error_handlers
 from croupier.kit.http import RequestContextMiddleware
 from croupier.kit.ops import router as ops_router
@@ -41,5 +43,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     install_error_handlers(app)
     app.include_router(ops_router)
     app.include_router(identity_router)
+    app.include_router(mfa_router)
+    app.include_router(account_router)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

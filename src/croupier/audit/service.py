@@ -125,9 +125,7 @@ async def record_now(
 ) -> None:
     """Write an entry in its own transaction, kept even if ``session`` rolls back."""
     async with autonomous_unit_of_work(session) as other:
-        record(
-            other, action, actor=actor, outcome=outcome, target=target, client=client, details=details
-        )
+        record(other, action, actor=actor, outcome=outcome, target=target, client=client, details=details)
 
 
 def canonical(entry: Mapping[str, Any]) -> bytes:
@@ -187,30 +185,54 @@ async def verify(session: AsyncSession, *, checkpoint: tuple[int, bytes] | None 
     anchor_seen = checkpoint is None
     async for event in repository.stream(session):
         if event.seq != expected_seq:
-            return Verdict(False, checked, expected_seq - 1, expected_seq,
-                           f"entry {expected_seq} is missing (deleted)")
-        entry = {c: getattr(event, c) for c in (
-            "seq", "occurred_at", "action", "outcome", "actor_type", "actor_id",
-            "target_type", "target_id", "ip", "user_agent", "details")}
+            return Verdict(
+                False, checked, expected_seq - 1, expected_seq, f"entry {expected_seq} is missing (deleted)"
+            )
+        entry = {
+            c: getattr(event, c)
+            for c in (
+                "seq",
+                "occurred_at",
+                "action",
+                "outcome",
+                "actor_type",
+                "actor_id",
+                "target_type",
+                "target_id",
+                "ip",
+                "user_agent",
+                "details",
+            )
+        }
         if event.prev_hash != prev:
-            return Verdict(False, checked, event.seq, event.seq,
-                           f"entry {event.seq} does not link to entry {event.seq - 1}")
+            return Verdict(
+                False,
+                checked,
+                event.seq,
+                event.seq,
+                f"entry {event.seq} does not link to entry {event.seq - 1}",
+            )
         if not hmac.compare_digest(link(key, prev, entry), event.hash):
-            return Verdict(False, checked, event.seq, event.seq,
-                           f"entry {event.seq} was altered or inserted")
+            return Verdict(False, checked, event.seq, event.seq, f"entry {event.seq} was altered or inserted")
         if checkpoint is not None and event.seq == checkpoint[0]:
             if not hmac.compare_digest(event.hash, checkpoint[1]):
-                return Verdict(False, checked, event.seq, event.seq,
-                               f"entry {event.seq} differs from the checkpoint")
+                return Verdict(
+                    False, checked, event.seq, event.seq, f"entry {event.seq} differs from the checkpoint"
+                )
             anchor_seen = True
         prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
     head = await repository.get_head(session)
     last = expected_seq - 1
     if head.seq != last or head.hash != prev:
-        return Verdict(False, checked, last, last + 1,
-                       f"entries after {last} are missing: the head names entry {head.seq}")
-    if not anchor_seen:
-        assert checkpoint is not None
-        return Verdict(False, checked, last, last + 1,
-                       f"checkpoint entry {checkpoint[0]} is missing (tail deleted)")
+        return Verdict(
+            False,
+            checked,
+            last,
+            last + 1,
+            f"entries after {last} are missing: the head names entry {head.seq}",
+        )
+    if not anchor_seen and checkpoint is not None:
+        return Verdict(
+            False, checked, last, last + 1, f"checkpoint entry {checkpoint[0]} is missing (tail deleted)"
+        )
     return Verdict(True, checked, last)

@@ -145,7 +145,8 @@ class KeyringSource:
         return self.path is not None
 
     def _read(self) -> Keyring:
-        assert self.path is not None
+        if self.path is None:
+            raise KeyringError("an inline keyring has no file to read")
         try:
             self._mtime = self.path.stat().st_mtime
             return Keyring.from_json(self.path.read_text())

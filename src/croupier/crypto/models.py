@@ -19,7 +19,10 @@ class PlayerDataKey(CreatedAt, Base):
     __tablename__ = "player_data_keys"
 
     player_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("players.id", ondelete="RESTRICT"), primary_key=True
+        # Deferred: the key is created before the player row it protects is written.
+        Uuid,
+        ForeignKey("players.id", ondelete="RESTRICT", deferrable=True, initially="DEFERRED"),
+        primary_key=True,
     )
     dek_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     kek_version: Mapped[int] = mapped_column(Integer, nullable=False, index=True)

@@ -30,7 +30,7 @@ def bind_keyring(shared: dict[str, object], source: KeyringSource) -> None:
 def keyring_of(session: AsyncSession) -> Keyring:
     source = shared_context(session).get(_KEYRING)
     if not isinstance(source, KeyringSource):
-        raise RuntimeError("session has no keyring bound; use Runtime.database")
+        raise TypeError("session has no keyring bound; open sessions through Runtime.database")
     return source.current()
 
 
@@ -85,9 +85,7 @@ async def player_cipher(session: AsyncSession, *, player_id: uuid.UUID) -> Playe
     if key is None or key.wrapped is None:
         raise PersonalDataErased()
     ring = keyring_of(session)
-    dek = envelope.unseal(
-        ring.kek(key.kek_version), key.wrapped, _wrap_aad(player_id, key.dek_version)
-    )
+    dek = envelope.unseal(ring.kek(key.kek_version), key.wrapped, _wrap_aad(player_id, key.dek_version))
     cache[player_id] = PlayerCipher(player_id, dek, key.dek_version)
     return cache[player_id]
 
@@ -97,7 +95,8 @@ async def rewrap_batch(session: AsyncSession, *, limit: int = 500) -> int:
     ring = keyring_of(session)
     keys = await repository.lock_stale_batch(session, current=ring.current_version, limit=limit)
     for key in keys:
-        assert key.wrapped is not None
+        if key.wrapped is None:  # destroyed between the query and now
+            continue
         aad = _wrap_aad(key.player_id, key.dek_version)
         dek = envelope.unseal(ring.kek(key.kek_version), key.wrapped, aad)
         key.wrapped = envelope.seal(ring.current_kek, ring.current_version, dek, aad)

@@ -40,7 +40,9 @@ PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
 CurrentAuth = Annotated[Authenticated, Depends(current_session)]
 
 
-async def ensure_step_up(session: DbSession, *, auth: Authenticated, settings: Settings, minutes: int | None = None) -> None:
+async def ensure_step_up(
+    session: DbSession, *, auth: Authenticated, settings: Settings, minutes: int | None = None
+) -> None:
     """Require a recent strong authentication on this session.
 
     A player with a second factor must have used it within the window; a player

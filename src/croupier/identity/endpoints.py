@@ -31,7 +31,7 @@ from croupier.identity.schemas import (
     SessionView,
     SignIn,
 )
-from croupier.kit.deps import Client, DbSession, RuntimeDep, SettingsDep
+from croupier.kit.deps import Client, DbSession, RuntimeDep
 from croupier.kit.errors import NotFound, RateLimited, responses
 
 router = APIRouter(prefix="/v1", tags=["identity"])
@@ -42,8 +42,14 @@ async def throttle_address(runtime: RuntimeDep, client: Client, action: str) -> 
     key = client.ip or "unknown"
     if not await runtime.throttle.hit(runtime.settings.ip_sign_in_rate, action, key):
         async with runtime.database.unit_of_work() as own:
-            audit.record(own, AuditAction.SIGN_IN_THROTTLED, actor=Actor.anonymous(),
-                         outcome=Outcome.DENIED, client=client, details={"endpoint": action})
+            audit.record(
+                own,
+                AuditAction.SIGN_IN_THROTTLED,
+                actor=Actor.anonymous(),
+                outcome=Outcome.DENIED,
+                client=client,
+                details={"endpoint": action},
+            )
         error = RateLimited("Too many attempts from this address; slow down.")
         error.headers["Retry-After"] = "60"
         raise error
@@ -78,7 +84,9 @@ async def register(
     "/sessions",
     status_code=201,
     summary="Sign in",
-    responses=responses(InvalidCredentials, MfaRequired, InvalidOtp, AccountLocked, AccountDisabled, RateLimited),
+    responses=responses(
+        InvalidCredentials, MfaRequired, InvalidOtp, AccountLocked, AccountDisabled, RateLimited
+    ),
 )
 async def sign_in(
     body: SignIn, session: DbSession, runtime: RuntimeDep, passwords: PasswordsDep, client: Client
@@ -131,13 +139,15 @@ async def list_sessions(session: DbSession, auth: CurrentAuth) -> list[SessionVi
     summary="Revoke one of my sessions",
     responses=responses(InvalidSession, NotFound),
 )
-async def revoke_session(session_id: uuid.UUID, session: DbSession, auth: CurrentAuth, client: Client) -> Response:
+async def revoke_session(
+    session_id: uuid.UUID, session: DbSession, auth: CurrentAuth, client: Client
+) -> Response:
     await sessions.revoke(session, auth=auth, session_id=session_id, client=client)
     return Response(status_code=204)
 
 
 @router.get("/me", summary="My profile, decrypted", responses=responses(InvalidSession))
-async def me(session: DbSession, auth: CurrentAuth, settings: SettingsDep) -> Profile:
+async def me(session: DbSession, auth: CurrentAuth) -> Profile:
     profile = await players.profile(session, auth.player)
     available = await mfa.factors(session, auth.player)
     return Profile(

@@ -65,7 +65,9 @@ async def verify_totp(session: AsyncSession, player_id: object, code: str) -> bo
     if player is None or player.totp_secret_enc is None:
         MFA_VERIFICATIONS.labels("totp", "failure").inc()
         return False
-    secret = (await player_cipher(session, player_id=player.id)).decrypt("totp_secret", player.totp_secret_enc)
+    secret = (await player_cipher(session, player_id=player.id)).decrypt(
+        "totp_secret", player.totp_secret_enc
+    )
     step = totp.matching_step(secret, code, at=utcnow().timestamp(), last_used_step=player.totp_last_step)
     if step is None:
         MFA_VERIFICATIONS.labels("totp", "failure").inc()

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from croupier.kit.models import Base, CreatedAt
 
+
 def _player_fk() -> ForeignKey:
     return ForeignKey("players.id", ondelete="RESTRICT")
 
@@ -51,9 +52,7 @@ class Player(CreatedAt, Base):
     # Highest RFC 6238 time step accepted so far: a code is good once.
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
-    __table_args__ = (
-        CheckConstraint("status IN ('active', 'disabled')", name="status_known"),
-    )
+    __table_args__ = (CheckConstraint("status IN ('active', 'disabled')", name="status_known"),)
 
 
 class SignInGuard(Base):

@@ -62,7 +62,7 @@ async def register(
     if age_on(date_of_birth, today) < minimum_age:
         REGISTRATIONS.labels("underage").inc()
         raise TooYoung(f"Players must be at least {minimum_age} years old.")
-    password = check_policy(password, context=(email.split("@")[0], first_name, last_name))
+    password = check_policy(password, context=(email.split("@", maxsplit=1)[0], first_name, last_name))
     index = email_key(session, email)
     if await repository.email_taken(session, index):
         REGISTRATIONS.labels("email_taken").inc()

@@ -30,7 +30,9 @@ async def player_by_email_index(session: AsyncSession, email_index: bytes) -> Pl
     return await session.scalar(stmt)
 
 
-async def get_player(session: AsyncSession, player_id: uuid.UUID, *, for_update: bool = False) -> Player | None:
+async def get_player(
+    session: AsyncSession, player_id: uuid.UUID, *, for_update: bool = False
+) -> Player | None:
     stmt = select(Player).where(Player.id == player_id)
     if for_update:
         stmt = stmt.with_for_update()
@@ -41,7 +43,9 @@ async def get_player_with_secrets(session: AsyncSession, player_id: uuid.UUID) -
     stmt = (
         select(Player)
         .where(Player.id == player_id)
-        .options(undefer(Player.password_hash), undefer(Player.totp_secret_enc), undefer(Player.totp_pending_enc))
+        .options(
+            undefer(Player.password_hash), undefer(Player.totp_secret_enc), undefer(Player.totp_pending_enc)
+        )
         .with_for_update()
     )
     return await session.scalar(stmt)
@@ -60,12 +64,16 @@ async def count_failure(
     session: AsyncSession, email_index: bytes, *, now: datetime, threshold: int, lock_for: timedelta
 ) -> bool:
     """Add one failure atomically; True when this failure locks the address."""
-    stmt = insert(SignInGuard).values(email_index=email_index, failures=1, updated_at=now)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[SignInGuard.email_index],
-        set_={"failures": SignInGuard.failures + 1, "updated_at": now},
-    ).returning(SignInGuard.failures)
-    failures = int((await session.execute(stmt)).scalar_one())
+    upsert = (
+        insert(SignInGuard)
+        .values(email_index=email_index, failures=1, updated_at=now)
+        .on_conflict_do_update(
+            index_elements=[SignInGuard.email_index],
+            set_={"failures": SignInGuard.failures + 1, "updated_at": now},
+        )
+        .returning(SignInGuard.failures)
+    )
+    failures = int((await session.execute(upsert)).scalar_one())
     if failures < threshold:
         return False
     await session.execute(
@@ -87,7 +95,9 @@ async def session_by_token_hash(session: AsyncSession, token_hash: bytes) -> Pla
     return await session.scalar(select(PlayerSession).where(PlayerSession.token_hash == token_hash))
 
 
-async def active_sessions(session: AsyncSession, player_id: uuid.UUID, now: datetime) -> Sequence[PlayerSession]:
+async def active_sessions(
+    session: AsyncSession, player_id: uuid.UUID, now: datetime
+) -> Sequence[PlayerSession]:
     stmt = (
         select(PlayerSession)
         .where(
@@ -105,7 +115,9 @@ async def get_session(session: AsyncSession, session_id: uuid.UUID) -> PlayerSes
 
 
 async def touch_session(session: AsyncSession, session_id: uuid.UUID, now: datetime) -> None:
-    await session.execute(update(PlayerSession).where(PlayerSession.id == session_id).values(last_seen_at=now))
+    await session.execute(
+        update(PlayerSession).where(PlayerSession.id == session_id).values(last_seen_at=now)
+    )
 
 
 async def revoke_sessions(

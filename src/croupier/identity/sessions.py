@@ -72,12 +72,21 @@ async def _fail(
         target = Target.player(player.id) if player else None
         actor = Actor.player(player.id) if player else Actor.anonymous()
         audit.record(
-            own, AuditAction.SIGN_IN, actor=actor, outcome=Outcome.FAILURE, target=target,
-            client=client, details={"reason": reason},
+            own,
+            AuditAction.SIGN_IN,
+            actor=actor,
+            outcome=Outcome.FAILURE,
+            target=target,
+            client=client,
+            details={"reason": reason},
         )
         if locked:
             audit.record(
-                own, AuditAction.ACCOUNT_LOCK, actor=Actor.system(), target=target, client=client,
+                own,
+                AuditAction.ACCOUNT_LOCK,
+                actor=Actor.system(),
+                target=target,
+                client=client,
                 details={"minutes": settings.lockout_minutes},
             )
     SIGN_INS.labels(reason).inc()
@@ -99,18 +108,29 @@ async def sign_in(
     locked_until = await repository.guard_locked_until(session, index)
     if locked_until is not None and locked_until > now:
         await audit.record_now(
-            session, AuditAction.SIGN_IN, actor=Actor.anonymous(), outcome=Outcome.DENIED,
-            client=client, details={"reason": "locked"},
+            session,
+            AuditAction.SIGN_IN,
+            actor=Actor.anonymous(),
+            outcome=Outcome.DENIED,
+            client=client,
+            details={"reason": "locked"},
         )
         SIGN_INS.labels("locked").inc()
         raise AccountLocked("Sign-in is locked for this account; try again later or reset the password.")
 
     player = await repository.player_by_email_index(session, index)
     if not await passwords.verify(player.password_hash if player else None, password):
-        await _fail(session, settings=settings, index=index, player=player, client=client,
-                    reason="invalid_credentials")
+        await _fail(
+            session,
+            settings=settings,
+            index=index,
+            player=player,
+            client=client,
+            reason="invalid_credentials",
+        )
         raise InvalidCredentials("The email or password is wrong.")
-    assert player is not None
+    if player is None:  # verify() is False without a stored hash; this satisfies the type checker
+        raise InvalidCredentials("The email or password is wrong.")
     if player.status != "active":
         await _fail(session, settings=settings, index=index, player=player, client=client, reason="disabled")
         raise AccountDisabled("This account is disabled.")
@@ -123,15 +143,21 @@ async def sign_in(
         elif recovery_code is not None:
             ok = await mfa.use_recovery_code(session, player.id, recovery_code)
             if ok:
-                audit.record(session, AuditAction.RECOVERY_USE, actor=Actor.player(player.id),
-                             target=Target.player(player.id), client=client)
+                audit.record(
+                    session,
+                    AuditAction.RECOVERY_USE,
+                    actor=Actor.player(player.id),
+                    target=Target.player(player.id),
+                    client=client,
+                )
         else:
             ticket = await issue_mfa_ticket(session, player_id=player.id)
             SIGN_INS.labels("mfa_required").inc()
             raise MfaRequired(mfa_ticket=ticket, methods=available.methods)
         if not ok:
-            await _fail(session, settings=settings, index=index, player=player, client=client,
-                        reason="invalid_otp")
+            await _fail(
+                session, settings=settings, index=index, player=player, client=client, reason="invalid_otp"
+            )
             raise InvalidOtp("The second factor is wrong or was already used.")
         mfa_at = now
 
@@ -176,8 +202,12 @@ async def start_session(
     player.last_sign_in_at = now
     await session.flush()
     audit.record(
-        session, AuditAction.SIGN_IN, actor=Actor.player(player.id), target=Target.player(player.id),
-        client=client, details={"session_id": str(new.id), "mfa": mfa_at is not None},
+        session,
+        AuditAction.SIGN_IN,
+        actor=Actor.player(player.id),
+        target=Target.player(player.id),
+        client=client,
+        details={"session_id": str(new.id), "mfa": mfa_at is not None},
     )
     SIGN_INS.labels("success").inc()
     return NewSession(token=token, session=new, previous_sign_in_at=previous)
@@ -206,8 +236,11 @@ async def sign_out(session: AsyncSession, *, auth: Authenticated, client: Client
     auth.session.revoked_reason = "sign_out"
     await session.flush()
     audit.record(
-        session, AuditAction.SIGN_OUT, actor=Actor.player(auth.player.id),
-        target=Target("session", str(auth.session.id)), client=client,
+        session,
+        AuditAction.SIGN_OUT,
+        actor=Actor.player(auth.player.id),
+        target=Target("session", str(auth.session.id)),
+        client=client,
     )
 
 
@@ -215,7 +248,9 @@ async def list_sessions(session: AsyncSession, *, auth: Authenticated) -> Sequen
     return await repository.active_sessions(session, auth.player.id, utcnow())
 
 
-async def revoke(session: AsyncSession, *, auth: Authenticated, session_id: uuid.UUID, client: ClientInfo) -> None:
+async def revoke(
+    session: AsyncSession, *, auth: Authenticated, session_id: uuid.UUID, client: ClientInfo
+) -> None:
     target = await repository.get_session(session, session_id)
     # Another player's session is indistinguishable from a missing one.
     if target is None or target.player_id != auth.player.id or target.revoked_at is not None:
@@ -224,8 +259,11 @@ async def revoke(session: AsyncSession, *, auth: Authenticated, session_id: uuid
     target.revoked_reason = "revoked"
     await session.flush()
     audit.record(
-        session, AuditAction.SESSION_REVOKE, actor=Actor.player(auth.player.id),
-        target=Target("session", str(session_id)), client=client,
+        session,
+        AuditAction.SESSION_REVOKE,
+        actor=Actor.player(auth.player.id),
+        target=Target("session", str(session_id)),
+        client=client,
     )
 
 

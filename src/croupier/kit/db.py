@@ -80,9 +80,7 @@ class Database:
         maker = async_sessionmaker(
             engine, expire_on_commit=False, autoflush=False, info={SHARED_INFO: shared}
         )
-        return cls(
-            engine=engine, sessionmaker=maker, url=url, shared=shared, embedded_server=embedded_server
-        )
+        return cls(engine=engine, sessionmaker=maker, url=url, shared=shared, embedded_server=embedded_server)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -110,9 +108,10 @@ async def autonomous_unit_of_work(session: AsyncSession) -> AsyncIterator[AsyncS
     sign-in is counted and audited even though the request itself fails.
     """
     info = {SHARED_INFO: shared_context(session)}
-    async with AsyncSession(
-        bind=session.bind, expire_on_commit=False, autoflush=False, info=info
-    ) as other, _committing(other):
+    async with (
+        AsyncSession(bind=session.bind, expire_on_commit=False, autoflush=False, info=info) as other,
+        _committing(other),
+    ):
         yield other
 
 

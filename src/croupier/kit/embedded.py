@@ -20,11 +20,11 @@ DATABASE_NAME = "croupier"
 def start_embedded_server(data_dir: Path) -> Any:
     """Start (or attach to) the embedded server and return its pgserver handle."""
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
-    import pgserver  # imported lazily: a configured database never needs it
+    from pgserver import postgres_server  # lazily: a configured database never needs it
 
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    return pgserver.get_server(data_dir / "pg", cleanup_mode="stop")
+    return postgres_server.get_server(data_dir / "pg", cleanup_mode="stop")
 
 
 def embedded_url(server: Any, database: str = DATABASE_NAME) -> str:

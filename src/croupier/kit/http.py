@@ -26,7 +26,7 @@ SECURITY_HEADERS = [
 HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
 
 
-class _BodyTooLarge(Exception):
+class _BodyTooLargeError(Exception):
     pass
 
 
@@ -62,7 +62,7 @@ class RequestContextMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
-                    raise _BodyTooLarge
+                    raise _BodyTooLargeError
             return message
 
         async def send_wrapper(message: Message) -> None:
@@ -79,7 +79,7 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, limited_receive, send_wrapper)
-        except _BodyTooLarge:
+        except _BodyTooLargeError:
             status = 413
             await self._too_large(scope, receive, send, request_id)
         finally:

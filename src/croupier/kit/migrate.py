@@ -65,5 +65,3 @@ def _revision(connection: Connection, message: str) -> None:
 async def revision(engine: AsyncEngine, message: str) -> None:
     async with engine.connect() as conn:
         await conn.run_sync(_revision, message)
-
-

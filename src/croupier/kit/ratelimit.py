@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from limits import RateLimitItem, parse
-from limits.storage import storage_from_string
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
 
 
 class Throttle:

@@ -29,6 +29,4 @@ class OutgoingMail(CreatedAt, Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (
-        Index("ix_mail_outbox_unsent", "created_at", postgresql_where="sent_at IS NULL"),
-    )
+    __table_args__ = (Index("ix_mail_outbox_unsent", "created_at", postgresql_where="sent_at IS NULL"),)
