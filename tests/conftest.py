@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Iterator
@@ -44,13 +45,16 @@ def _with_database(url: str, name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_admin_url(request: pytest.FixtureRequest) -> Iterator[str]:
     configured = os.environ.get("CROUPIER_TEST_DATABASE_URL")
     if configured:
         yield _libpq(to_sqlalchemy_url(configured))
         return
-    root = Path(os.environ.get("CROUPIER_TEST_PGDATA") or tmp_path_factory.mktemp("pg"))
-    server = start_embedded_server(root)
+    # One server per test run, shared by the xdist workers, outside pytest's
+    # rotating temp folders; pgserver deletes it when the last worker exits.
+    run = getattr(request.config, "workerinput", {}).get("testrunuid") or f"{os.getpid()}"
+    root = Path(tempfile.gettempdir()) / "croupier-test-pg" / run
+    server = start_embedded_server(root, delete_on_exit=True)
     yield server.get_uri("postgres")
 
 

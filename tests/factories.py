@@ -44,9 +44,15 @@ async def register(client: httpx.AsyncClient, **overrides: Any) -> tuple[str, di
 
 
 async def sign_in(
-    client: httpx.AsyncClient, email: str, password: str = PASSWORD, **extra: Any
+    client: httpx.AsyncClient,
+    email: str,
+    password: str = PASSWORD,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> httpx.Response:
-    return await client.post("/v1/sessions", json={"email": email, "password": password, **extra})
+    body = {"email": email, "password": password, **extra}
+    return await client.post("/v1/sessions", json=body, headers=headers)
 
 
 async def signed_in_player(client: httpx.AsyncClient, **overrides: Any) -> SignedIn:

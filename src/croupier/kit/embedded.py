@@ -17,14 +17,18 @@ import psycopg
 DATABASE_NAME = "croupier"
 
 
-def start_embedded_server(data_dir: Path) -> Any:
-    """Start (or attach to) the embedded server and return its pgserver handle."""
+def start_embedded_server(data_dir: Path, *, delete_on_exit: bool = False) -> Any:
+    """Start (or attach to) the embedded server and return its pgserver handle.
+
+    ``delete_on_exit`` removes the cluster when the last process using it exits
+    (test servers); otherwise the server stops and the data stays.
+    """
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
     from pgserver import postgres_server  # lazily: a configured database never needs it
 
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    return postgres_server.get_server(data_dir / "pg", cleanup_mode="stop")
+    return postgres_server.get_server(data_dir / "pg", cleanup_mode="delete" if delete_on_exit else "stop")
 
 
 def embedded_url(server: Any, database: str = DATABASE_NAME) -> str:
