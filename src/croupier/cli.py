@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import typer
 import uvicorn
 
@@ -44,12 +47,15 @@ def serve(
             return None
 
         run_with_runtime(_prepare)
+    worker_count = workers or settings.workers
+    if worker_count > 1:
+        _share_metrics_between_workers(settings.data_dir / "metrics")
     uvicorn.run(
         "croupier.api:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
-        workers=workers or settings.workers,
+        workers=worker_count,
         proxy_headers=True,
         forwarded_allow_ips=settings.trusted_proxies,
         ssl_certfile=settings.tls_certfile,
@@ -58,6 +64,14 @@ def serve(
         server_header=False,
         date_header=True,
     )
+
+
+def _share_metrics_between_workers(folder: Path) -> None:
+    """prometheus-client's multiprocess mode; must be set before workers import the metrics."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder.resolve())
 
 
 @db_app.command("upgrade")
