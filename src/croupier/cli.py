@@ -46,7 +46,7 @@ def serve(
         async def _prepare(_: Runtime) -> None:
             return None
 
-        run_with_runtime(_prepare)
+        run_with_runtime(_prepare, quiet=False)
     worker_count = workers or settings.workers
     if worker_count > 1:
         _share_metrics_between_workers(settings.data_dir / "metrics")

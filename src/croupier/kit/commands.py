@@ -15,10 +15,11 @@ T = TypeVar("T")
 
 
 @asynccontextmanager
-async def command_runtime() -> AsyncIterator[Runtime]:
+async def command_runtime(*, quiet: bool = True) -> AsyncIterator[Runtime]:
     """The same runtime the service uses, on the same data folder or database."""
     settings = get_settings()
-    configure_logging("warning")
+    if quiet:
+        configure_logging("warning")
     runtime = await Runtime.start(settings)
     try:
         yield runtime
@@ -26,9 +27,9 @@ async def command_runtime() -> AsyncIterator[Runtime]:
         await runtime.close()
 
 
-def run_with_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:
+def run_with_runtime(work: Callable[[Runtime], Awaitable[T]], *, quiet: bool = True) -> T:
     async def _main() -> T:
-        async with command_runtime() as runtime:
+        async with command_runtime(quiet=quiet) as runtime:
             return await work(runtime)
 
     return asyncio.run(_main())
