@@ -16,6 +16,7 @@ from croupier.kit.http import RequestContextMiddleware
 from croupier.kit.ops import router as ops_router
 from croupier.kit.runtime import Runtime
 from croupier.kit.settings import Settings, get_settings
+from croupier.mail.relay import MailRelay
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
@@ -26,9 +27,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = runtime is None
         app.state.runtime = runtime if runtime is not None else await Runtime.start(settings)
+        # Every API process relays the mail outbox; SKIP LOCKED keeps them apart.
+        relay = MailRelay.for_runtime(app.state.runtime)
+        relay.start()
         try:
             yield
         finally:
+            await relay.stop()
             if owned:
                 await app.state.runtime.close()
 

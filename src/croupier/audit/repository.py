@@ -9,14 +9,20 @@ from croupier.audit.models import AuditEvent, AuditHead
 
 
 async def lock_head(session: AsyncSession) -> AuditHead:
-    head = await session.scalar(select(AuditHead).where(AuditHead.id == 1).with_for_update())
+    # populate_existing: a head already in the session's identity map would
+    # otherwise keep the values it had when first loaded, not the locked row's.
+    head = await session.scalar(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update().execution_options(populate_existing=True)
+    )
     if head is None:
         raise RuntimeError("audit_head row is missing: run `croupier db upgrade`")
     return head
 
 
 async def get_head(session: AsyncSession) -> AuditHead:
-    head = await session.scalar(select(AuditHead).where(AuditHead.id == 1))
+    head = await session.scalar(
+        select(AuditHead).where(AuditHead.id == 1).execution_options(populate_existing=True)
+    )
     if head is None:
         raise RuntimeError("audit_head row is missing: run `croupier db upgrade`")
     return head
@@ -27,19 +33,23 @@ def add(session: AsyncSession, event: AuditEvent) -> None:
 
 
 async def stream(session: AsyncSession, batch: int = 1000) -> AsyncIterator[AuditEvent]:
+    """Every entry in seq order, as stored now, in copies the session does not track.
+
+    Read as plain columns rather than through the identity map: an entry the
+    session already held would otherwise come back as it was first loaded, not
+    as the database has it, and a verifier must see the latter. The caller's
+    session is left as it was (no expunging of its other objects).
+    """
+    columns = AuditEvent.__table__.columns
     last = 0
     while True:
-        rows = (
-            await session.scalars(
-                select(AuditEvent).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch)
-            )
-        ).all()
+        stmt = select(*columns).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch)
+        rows = (await session.execute(stmt)).all()
         if not rows:
             return
         for row in rows:
-            yield row
+            yield AuditEvent(**row._mapping)
         last = rows[-1].seq
-        session.expunge_all()
 
 
 async def list_events(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -30,7 +30,7 @@ from croupier.crypto.service import keyring_of
 from croupier.kit.client import ClientInfo
 from croupier.kit.db import autonomous_unit_of_work, before_commit
 from croupier.kit.metrics import AUDIT_EVENTS
-from croupier.kit.scrub import scrub
+from croupier.kit.scrub import scrub, scrub_text
 
 GENESIS = bytes(32)
 _PENDING = "croupier.audit.pending"
@@ -80,9 +80,11 @@ def _plain(value: Any) -> Any:
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
-    if value is None or isinstance(value, bool | int | str):
+    if isinstance(value, str):
+        return value.replace("\x00", "")  # PostgreSQL text cannot hold NUL
+    if value is None or isinstance(value, bool | int):
         return value
-    return str(value)
+    return str(value).replace("\x00", "")
 
 
 def record(
@@ -105,7 +107,8 @@ def record(
         "target_type": target.type if target else None,
         "target_id": target.id if target else None,
         "ip": client.ip if client else None,
-        "user_agent": client.user_agent if client else None,
+        # Chosen by the client, so it may carry anything, a card number included.
+        "user_agent": scrub_text(client.user_agent) if client and client.user_agent else None,
         "details": _plain(scrub(dict(details or {}))),
     }
     pending: _Pending = session.info.setdefault(_PENDING, _Pending())
@@ -172,67 +175,116 @@ async def _append_pending(session: AsyncSession) -> None:
 @dataclass(frozen=True)
 class Verdict:
     ok: bool
+    # Entries that verified, and the seq of the last of them (0 for none).
     checked: int
     head_seq: int
     first_bad_seq: int | None = None
     reason: str | None = None
 
 
+_LINKED_COLUMNS = (
+    "seq",
+    "occurred_at",
+    "action",
+    "outcome",
+    "actor_type",
+    "actor_id",
+    "target_type",
+    "target_id",
+    "ip",
+    "user_agent",
+    "details",
+)
+
+
+def _misfit(
+    key: bytes, event: AuditEvent, expected_seq: int, prev: bytes, *, checkpoint: tuple[int, bytes] | None
+) -> str | None:
+    """Why ``event`` cannot be entry ``expected_seq`` following link ``prev``; None if it can."""
+    if event.seq != expected_seq:
+        return f"entry {expected_seq} is missing (deleted)"
+    if not hmac.compare_digest(event.prev_hash, prev):
+        return f"entry {event.seq} does not link to entry {event.seq - 1}: an entry was removed or replaced"
+    entry = {c: getattr(event, c) for c in _LINKED_COLUMNS}
+    if not hmac.compare_digest(link(key, prev, entry), event.hash):
+        reason = f"entry {event.seq} was altered or inserted: its link does not match its content"
+        if event.seq == 1:
+            reason += " (or this keyring's audit key is not the one that wrote the log)"
+        return reason
+    if checkpoint and event.seq == checkpoint[0] and not hmac.compare_digest(event.hash, checkpoint[1]):
+        return f"entry {event.seq} differs from the checkpoint"
+    return None
+
+
 async def verify(session: AsyncSession, *, checkpoint: tuple[int, bytes] | None = None) -> Verdict:
-    """Walk the chain from the start; name the first entry that does not fit."""
+    """Walk the chain from the start; name the first entry that does not fit.
+
+    ``checkpoint`` is a ``(seq, hash)`` recorded earlier (``croupier audit head``)
+    and kept where the database's writers cannot reach: a chain cut back to
+    before it, with the head row rewound to match, is otherwise self-consistent.
+    """
     key = keyring_of(session).audit_key
-    expected_seq, prev, checked = 1, GENESIS, 0
-    anchor_seen = checkpoint is None
-    async for event in repository.stream(session):
-        if event.seq != expected_seq:
-            return Verdict(
-                False, checked, expected_seq - 1, expected_seq, f"entry {expected_seq} is missing (deleted)"
-            )
-        entry = {
-            c: getattr(event, c)
-            for c in (
-                "seq",
-                "occurred_at",
-                "action",
-                "outcome",
-                "actor_type",
-                "actor_id",
-                "target_type",
-                "target_id",
-                "ip",
-                "user_agent",
-                "details",
-            )
-        }
-        if event.prev_hash != prev:
-            return Verdict(
-                False,
-                checked,
-                event.seq,
-                event.seq,
-                f"entry {event.seq} does not link to entry {event.seq - 1}",
-            )
-        if not hmac.compare_digest(link(key, prev, entry), event.hash):
-            return Verdict(False, checked, event.seq, event.seq, f"entry {event.seq} was altered or inserted")
-        if checkpoint is not None and event.seq == checkpoint[0]:
-            if not hmac.compare_digest(event.hash, checkpoint[1]):
-                return Verdict(
-                    False, checked, event.seq, event.seq, f"entry {event.seq} differs from the checkpoint"
-                )
-            anchor_seen = True
-        prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
+    # The head is read first: every entry it names committed with it, so the walk
+    # below must reach it. Entries appended meanwhile are simply walked as well.
     head = await repository.get_head(session)
+    anchors = {head.seq} | ({checkpoint[0]} if checkpoint else set())
+    seen = {0: GENESIS}  # the links at the anchors, as the walk finds them
+    expected_seq, prev, checked = 1, GENESIS, 0
+    async for event in repository.stream(session):
+        reason = _misfit(key, event, expected_seq, prev, checkpoint=checkpoint)
+        if reason is not None:
+            return Verdict(False, checked, expected_seq - 1, expected_seq, reason)
+        if event.seq in anchors:
+            seen[event.seq] = event.hash
+        prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
     last = expected_seq - 1
-    if head.seq != last or head.hash != prev:
-        return Verdict(
-            False,
-            checked,
-            last,
-            last + 1,
-            f"entries after {last} are missing: the head names entry {head.seq}",
+    if head.seq > last:
+        reason = (
+            f"entries {last + 1} to {head.seq} are missing: the chain ends at {last} "
+            f"but the head names entry {head.seq}"
         )
-    if not anchor_seen and checkpoint is not None:
-        return Verdict(
-            False, checked, last, last + 1, f"checkpoint entry {checkpoint[0]} is missing (tail deleted)"
-        )
+        return Verdict(False, checked, last, last + 1, reason)
+    if not hmac.compare_digest(seen[head.seq], head.hash):
+        return Verdict(False, checked, last, head.seq, f"the head does not match entry {head.seq}")
+    if checkpoint is not None:
+        cp_seq, cp_hash = checkpoint
+        if cp_seq > last:
+            reason = f"checkpoint entry {cp_seq} is missing: the chain ends at {last} (tail deleted)"
+            return Verdict(False, checked, last, last + 1, reason)
+        if not hmac.compare_digest(seen[cp_seq], cp_hash):
+            return Verdict(False, checked, last, cp_seq, f"entry {cp_seq} differs from the checkpoint")
     return Verdict(True, checked, last)
+
+
+def parse_checkpoint(text: str) -> tuple[int, bytes]:
+    """``SEQ:HEXHASH`` as printed by ``croupier audit head``."""
+    seq_text, sep, hash_text = text.strip().partition(":")
+    try:
+        seq, digest = int(seq_text), bytes.fromhex(hash_text)
+    except ValueError:
+        raise ValueError("a checkpoint is SEQ:HEXHASH, as printed by `croupier audit head`") from None
+    if not sep or seq < 0 or len(digest) != len(GENESIS):
+        raise ValueError(
+            "a checkpoint is SEQ:HEXHASH with a 64-digit hash, as printed by `croupier audit head`"
+        )
+    return seq, digest
+
+
+async def head(session: AsyncSession) -> tuple[int, bytes]:
+    """The newest link, to be recorded off-site as a checkpoint."""
+    row = await repository.get_head(session)
+    return row.seq, row.hash
+
+
+async def events(
+    session: AsyncSession,
+    *,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    action: str | None = None,
+    limit: int = 50,
+) -> Sequence[AuditEvent]:
+    """The newest entries first, optionally for one target or one action."""
+    return await repository.list_events(
+        session, target_type=target_type, target_id=target_id, action=action, limit=limit
+    )

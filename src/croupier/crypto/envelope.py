@@ -4,8 +4,9 @@ A sealed value is ``format (1 byte) || key version (4 bytes, big-endian) ||
 nonce (12 bytes) || ciphertext || tag (16 bytes)``. The key version names the
 key that sealed it (a KEK version for a wrapped data key, a data-key version for
 a personal field), so old ciphertexts stay readable after a rotation. The
-associated data binds a ciphertext to the row and column it belongs to: moved
-to another row it no longer decrypts.
+associated data is the header followed by the caller's context, which binds a
+ciphertext to the row and column it belongs to: moved to another row, or with
+its header edited, it no longer decrypts.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def seal(key: bytes, version: int, plaintext: bytes, aad: bytes) -> bytes:
     # Random 96-bit nonces: each data key seals a handful of fields, far below
     # the 2^32 messages per key at which random nonces become a concern.
     nonce = os.urandom(NONCE_BYTES)
-    return _HEADER.pack(FORMAT_V1, version) + nonce + gcm_encrypt(key, nonce, plaintext, aad)
+    header = _HEADER.pack(FORMAT_V1, version)
+    return header + nonce + gcm_encrypt(key, nonce, plaintext, header + aad)
 
 
 def sealed_version(blob: bytes) -> int:
@@ -57,8 +59,8 @@ def sealed_version(blob: bytes) -> int:
 
 def unseal(key: bytes, blob: bytes, aad: bytes) -> bytes:
     sealed_version(blob)
-    nonce = blob[_HEADER.size : _HEADER.size + NONCE_BYTES]
+    header, nonce = blob[: _HEADER.size], blob[_HEADER.size : _HEADER.size + NONCE_BYTES]
     try:
-        return gcm_decrypt(key, nonce, blob[_HEADER.size + NONCE_BYTES :], aad)
+        return gcm_decrypt(key, nonce, blob[_HEADER.size + NONCE_BYTES :], header + aad)
     except InvalidTag:
         raise DecryptionFailed("ciphertext failed authentication") from None

@@ -85,6 +85,8 @@ async def player_cipher(session: AsyncSession, *, player_id: uuid.UUID) -> Playe
     if key is None or key.wrapped is None:
         raise PersonalDataErased()
     ring = keyring_of(session)
+    if envelope.sealed_version(key.wrapped) != key.kek_version:
+        raise envelope.DecryptionFailed("wrapped data key disagrees with its KEK version")
     dek = envelope.unseal(ring.kek(key.kek_version), key.wrapped, _wrap_aad(player_id, key.dek_version))
     cache[player_id] = PlayerCipher(player_id, dek, key.dek_version)
     return cache[player_id]

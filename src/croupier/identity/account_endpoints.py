@@ -1,7 +1,140 @@
-"""Identity HTTP API: account routes."""
+"""Identity HTTP API: account routes (password and email changes, password reset)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import structlog
+from fastapi import APIRouter, BackgroundTasks, Response
+
+from croupier.identity import account, password_reset
+from croupier.identity.account_schemas import (
+    EmailChange,
+    PasswordChange,
+    PasswordResetConfirm,
+    PasswordResetRequest,
+    PasswordResetRequested,
+)
+from croupier.identity.auth import PasswordsDep, SteppedUpAuth
+from croupier.identity.endpoints import throttle_address
+from croupier.identity.errors import (
+    AccountLocked,
+    EmailTaken,
+    InvalidOtp,
+    InvalidSession,
+    StepUpRequired,
+    WrongPassword,
+)
+from croupier.identity.passwords import WeakPassword
+from croupier.kit.client import ClientInfo
+from croupier.kit.deps import Client, DbSession, RuntimeDep
+from croupier.kit.errors import RateLimited, responses
+from croupier.kit.runtime import Runtime
 
 router = APIRouter(prefix="/v1", tags=["identity"])
+_log = structlog.get_logger("croupier.identity")
+
+
+@router.post(
+    "/me/password",
+    status_code=204,
+    summary="Change my password",
+    description="Needs a recent step-up and the current password. Signs out every other session.",
+    responses=responses(InvalidSession, StepUpRequired, WrongPassword, WeakPassword, RateLimited),
+)
+async def change_password(
+    body: PasswordChange,
+    session: DbSession,
+    *,
+    runtime: RuntimeDep,
+    passwords: PasswordsDep,
+    auth: SteppedUpAuth,
+    client: Client,
+) -> Response:
+    await throttle_address(runtime, client, "password_change")
+    await account.change_password(
+        session,
+        settings=runtime.settings,
+        passwords=passwords,
+        auth=auth,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        client=client,
+    )
+    return Response(status_code=204)
+
+
+@router.post(
+    "/me/email",
+    status_code=204,
+    summary="Change my email address",
+    description="Needs a recent step-up. The previous address is told of the change.",
+    responses=responses(InvalidSession, StepUpRequired, EmailTaken),
+)
+async def change_email(
+    body: EmailChange, session: DbSession, runtime: RuntimeDep, auth: SteppedUpAuth, client: Client
+) -> Response:
+    await account.change_email(
+        session, settings=runtime.settings, auth=auth, new_email=str(body.new_email), client=client
+    )
+    return Response(status_code=204)
+
+
+async def _send_reset_link(runtime: Runtime, email: str, client: ClientInfo) -> None:
+    # A job of its own, after the response: nothing the account lookup does can
+    # change what the client sees or how long it waits.
+    try:
+        async with runtime.database.unit_of_work() as session:
+            await password_reset.request_reset(session, settings=runtime.settings, email=email, client=client)
+    except Exception:  # noqa: BLE001 - the client has its answer already; the failure goes to the log
+        _log.exception("password_reset_request_failed")
+
+
+@router.post(
+    "/password-resets",
+    status_code=202,
+    summary="Ask for a password reset link",
+    description="Always 202 with the same body, whether or not the address has an account.",
+    responses=responses(RateLimited),
+)
+async def request_password_reset(
+    body: PasswordResetRequest, runtime: RuntimeDep, client: Client, background: BackgroundTasks
+) -> PasswordResetRequested:
+    await throttle_address(runtime, client, "password_reset")
+    background.add_task(_send_reset_link, runtime, str(body.email), client)
+    return PasswordResetRequested()
+
+
+@router.post(
+    "/password-resets/confirm",
+    status_code=204,
+    summary="Set a new password with a reset link",
+    description="A player with a second factor must also send `otp` or `recovery_code`. "
+    "Signs out every session.",
+    responses=responses(
+        password_reset.InvalidResetToken,
+        password_reset.ResetMfaRequired,
+        InvalidOtp,
+        AccountLocked,
+        WeakPassword,
+        RateLimited,
+    ),
+)
+async def confirm_password_reset(
+    body: PasswordResetConfirm,
+    session: DbSession,
+    *,
+    runtime: RuntimeDep,
+    passwords: PasswordsDep,
+    client: Client,
+) -> Response:
+    await throttle_address(runtime, client, "password_reset_confirm")
+    await password_reset.confirm_reset(
+        session,
+        settings=runtime.settings,
+        passwords=passwords,
+        token=body.token,
+        new_password=body.new_password,
+        otp=body.otp,
+        recovery_code=body.recovery_code,
+        client=client,
+    )
+    return Response(status_code=204)

@@ -1,7 +1,102 @@
-"""`croupier` sub-commands of the identity domain."""
+"""`croupier players`: an operator disables, enables or looks at an account.
+
+Rules live in ``identity.account``; these commands only parse, call and print.
+The operator is the login name of whoever runs the command, as the audit actor.
+"""
 
 from __future__ import annotations
 
+import getpass
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
 import typer
 
-app = typer.Typer(no_args_is_help=True)
+from croupier.audit.service import Actor
+from croupier.identity import account
+from croupier.kit.client import ClientInfo
+from croupier.kit.commands import run_with_runtime
+from croupier.kit.errors import NotFound
+from croupier.kit.runtime import Runtime
+
+app = typer.Typer(no_args_is_help=True, help="Player accounts: disable, enable, show.")
+T = TypeVar("T")
+
+
+def _operator() -> Actor:
+    return Actor.operator(getpass.getuser())
+
+
+def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
+    try:
+        return run_with_runtime(work)
+    except NotFound as exc:
+        typer.echo(exc.detail, err=True)
+        raise typer.Exit(1) from exc
+
+
+PlayerId = Annotated[uuid.UUID, typer.Argument(metavar="PLAYER_ID", help="The player's id (a UUID).")]
+
+
+@app.command()
+def disable(
+    player_id: PlayerId,
+    reason: Annotated[str, typer.Option("--reason", help="Why; kept in the audit log.")],
+) -> None:
+    """Stop the player signing in and end all of their sessions."""
+    if not reason.strip():
+        raise typer.BadParameter("give a reason", param_hint="--reason")
+
+    async def _work(runtime: Runtime) -> account.StatusChange:
+        async with runtime.database.unit_of_work() as session:
+            return await account.disable(
+                session,
+                player_id=player_id,
+                reason=reason.strip()[:500],
+                actor=_operator(),
+                client=ClientInfo.command_line(),
+            )
+
+    result = _run(_work)
+    state = "disabled" if result.changed else "was already disabled"
+    typer.echo(f"player {player_id} {state}; {result.sessions_ended} session(s) ended")
+
+
+@app.command()
+def enable(player_id: PlayerId) -> None:
+    """Let a disabled player sign in again."""
+
+    async def _work(runtime: Runtime) -> account.StatusChange:
+        async with runtime.database.unit_of_work() as session:
+            return await account.enable(
+                session, player_id=player_id, actor=_operator(), client=ClientInfo.command_line()
+            )
+
+    result = _run(_work)
+    typer.echo(f"player {player_id} {'enabled' if result.changed else 'was already active'}")
+
+
+@app.command()
+def show(player_id: PlayerId) -> None:
+    """Status, activity and second factors; no personal data, no secrets."""
+
+    async def _work(runtime: Runtime) -> account.AccountSummary:
+        async with runtime.database.unit_of_work() as session:
+            return await account.summary(session, player_id=player_id)
+
+    found = _run(_work)
+    rows = {
+        "id": str(found.id),
+        "status": found.status,
+        "country": found.country,
+        "created": found.created_at.isoformat(timespec="seconds"),
+        "last sign-in": found.last_sign_in_at.isoformat(timespec="seconds")
+        if found.last_sign_in_at
+        else "never",
+        "password changed": found.password_changed_at.isoformat(timespec="seconds"),
+        "active sessions": str(found.active_sessions),
+        "second factors": ", ".join(found.mfa_methods) or "none",
+    }
+    for label, value in rows.items():
+        typer.echo(f"{label + ':':<18} {value}")

@@ -20,6 +20,8 @@ from croupier.identity.passwords import Passwords, check_policy
 from croupier.kit.client import ClientInfo
 from croupier.kit.clock import utcnow
 from croupier.kit.metrics import REGISTRATIONS
+from croupier.mail import service as mail
+from croupier.mail.templates import MailTemplate
 
 
 def email_key(session: AsyncSession, email: str) -> bytes:
@@ -90,6 +92,13 @@ async def register(
         target=Target.player(player_id),
         client=client,
         details={"country": country},
+    )
+    await mail.enqueue(
+        session,
+        player_id=player_id,
+        template=MailTemplate.WELCOME,
+        to=email,
+        context={"first_name": first_name},
     )
     REGISTRATIONS.labels("created").inc()
     return player_id

@@ -50,7 +50,7 @@ class Authenticated:
     session: PlayerSession
 
 
-async def _fail(
+async def record_failed_attempt(
     session: AsyncSession,
     *,
     settings: Settings,
@@ -58,8 +58,13 @@ async def _fail(
     player: Player | None,
     client: ClientInfo,
     reason: str,
+    action: AuditAction = AuditAction.SIGN_IN,
 ) -> None:
-    """Count the failure and audit it in a transaction the failed request cannot undo."""
+    """Count the failure and audit it in a transaction the failed request cannot undo.
+
+    Wrong second factors count here too, wherever they are tried (sign-in,
+    step-up, password reset), so every guess draws on the same lockout budget.
+    """
     now = utcnow()
     async with autonomous_unit_of_work(session) as own:
         locked = await repository.count_failure(
@@ -73,7 +78,7 @@ async def _fail(
         actor = Actor.player(player.id) if player else Actor.anonymous()
         audit.record(
             own,
-            AuditAction.SIGN_IN,
+            action,
             actor=actor,
             outcome=Outcome.FAILURE,
             target=target,
@@ -89,7 +94,8 @@ async def _fail(
                 client=client,
                 details={"minutes": settings.lockout_minutes},
             )
-    SIGN_INS.labels(reason).inc()
+    if action is AuditAction.SIGN_IN:
+        SIGN_INS.labels(reason).inc()
 
 
 async def sign_in(
@@ -120,7 +126,7 @@ async def sign_in(
 
     player = await repository.player_by_email_index(session, index)
     if not await passwords.verify(player.password_hash if player else None, password):
-        await _fail(
+        await record_failed_attempt(
             session,
             settings=settings,
             index=index,
@@ -132,30 +138,29 @@ async def sign_in(
     if player is None:  # verify() is False without a stored hash; this satisfies the type checker
         raise InvalidCredentials("The email or password is wrong.")
     if player.status != "active":
-        await _fail(session, settings=settings, index=index, player=player, client=client, reason="disabled")
+        await record_failed_attempt(
+            session, settings=settings, index=index, player=player, client=client, reason="disabled"
+        )
         raise AccountDisabled("This account is disabled.")
 
     mfa_at: datetime | None = None
     available = await mfa.factors(session, player)
     if available.any:
-        if otp is not None and available.totp:
-            ok = await mfa.verify_totp(session, player.id, otp)
-        elif recovery_code is not None:
-            ok = await mfa.use_recovery_code(session, player.id, recovery_code)
-            if ok:
-                audit.record(
-                    session,
-                    AuditAction.RECOVERY_USE,
-                    actor=Actor.player(player.id),
-                    target=Target.player(player.id),
-                    client=client,
-                )
+        if (otp is not None and available.totp) or recovery_code is not None:
+            method = await mfa.verify_code(
+                session,
+                player=player,
+                otp=otp if available.totp else None,
+                recovery_code=recovery_code,
+                client=client,
+                purpose="sign_in",
+            )
         else:
             ticket = await issue_mfa_ticket(session, player_id=player.id)
             SIGN_INS.labels("mfa_required").inc()
             raise MfaRequired(mfa_ticket=ticket, methods=available.methods)
-        if not ok:
-            await _fail(
+        if method is None:
+            await record_failed_attempt(
                 session, settings=settings, index=index, player=player, client=client, reason="invalid_otp"
             )
             raise InvalidOtp("The second factor is wrong or was already used.")

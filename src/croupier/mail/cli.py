@@ -1,7 +1,69 @@
-"""`croupier` sub-commands of the mail domain."""
+"""`croupier mail`: read the development mailbox and relay the outbox by hand."""
 
 from __future__ import annotations
 
-import typer
+from typing import Annotated
 
-app = typer.Typer(no_args_is_help=True)
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from croupier.kit.commands import run_with_runtime
+from croupier.kit.runtime import Runtime
+from croupier.kit.settings import get_settings
+from croupier.mail import mailbox
+from croupier.mail.relay import DrainReport, MailRelay
+
+app = typer.Typer(no_args_is_help=True, help="Outgoing mail: the development mailbox and the outbox relay.")
+
+
+@app.command("list")
+def list_messages(
+    limit: Annotated[int, typer.Option(min=1, help="How many of the newest messages.")] = 20,
+) -> None:
+    """Recent messages in the development mailbox (CROUPIER_MAIL_BACKEND=mailbox)."""
+    settings = get_settings()
+    entries = mailbox.messages(settings.mailbox_dir)[:limit]
+    console = Console()
+    if not entries:
+        console.print(f"no messages in {settings.mailbox_dir}")
+        return
+    table = Table("id", "time (UTC)", "to", "subject")
+    for entry in entries:
+        table.add_row(
+            entry.id[:8],
+            entry.date.strftime("%Y-%m-%d %H:%M:%S"),
+            str(entry.message["To"]),
+            str(entry.message["Subject"]),
+        )
+    console.print(table)
+
+
+@app.command("show")
+def show(
+    message_id: Annotated[str, typer.Argument(metavar="ID", help="A message id, or its first characters.")],
+) -> None:
+    """Print one message from the development mailbox."""
+    settings = get_settings()
+    try:
+        entry = mailbox.find(settings.mailbox_dir, message_id)
+    except mailbox.UnknownMessage as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    for header in ("Date", "From", "To", "Subject", "Message-ID"):
+        typer.echo(f"{header}: {entry.message[header]}")
+    typer.echo("")
+    typer.echo(entry.body)
+
+
+@app.command("relay")
+def relay() -> None:
+    """Send everything that is due in the outbox now, then exit."""
+
+    async def _work(runtime: Runtime) -> tuple[DrainReport, tuple[int, int]]:
+        relay = MailRelay.for_runtime(runtime)
+        report = await relay.drain()
+        return report, await relay.counts()
+
+    report, (waiting, given_up) = run_with_runtime(_work)
+    typer.echo(f"sent {report.sent}, failed {report.failed}; {waiting} waiting, {given_up} given up")

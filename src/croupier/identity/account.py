@@ -1,0 +1,258 @@
+"""Changing one's password and email, and an operator disabling or enabling an account.
+
+Each change is made on the player row locked ``FOR UPDATE``, so two changes to
+one account apply one after the other, and each ends in an audit entry and,
+where the player should know, a mail queued in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from croupier.audit import service as audit
+from croupier.audit.service import Actor, Target
+from croupier.audit.tags import AuditAction, Outcome
+from croupier.crypto.service import player_cipher
+from croupier.identity import account_repository, mfa, players, repository
+from croupier.identity.errors import EmailTaken, WrongPassword
+from croupier.identity.models import Player
+from croupier.identity.passwords import Passwords, check_policy
+from croupier.identity.sessions import Authenticated, end_all_sessions
+from croupier.kit.client import ClientInfo
+from croupier.kit.clock import utcnow
+from croupier.kit.errors import NotFound
+from croupier.kit.settings import Settings
+from croupier.mail import service as mail
+from croupier.mail.templates import MailTemplate, mask_address
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+async def _locked(session: AsyncSession, player_id: uuid.UUID) -> Player:
+    player = await account_repository.lock_player(session, player_id)
+    if player is None:
+        raise NotFound("No such player.")
+    return player
+
+
+@dataclass(frozen=True)
+class NewPassword:
+    """A password that passed the policy, and the address to tell about the change."""
+
+    value: str
+    email: str
+
+
+async def checked_password(session: AsyncSession, *, player: Player, new_password: str) -> NewPassword:
+    profile = await players.profile(session, player)
+    value = check_policy(
+        new_password,
+        context=(profile.email.split("@", maxsplit=1)[0], profile.first_name, profile.last_name),
+    )
+    return NewPassword(value=value, email=profile.email)
+
+
+async def set_password(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    passwords: Passwords,
+    player: Player,
+    new: NewPassword,
+    keep_session: uuid.UUID | None,
+    how: str,
+) -> int:
+    """Hash, timestamp, end sessions, retire reset links, tell the player. Shared by change and reset."""
+    now = utcnow()
+    player.password_hash = await passwords.hash(new.value)
+    player.password_changed_at = now
+    ended = await end_all_sessions(session, player_id=player.id, reason=f"password_{how}", keep=keep_session)
+    # A reset link asked for before the change must not undo it.
+    await account_repository.retire_resets(session, player.id, now=now, reason=f"password_{how}")
+    await session.flush()
+    await mail.enqueue(
+        session,
+        player_id=player.id,
+        template=MailTemplate.PASSWORD_CHANGED,
+        to=new.email,
+        context={
+            "how": "reset" if how == "reset" else "changed",
+            "when": _when(now),
+            "public_url": settings.public_url,
+        },
+    )
+    return ended
+
+
+async def change_password(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    passwords: Passwords,
+    auth: Authenticated,
+    current_password: str,
+    new_password: str,
+    client: ClientInfo,
+) -> None:
+    """Step-up is checked by the caller; the current password is checked here."""
+    player = await _locked(session, auth.player.id)
+    if not await passwords.verify(player.password_hash, current_password):
+        # Kept although the request rolls back: repeated guesses should be visible.
+        await audit.record_now(
+            session,
+            AuditAction.PASSWORD_CHANGE,
+            actor=Actor.player(player.id),
+            outcome=Outcome.FAILURE,
+            target=Target.player(player.id),
+            client=client,
+            details={"reason": "wrong_password"},
+        )
+        raise WrongPassword("The current password is wrong.")
+    new = await checked_password(session, player=player, new_password=new_password)
+    ended = await set_password(
+        session,
+        settings=settings,
+        passwords=passwords,
+        player=player,
+        new=new,
+        keep_session=auth.session.id,
+        how="change",
+    )
+    audit.record(
+        session,
+        AuditAction.PASSWORD_CHANGE,
+        actor=Actor.player(player.id),
+        target=Target.player(player.id),
+        client=client,
+        details={"sessions_ended": ended},
+    )
+
+
+async def change_email(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    auth: Authenticated,
+    new_email: str,
+    client: ClientInfo,
+) -> None:
+    """Re-seal the address, re-compute its blind index, tell the old address."""
+    player = await _locked(session, auth.player.id)
+    index = players.email_key(session, new_email)
+    if index != player.email_index and await repository.email_taken(session, index):
+        raise EmailTaken("An account with this email already exists.")
+    cipher = await player_cipher(session, player_id=player.id)
+    old_email = cipher.decrypt("email", player.email_enc)
+    player.email_index = index
+    player.email_enc = cipher.encrypt("email", new_email)
+    try:
+        # In a savepoint: a concurrent claim of the same address ends as 409, not 500.
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        raise EmailTaken("An account with this email already exists.") from exc
+    audit.record(
+        session,
+        AuditAction.EMAIL_CHANGE,
+        actor=Actor.player(player.id),
+        target=Target.player(player.id),
+        client=client,
+    )
+    # The old address learns of the change: if it was not the owner's doing,
+    # the owner hears of it somewhere the attacker does not control.
+    await mail.enqueue(
+        session,
+        player_id=player.id,
+        template=MailTemplate.EMAIL_CHANGED,
+        to=old_email,
+        context={
+            "when": _when(utcnow()),
+            "new_email_masked": mask_address(new_email),
+            "public_url": settings.public_url,
+        },
+    )
+
+
+# Operator actions ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    player_id: uuid.UUID
+    changed: bool
+    sessions_ended: int
+
+
+async def disable(
+    session: AsyncSession, *, player_id: uuid.UUID, reason: str, actor: Actor, client: ClientInfo
+) -> StatusChange:
+    """Disable sign-in and end every session; repeating it is harmless."""
+    player = await _locked(session, player_id)
+    changed = player.status != "disabled"
+    player.status = "disabled"
+    ended = await end_all_sessions(session, player_id=player_id, reason="disabled")
+    await account_repository.retire_resets(session, player_id, now=utcnow(), reason="disabled")
+    await session.flush()
+    if changed:
+        audit.record(
+            session,
+            AuditAction.PLAYER_DISABLE,
+            actor=actor,
+            target=Target.player(player_id),
+            client=client,
+            details={"reason": reason, "sessions_ended": ended},
+        )
+    return StatusChange(player_id=player_id, changed=changed, sessions_ended=ended)
+
+
+async def enable(
+    session: AsyncSession, *, player_id: uuid.UUID, actor: Actor, client: ClientInfo
+) -> StatusChange:
+    player = await _locked(session, player_id)
+    changed = player.status != "active"
+    player.status = "active"
+    await session.flush()
+    if changed:
+        audit.record(
+            session, AuditAction.PLAYER_ENABLE, actor=actor, target=Target.player(player_id), client=client
+        )
+    return StatusChange(player_id=player_id, changed=changed, sessions_ended=0)
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    """What an operator may see without touching personal data or secrets."""
+
+    id: uuid.UUID
+    status: str
+    country: str
+    created_at: datetime
+    last_sign_in_at: datetime | None
+    password_changed_at: datetime
+    active_sessions: int
+    mfa_methods: list[str]
+
+
+async def summary(session: AsyncSession, *, player_id: uuid.UUID) -> AccountSummary:
+    player = await repository.get_player(session, player_id)
+    if player is None:
+        raise NotFound("No such player.")
+    available = await mfa.factors(session, player)
+    active = await repository.active_sessions(session, player_id, utcnow())
+    return AccountSummary(
+        id=player.id,
+        status=player.status,
+        country=player.country,
+        created_at=player.created_at,
+        last_sign_in_at=player.last_sign_in_at,
+        password_changed_at=player.password_changed_at,
+        active_sessions=len(active),
+        mfa_methods=available.methods,
+    )

@@ -1,0 +1,183 @@
+"""Drain the mail outbox into the mail adapter.
+
+Each message is claimed with ``SELECT … FOR UPDATE SKIP LOCKED`` in a
+transaction of its own, handed to the adapter, and marked sent in that same
+transaction. Any number of processes can relay at once without sending a
+message twice while they are all healthy; a crash between handing over and
+committing sends that one message again (at-least-once, with the same
+Message-ID). A commit that queued mail wakes the relay at once; a periodic
+sweep picks up whatever another process queued or left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+import structlog
+
+from croupier.crypto.service import PersonalDataErased
+from croupier.kit.clock import utcnow
+from croupier.kit.db import Database
+from croupier.kit.metrics import MAIL_SENT
+from croupier.kit.runtime import Runtime
+from croupier.kit.scrub import scrub_text
+from croupier.mail import repository, service
+from croupier.mail.adapters import MailAdapter, PermanentMailError, adapter_from_settings
+from croupier.mail.models import OutgoingMail
+
+SWEEP_SECONDS = 5.0
+MAX_ATTEMPTS = 8
+# 30 s, 1 min, 2 min … capped at an hour: eight attempts span about an hour.
+FIRST_RETRY = timedelta(seconds=30)
+LONGEST_RETRY = timedelta(hours=1)
+STOP_GRACE_SECONDS = 10.0
+ERROR_LIMIT = 500
+
+_ADDRESS = re.compile(r"[^\s<>'\"@,;:()\[\]]+@[^\s<>'\"@,;:()\[\]]+")
+_log = structlog.get_logger("croupier.mail")
+
+
+def describe_error(exc: BaseException) -> str:
+    """What is kept of a failure: no recipient address (SMTP errors quote it), no token."""
+    text = _ADDRESS.sub("[ADDRESS]", f"{type(exc).__name__}: {exc}")
+    return scrub_text(text)[:ERROR_LIMIT]
+
+
+def retry_delay(
+    attempts: int, *, first: timedelta = FIRST_RETRY, longest: timedelta = LONGEST_RETRY
+) -> timedelta:
+    return min(first * (1 << min(max(attempts - 1, 0), 20)), longest)
+
+
+@dataclass(frozen=True)
+class DrainReport:
+    sent: int = 0
+    failed: int = 0
+
+
+class MailRelay:
+    def __init__(
+        self,
+        database: Database,
+        adapter: MailAdapter,
+        *,
+        sender: str,
+        max_attempts: int = MAX_ATTEMPTS,
+        sweep_seconds: float = SWEEP_SECONDS,
+        first_retry: timedelta = FIRST_RETRY,
+    ) -> None:
+        self.database = database
+        self.adapter = adapter
+        self.sender = sender
+        self.max_attempts = max_attempts
+        self.sweep_seconds = sweep_seconds
+        self.first_retry = first_retry
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def for_runtime(cls, runtime: Runtime, *, adapter: MailAdapter | None = None) -> MailRelay:
+        """The relay the process runs: the configured adapter unless one is given (tests)."""
+        return cls(
+            runtime.database,
+            adapter or adapter_from_settings(runtime.settings),
+            sender=runtime.settings.mail_from,
+        )
+
+    # One pass -----------------------------------------------------------------
+
+    async def drain(self) -> DrainReport:
+        """Send everything that is due now (stopping early if the relay is asked to stop)."""
+        sent = failed = 0
+        while not self._stopping:
+            outcome = await self._relay_one()
+            if outcome is None:
+                break
+            sent, failed = (sent + 1, failed) if outcome else (sent, failed + 1)
+        return DrainReport(sent=sent, failed=failed)
+
+    async def _relay_one(self) -> bool | None:
+        """True sent, False failed, None when nothing is due."""
+        async with self.database.unit_of_work() as session:
+            mail = await repository.claim_next_due(session, now=utcnow(), max_attempts=self.max_attempts)
+            if mail is None:
+                return None
+            try:
+                opened = await service.open_mail(session, mail)
+                await self.adapter.send(mail.id, service.compose(opened, sender=self.sender))
+            except Exception as exc:  # noqa: BLE001 - every delivery failure is recorded and retried
+                self._failed(mail, exc, permanent=isinstance(exc, PermanentMailError | PersonalDataErased))
+                return False
+            mail.sent_at = utcnow()
+            mail.last_error = None
+            MAIL_SENT.labels("sent").inc()
+            _log.info("mail_sent", mail_id=str(mail.id), template=mail.template, attempts=mail.attempts + 1)
+            return True
+
+    def _failed(self, mail: OutgoingMail, exc: Exception, *, permanent: bool) -> None:
+        mail.attempts += 1
+        mail.last_error = describe_error(exc)
+        if permanent or mail.attempts >= self.max_attempts:
+            # Excluded from claim_next_due from now on; kept for the operator to inspect.
+            mail.attempts = max(mail.attempts, self.max_attempts)
+            mail.next_attempt_at = None
+            MAIL_SENT.labels("gave_up").inc()
+            _log.warning("mail_gave_up", mail_id=str(mail.id), template=mail.template, error=mail.last_error)
+            return
+        mail.next_attempt_at = utcnow() + retry_delay(mail.attempts, first=self.first_retry)
+        MAIL_SENT.labels("failed").inc()
+        _log.warning(
+            "mail_failed",
+            mail_id=str(mail.id),
+            template=mail.template,
+            attempts=mail.attempts,
+            error=mail.last_error,
+        )
+
+    async def counts(self) -> tuple[int, int]:
+        async with self.database.unit_of_work() as session:
+            return await repository.counts(session, max_attempts=self.max_attempts)
+
+    # In the background --------------------------------------------------------
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is not None:
+            return
+        self._stopping = False
+        self.database.shared[service.WAKE_KEY] = self.wake
+        self._task = asyncio.create_task(self._run(), name="croupier-mail-relay")
+
+    async def stop(self) -> None:
+        """Let the current message finish (for a grace period), then end the task."""
+        task, self._task = self._task, None
+        if self.database.shared.get(service.WAKE_KEY) == self.wake:
+            del self.database.shared[service.WAKE_KEY]
+        if task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(task, timeout=STOP_GRACE_SECONDS)
+        except TimeoutError:
+            _log.warning("mail_relay_stop_timeout")
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            # Cleared before draining: a wake-up during the drain is not lost.
+            self._wake.clear()
+            try:
+                await self.drain()
+            except Exception:  # noqa: BLE001 - the database may be briefly away; the sweep retries
+                _log.exception("mail_relay_error")
+            if self._stopping:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.sweep_seconds)

@@ -1,0 +1,45 @@
+"""All mail SQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from croupier.mail.models import OutgoingMail
+
+
+def add(session: AsyncSession, mail: OutgoingMail) -> None:
+    session.add(mail)
+
+
+async def claim_next_due(session: AsyncSession, *, now: datetime, max_attempts: int) -> OutgoingMail | None:
+    """Lock the oldest message that is due, skipping rows another relay holds.
+
+    ``SKIP LOCKED`` lets any number of processes relay the same outbox: each
+    takes a different row, and a row is locked until its sender commits.
+    """
+    stmt = (
+        select(OutgoingMail)
+        .where(
+            OutgoingMail.sent_at.is_(None),
+            OutgoingMail.attempts < max_attempts,
+            or_(OutgoingMail.next_attempt_at.is_(None), OutgoingMail.next_attempt_at <= now),
+        )
+        .order_by(OutgoingMail.created_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    return await session.scalar(stmt)
+
+
+async def counts(session: AsyncSession, *, max_attempts: int) -> tuple[int, int]:
+    """(waiting to be sent, given up) among unsent messages."""
+    given_up = OutgoingMail.attempts >= max_attempts
+    stmt = select(
+        func.count().filter(~given_up),
+        func.count().filter(given_up),
+    ).where(OutgoingMail.sent_at.is_(None))
+    waiting, failed = (await session.execute(stmt)).one()
+    return int(waiting), int(failed)

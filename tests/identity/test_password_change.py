@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import httpx
+
+from croupier.kit.runtime import Runtime
+from tests.factories import sign_in, signed_in_player
+from tests.mail.helpers import deliver, mails, sql
+
+NEW_PASSWORD = "a much longer passphrase, freshly minted"
+
+
+async def change(
+    client: httpx.AsyncClient, headers: dict[str, str], current: str, new: str
+) -> httpx.Response:
+    return await client.post(
+        "/v1/me/password", json={"current_password": current, "new_password": new}, headers=headers
+    )
+
+
+class TestChangingThePassword:
+    async def test_ends_other_sessions_and_keeps_the_current_one(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        player = await signed_in_player(client)
+        other = (await sign_in(client, player.email)).json()["token"]
+
+        response = await change(client, player.headers, player.password, NEW_PASSWORD)
+        assert response.status_code == 204, response.text
+
+        assert (await client.get("/v1/me", headers=player.headers)).status_code == 200
+        ended = await client.get("/v1/me", headers={"Authorization": f"Bearer {other}"})
+        assert ended.status_code == 401
+        [(changed_at, created_at)] = await sql(
+            runtime, "SELECT password_changed_at, created_at FROM players WHERE id = :id", id=player.id
+        )
+        assert changed_at > created_at
+
+    async def test_the_old_password_stops_working(self, client: httpx.AsyncClient) -> None:
+        player = await signed_in_player(client)
+        assert (await change(client, player.headers, player.password, NEW_PASSWORD)).status_code == 204
+        assert (await sign_in(client, player.email, player.password)).status_code == 401
+        assert (await sign_in(client, player.email, NEW_PASSWORD)).status_code == 201
+
+    async def test_the_player_is_told_by_mail(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+        player = await signed_in_player(client)
+        assert (await change(client, player.headers, player.password, NEW_PASSWORD)).status_code == 204
+        await deliver(runtime)
+        [notice] = mails(runtime.settings, to=player.email, template="password_changed")
+        assert "was changed on" in notice.body
+        [(outcome, details)] = await sql(
+            runtime,
+            "SELECT outcome, details FROM audit_events WHERE action = 'identity:password:change'",
+        )
+        assert outcome == "success"
+        assert details == {"sessions_ended": 0}
+
+
+class TestRefusals:
+    async def test_a_wrong_current_password_is_refused_and_audited(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        player = await signed_in_player(client)
+        response = await change(client, player.headers, "not my password at all", NEW_PASSWORD)
+        assert response.status_code == 403
+        assert response.json()["code"] == "wrong_password"
+        assert (await sign_in(client, player.email, player.password)).status_code == 201
+        [(outcome, details)] = await sql(
+            runtime,
+            "SELECT outcome, details FROM audit_events WHERE action = 'identity:password:change'",
+        )
+        assert (outcome, details) == ("failure", {"reason": "wrong_password"})
+
+    async def test_the_new_password_must_pass_the_policy(self, client: httpx.AsyncClient) -> None:
+        player = await signed_in_player(client)
+        response = await change(client, player.headers, player.password, "password1")
+        assert response.status_code == 422
+        assert response.json()["code"] == "weak_password"
+        assert (await sign_in(client, player.email, player.password)).status_code == 201
+
+    async def test_needs_a_recent_step_up(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+        player = await signed_in_player(client)
+        await sql(
+            runtime,
+            "UPDATE player_sessions SET authenticated_at = now() - interval '1 hour' WHERE player_id = :id",
+            id=player.id,
+        )
+        response = await change(client, player.headers, player.password, NEW_PASSWORD)
+        assert response.status_code == 403
+        assert response.json()["code"] == "step_up_required"
+
+    async def test_needs_a_session(self, client: httpx.AsyncClient) -> None:
+        response = await change(client, {}, "whatever it is", NEW_PASSWORD)
+        assert response.status_code == 401
