@@ -11,7 +11,7 @@ from croupier import __version__
 from croupier.identity.account_endpoints import router as account_router
 from croupier.identity.endpoints import router as identity_router
 from croupier.identity.mfa_endpoints import router as mfa_router
-from croupier.kit.errors import install_error_handlers
+from croupier.kit.errors import install_error_handlers, install_problem_openapi
 from croupier.kit.http import RequestContextMiddleware
 from croupier.kit.ops import router as ops_router
 from croupier.kit.runtime import Runtime
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     if runtime is not None:
         app.state.runtime = runtime
     install_error_handlers(app)
+    install_problem_openapi(app)
     app.include_router(ops_router)
     app.include_router(identity_router)
     app.include_router(mfa_router)

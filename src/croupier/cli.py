@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import signal
+import sys
 from pathlib import Path
 
+import click
 import typer
 import uvicorn
 
 from croupier.kit import migrate
 from croupier.kit.commands import run_with_runtime
+from croupier.kit.errors import CroupierError
 from croupier.kit.logging import configure_logging
 from croupier.kit.runtime import Runtime
 from croupier.kit.settings import get_settings
@@ -47,6 +51,9 @@ def serve(
             return None
 
         run_with_runtime(_prepare, quiet=False)
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises it with the handler it
+    # found installed: make that an orderly exit so the embedded database stops too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     worker_count = workers or settings.workers
     if worker_count > 1:
         _share_metrics_between_workers(settings.data_dir / "metrics")
@@ -120,4 +127,13 @@ def db_revision(message: str) -> None:
 
 def main() -> None:
     _register_domain_commands()
-    app()
+    try:
+        app(standalone_mode=False)
+    except CroupierError as exc:
+        typer.echo(f"croupier: {exc.detail}", err=True)
+        raise SystemExit(1) from None
+    except click.exceptions.Abort:
+        raise SystemExit(130) from None
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        raise SystemExit(exc.exit_code) from None

@@ -43,6 +43,8 @@ def normalise(password: str) -> str:
 def check_policy(password: str, *, context: tuple[str, ...] = ()) -> str:
     """Return the normalised password or raise ``WeakPassword`` saying why."""
     password = normalise(password)
+    if any(not ch.isprintable() for ch in password):
+        raise WeakPassword("Passwords may use any printable character, but no control characters.")
     if len(password) < MIN_LENGTH:
         raise WeakPassword(f"Use at least {MIN_LENGTH} characters.")
     if len(password) > MAX_LENGTH:

@@ -7,12 +7,27 @@ from datetime import date, datetime
 from typing import Annotated
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+)
 
 
 def _printable(value: str) -> str:
     if any(not ch.isprintable() for ch in value):
         raise ValueError("must not contain control characters")
+    return value
+
+
+def _iso_date_text(value: object) -> object:
+    # Without this, pydantic's lax mode reads the number 0 as 1970-01-01.
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date string (YYYY-MM-DD)")  # noqa: TRY004 - pydantic wants ValueError
     return value
 
 
@@ -33,6 +48,7 @@ RecoveryCodeText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=8, max_length=64, pattern=r"^[A-Za-z0-9-]+$")
 ]
 Email = Annotated[EmailStr, Field(max_length=254)]
+DateOfBirth = Annotated[date, BeforeValidator(_iso_date_text)]
 
 
 class Strict(BaseModel):
@@ -44,7 +60,7 @@ class PlayerCreate(Strict):
     password: Password
     first_name: Name
     last_name: Name
-    date_of_birth: date
+    date_of_birth: DateOfBirth
     country: Country
 
 

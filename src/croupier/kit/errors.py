@@ -113,7 +113,8 @@ def _safe_validation_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[st
 
 
 _HTTP_CODES = {
-    400: ("bad_request", "Bad request"),
+    # FastAPI raises a bare 400 only when it cannot parse the body.
+    400: ("malformed_body", "Malformed request body"),
     401: ("unauthenticated", "Authentication required"),
     403: ("forbidden", "Not allowed"),
     404: ("not_found", "Not found"),
@@ -157,3 +158,46 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         _log.exception("unhandled_error", error_type=type(exc).__name__)
         return problem(500, "internal_error", "Internal error", "An unexpected error occurred.")
+
+
+def install_problem_openapi(app: FastAPI) -> None:
+    """Make the OpenAPI document say what the handlers above really send.
+
+    FastAPI documents its own JSON validation error; Croupier answers every
+    error, validation included, as problem+json, and any operation with a body
+    can also answer ``malformed_body`` (400) and ``payload_too_large`` (413).
+    """
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+        components["Problem"] = PROBLEM_SCHEMA
+        content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+        def declare(responses: dict[str, Any], status: str, code: str) -> None:
+            entry = responses.get(status, {})
+            described = entry.get("description", "") if PROBLEM_JSON in entry.get("content", {}) else ""
+            if f"`{code}`" not in described:
+                described = ", ".join(filter(None, [described, f"`{code}`"]))
+            responses[status] = {"description": described, "content": content}
+
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for entry in responses.values():
+                    if PROBLEM_JSON in entry.get("content", {}):
+                        entry["content"] = content
+                if "422" in responses or "requestBody" in operation or operation.get("parameters"):
+                    declare(responses, "422", "validation_error")
+                if "requestBody" in operation:
+                    declare(responses, "400", "malformed_body")
+                    declare(responses, "413", "payload_too_large")
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

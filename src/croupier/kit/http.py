@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import structlog
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from croupier.kit.errors import problem
@@ -24,10 +25,6 @@ SECURITY_HEADERS = [
     (b"cross-origin-resource-policy", b"same-origin"),
 ]
 HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
-
-
-class _BodyTooLargeError(Exception):
-    pass
 
 
 class RequestContextMiddleware:
@@ -49,11 +46,6 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         status = 500
         declared = headers.get(b"content-length", b"0")
-        if declared.isdigit() and int(declared) > self.max_body_bytes:
-            await self._too_large(scope, receive, send, request_id)
-            self._observe(scope, 413, started)
-            return
-
         received = 0
 
         async def limited_receive() -> Message:
@@ -62,7 +54,8 @@ class RequestContextMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
-                    raise _BodyTooLargeError
+                    # An HTTPException passes through FastAPI's body parsing untouched.
+                    raise HTTPException(413, "The body exceeds the limit.")
             return message
 
         async def send_wrapper(message: Message) -> None:
@@ -78,17 +71,15 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, send_wrapper)
-        except _BodyTooLargeError:
-            status = 413
-            await self._too_large(scope, receive, send, request_id)
+            if declared.isdigit() and int(declared) > self.max_body_bytes:
+                too_large = problem(
+                    413, "payload_too_large", "Request body too large", "The body exceeds the limit."
+                )
+                await too_large(scope, receive, send_wrapper)
+            else:
+                await self.app(scope, limited_receive, send_wrapper)
         finally:
             self._observe(scope, status, started)
-
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
-        response = problem(413, "payload_too_large", "Request body too large", "The body exceeds the limit.")
-        response.headers["x-request-id"] = request_id
-        await response(scope, receive, send)
 
     @staticmethod
     def _observe(scope: Scope, status: int, started: float) -> None:

@@ -10,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from sqlalchemy import text
 
 from croupier.kit.deps import RuntimeDep
-from croupier.kit.errors import problem
+from croupier.kit.errors import PROBLEM_JSON, PROBLEM_SCHEMA, problem
 from croupier.kit.metrics import REGISTRY
 
 router = APIRouter(tags=["operations"])
@@ -22,7 +22,12 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The database answers", response_model=None)
+@router.get(
+    "/readyz",
+    summary="The database answers",
+    response_model=None,
+    responses={503: {"description": "`not_ready`", "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}}},
+)
 async def readyz(runtime: RuntimeDep) -> dict[str, str] | Response:
     try:
         async with asyncio.timeout(_READINESS_TIMEOUT_SECONDS):
