@@ -18,7 +18,7 @@ async def change(
 
 
 class TestChangingThePassword:
-    async def test_ends_other_sessions_and_keeps_the_current_one(
+    async def test_ends_every_session_including_the_current_one(
         self, client: httpx.AsyncClient, runtime: Runtime
     ) -> None:
         player = await signed_in_player(client)
@@ -27,9 +27,11 @@ class TestChangingThePassword:
         response = await change(client, player.headers, player.password, NEW_PASSWORD)
         assert response.status_code == 204, response.text
 
-        assert (await client.get("/v1/me", headers=player.headers)).status_code == 200
-        ended = await client.get("/v1/me", headers={"Authorization": f"Bearer {other}"})
-        assert ended.status_code == 401
+        for token in (player.token, other):
+            ended = await client.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
+            assert ended.status_code == 401
+        fresh = (await sign_in(client, player.email, NEW_PASSWORD)).json()["token"]
+        assert (await client.get("/v1/me", headers={"Authorization": f"Bearer {fresh}"})).status_code == 200
         [(changed_at, created_at)] = await sql(
             runtime, "SELECT password_changed_at, created_at FROM players WHERE id = :id", id=player.id
         )
@@ -52,7 +54,7 @@ class TestChangingThePassword:
             "SELECT outcome, details FROM audit_events WHERE action = 'identity:password:change'",
         )
         assert outcome == "success"
-        assert details == {"sessions_ended": 0}
+        assert details == {"sessions_ended": 1}
 
 
 class TestRefusals:

@@ -66,14 +66,17 @@ async def set_password(
     passwords: Passwords,
     player: Player,
     new: NewPassword,
-    keep_session: uuid.UUID | None,
     how: str,
 ) -> int:
-    """Hash, timestamp, end sessions, retire reset links, tell the player. Shared by change and reset."""
+    """Hash, timestamp, end every session, retire reset links, tell the player. Shared by change and reset.
+
+    The session that made the change ends too: whoever changed the password
+    signs in again with it, so a stolen session cannot outlive the change.
+    """
     now = utcnow()
     player.password_hash = await passwords.hash(new.value)
     player.password_changed_at = now
-    ended = await end_all_sessions(session, player_id=player.id, reason=f"password_{how}", keep=keep_session)
+    ended = await end_all_sessions(session, player_id=player.id, reason=f"password_{how}")
     # A reset link asked for before the change must not undo it.
     await account_repository.retire_resets(session, player.id, now=now, reason=f"password_{how}")
     await session.flush()
@@ -122,7 +125,6 @@ async def change_password(
         passwords=passwords,
         player=player,
         new=new,
-        keep_session=auth.session.id,
         how="change",
     )
     audit.record(

@@ -205,7 +205,6 @@ async def confirm_reset(
         passwords=passwords,
         player=player,
         new=new,
-        keep_session=None,
         how="reset",
     )
     # Proving the mailbox (and the second factor) is the way out of a lockout.
