@@ -28,7 +28,7 @@ from croupier.audit.models import AuditEvent
 from croupier.audit.tags import ActorType, AuditAction, Outcome
 from croupier.crypto.service import keyring_of
 from croupier.kit.client import ClientInfo
-from croupier.kit.db import autonomous_unit_of_work, before_commit
+from croupier.kit.db import after_commit, autonomous_unit_of_work, before_commit
 from croupier.kit.metrics import AUDIT_EVENTS
 from croupier.kit.scrub import scrub, scrub_text
 
@@ -160,16 +160,24 @@ async def _append_pending(session: AsyncSession) -> None:
     key = keyring_of(session).audit_key
     head = await repository.lock_head(session)
     seq, prev = head.seq, head.hash
+    links: list[tuple[int, str, str, str]] = []
     for entry in pending.entries:
         seq += 1
         entry["seq"] = seq
         digest = link(key, prev, entry)
         repository.add(session, AuditEvent(**entry, prev_hash=prev, hash=digest))
-        AUDIT_EVENTS.labels(entry["action"]).inc()
-        _log.info("audit", seq=seq, action=entry["action"], outcome=entry["outcome"], link=digest.hex())
+        links.append((seq, entry["action"], entry["outcome"], digest.hex()))
         prev = digest
     head.seq, head.hash = seq, prev
     await session.flush()
+
+    async def _report() -> None:
+        # Only once committed: each logged link is an off-database witness of the chain.
+        for seq_, action, outcome, digest_hex in links:
+            AUDIT_EVENTS.labels(action).inc()
+            _log.info("audit", seq=seq_, action=action, outcome=outcome, link=digest_hex)
+
+    after_commit(session, "audit", _report)
 
 
 @dataclass(frozen=True)
