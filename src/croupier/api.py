@@ -17,6 +17,7 @@ from croupier.kit.ops import router as ops_router
 from croupier.kit.runtime import Runtime
 from croupier.kit.settings import Settings, get_settings
 from croupier.mail.relay import MailRelay
+from croupier.wallet.endpoints import router as wallet_router
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
@@ -51,5 +52,6 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(identity_router)
     app.include_router(mfa_router)
     app.include_router(account_router)
+    app.include_router(wallet_router)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

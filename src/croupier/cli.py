@@ -28,11 +28,15 @@ def _register_domain_commands() -> None:
     from croupier.crypto.cli import app as keys_app
     from croupier.identity.cli import app as players_app
     from croupier.mail.cli import app as mail_app
+    from croupier.wallet.cli import app as wallet_app
+    from croupier.wallet.cli import ledger_app
 
     app.add_typer(keys_app, name="keys")
     app.add_typer(audit_app, name="audit")
     app.add_typer(mail_app, name="mail")
     app.add_typer(players_app, name="players")
+    app.add_typer(wallet_app, name="wallet")
+    app.add_typer(ledger_app, name="ledger")
 
 
 @app.command()

@@ -14,11 +14,17 @@ from croupier.identity.models import (
 )
 from croupier.kit.models import Base
 from croupier.mail.models import OutgoingMail
+from croupier.wallet.models import Currency, LedgerAccount, LedgerEntry, LedgerHold, LedgerTransfer
 
 __all__ = [
     "AuditEvent",
     "AuditHead",
     "Base",
+    "Currency",
+    "LedgerAccount",
+    "LedgerEntry",
+    "LedgerHold",
+    "LedgerTransfer",
     "MfaTicket",
     "OutgoingMail",
     "Passkey",

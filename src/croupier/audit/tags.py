@@ -30,6 +30,7 @@ class AuditAction(StrEnum):
     KEYRING_ROTATE = "crypto:keyring:rotate"
     KEYRING_REWRAP = "crypto:keyring:rewrap"
     KEYRING_RETIRE = "crypto:keyring:retire"
+    WALLET_ADJUST = "wallet:balance:adjust"
 
 
 class Outcome(StrEnum):

@@ -1,0 +1,647 @@
+"""SQL for the ledger. Rules live in ``service``; this module only reads and writes rows.
+
+Statements are SQLAlchemy Core on the mapped tables (no ORM identity map): a
+transfer is a handful of set-based statements whatever its number of legs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from psycopg.errors import ForeignKeyViolation
+from sqlalchemy import BigInteger, Table, Text, any_, bindparam, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from croupier.kit.errors import NotFound
+from croupier.wallet.models import Currency, LedgerAccount, LedgerEntry, LedgerHold, LedgerTransfer
+
+accounts = cast("Table", LedgerAccount.__table__)
+transfers = cast("Table", LedgerTransfer.__table__)
+entries_table = cast("Table", LedgerEntry.__table__)
+holds = cast("Table", LedgerHold.__table__)
+
+
+@asynccontextmanager
+async def _player_must_exist() -> AsyncIterator[None]:
+    """A row naming a player who does not exist is refused by its foreign key: say so."""
+    try:
+        yield
+    except IntegrityError as exc:
+        if isinstance(exc.orig, ForeignKeyViolation) and "_player_id_players" in str(exc.orig):
+            raise NotFound("No such player.") from None
+        raise
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    id: int
+    code: str
+    kind: str
+    player_id: uuid.UUID | None
+    currency: str
+    balance: int
+    held: int
+    is_player: bool
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    code: str
+    kind: str
+    player_id: uuid.UUID | None
+    currency: str
+
+
+@dataclass(frozen=True)
+class TransferRow:
+    id: uuid.UUID
+    source: str
+    idempotency_key: str
+    request_hash: bytes
+    kind: str
+    status: str
+    error_code: str | None
+    player_id: uuid.UUID | None
+    meta: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class LegRow:
+    """An entry with what identifies its account: enough to rebuild the transfer's legs."""
+
+    kind: str
+    player_id: uuid.UUID | None
+    currency: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class HoldRow:
+    id: uuid.UUID
+    account_id: int
+    player_id: uuid.UUID
+    book: str
+    currency: str
+    amount: int
+    posted_amount: int
+    status: str
+    expires_at: datetime
+    request_hash: bytes
+    transfer_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    id: int
+    transfer_id: uuid.UUID
+    kind: str
+    currency: str
+    book: str
+    amount: int
+    balance_after: int
+    created_at: datetime
+    meta: dict[str, Any]
+
+
+_ACCOUNT_COLUMNS = (
+    accounts.c.id,
+    accounts.c.code,
+    accounts.c.kind,
+    accounts.c.player_id,
+    accounts.c.currency,
+    accounts.c.balance,
+    accounts.c.held,
+    accounts.c.is_player,
+)
+
+
+def _account(row: Any) -> AccountRow:
+    return AccountRow(
+        id=row.id,
+        code=row.code,
+        kind=row.kind,
+        player_id=row.player_id,
+        currency=row.currency,
+        balance=row.balance,
+        held=row.held,
+        is_player=row.is_player,
+    )
+
+
+# ---------------------------------------------------------------- currencies
+
+
+async def currency_exponents(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(select(Currency.code, Currency.exponent))
+    return {row.code: row.exponent for row in rows}
+
+
+# ---------------------------------------------------------------- accounts
+
+
+_LOCK_ACCOUNTS = (
+    select(*_ACCOUNT_COLUMNS)
+    .where(accounts.c.code == any_(bindparam("codes", type_=ARRAY(Text))))
+    .order_by(accounts.c.id)
+    .with_for_update()
+)
+
+
+async def lock_accounts(session: AsyncSession, codes: Sequence[str]) -> dict[str, AccountRow]:
+    """The accounts named, locked ``FOR UPDATE`` in ascending id order (so transfers cannot deadlock)."""
+    rows = await session.execute(_LOCK_ACCOUNTS, {"codes": list(codes)})
+    return {row.code: _account(row) for row in rows}
+
+
+async def lock_accounts_by_id(session: AsyncSession, ids: Iterable[int]) -> None:
+    stmt = (
+        select(accounts.c.id)
+        .where(accounts.c.id == any_(bindparam("ids", sorted(ids), type_=ARRAY(BigInteger))))
+        .order_by(accounts.c.id)
+        .with_for_update()
+    )
+    await session.execute(stmt)
+
+
+async def create_accounts(session: AsyncSession, new: Sequence[NewAccount]) -> None:
+    """Create the accounts that do not exist yet; in code order, so concurrent creators queue alike.
+
+    A player account for a player who does not exist is refused by the foreign key.
+    """
+    values = [
+        {
+            "code": account.code,
+            "kind": account.kind,
+            "player_id": account.player_id,
+            "currency": account.currency,
+            "balance": 0,
+            "held": 0,
+            "is_player": account.player_id is not None,
+        }
+        for account in sorted(new, key=lambda a: a.code)
+    ]
+    stmt = pg_insert(accounts).values(values).on_conflict_do_nothing(index_elements=[accounts.c.code])
+    async with _player_must_exist():
+        await session.execute(stmt)
+
+
+async def player_accounts(session: AsyncSession, player_id: uuid.UUID) -> list[AccountRow]:
+    stmt = (
+        select(*_ACCOUNT_COLUMNS)
+        .where(accounts.c.player_id == player_id)
+        .order_by(accounts.c.currency, accounts.c.kind)
+    )
+    return [_account(row) for row in await session.execute(stmt)]
+
+
+async def apply_changes(session: AsyncSession, changes: Mapping[int, tuple[int, int]]) -> None:
+    """Add ``(balance delta, held delta)`` to each account, in one statement. The rows are locked already."""
+    ids = sorted(changes)
+    await session.execute(
+        text(
+            "UPDATE ledger_accounts AS a"
+            " SET balance = a.balance + d.balance_delta, held = a.held + d.held_delta"
+            " FROM unnest(CAST(:ids AS bigint[]), CAST(:balances AS bigint[]), CAST(:helds AS bigint[]))"
+            " AS d(id, balance_delta, held_delta)"
+            " WHERE a.id = d.id"
+        ),
+        {
+            "ids": ids,
+            "balances": [changes[i][0] for i in ids],
+            "helds": [changes[i][1] for i in ids],
+        },
+    )
+
+
+# ---------------------------------------------------------------- transfers
+
+
+_TRANSFER_COLUMNS = (
+    transfers.c.id,
+    transfers.c.source,
+    transfers.c.idempotency_key,
+    transfers.c.request_hash,
+    transfers.c.kind,
+    transfers.c.status,
+    transfers.c.error_code,
+    transfers.c.player_id,
+    transfers.c.metadata,
+    transfers.c.created_at,
+)
+
+
+# Built once: the hot path binds values to ready statements instead of building new ones.
+_CLAIM_TRANSFER = (
+    pg_insert(transfers)
+    .values({column.name: bindparam(column.name, type_=column.type) for column in transfers.c})
+    .on_conflict_do_nothing(index_elements=[transfers.c.source, transfers.c.idempotency_key])
+    .returning(transfers.c.id)
+)
+
+
+async def claim_transfer(session: AsyncSession, row: TransferRow) -> bool:
+    """Insert the transfer unless ``(source, key)`` exists; True when this call inserted it.
+
+    On a concurrent insert of the same key, PostgreSQL waits for the other
+    transaction and then either inserts (it rolled back) or does nothing.
+    """
+    params = {
+        "id": row.id,
+        "source": row.source,
+        "idempotency_key": row.idempotency_key,
+        "request_hash": row.request_hash,
+        "kind": row.kind,
+        "status": row.status,
+        "error_code": row.error_code,
+        "player_id": row.player_id,
+        "metadata": row.meta,
+        "created_at": row.created_at,
+    }
+    async with _player_must_exist():
+        return (await session.scalar(_CLAIM_TRANSFER, params)) is not None
+
+
+async def find_transfer(session: AsyncSession, source: str, key: str) -> TransferRow | None:
+    stmt = select(*_TRANSFER_COLUMNS).where(transfers.c.source == source, transfers.c.idempotency_key == key)
+    row = (await session.execute(stmt)).first()
+    if row is None:
+        return None
+    return TransferRow(
+        id=row.id,
+        source=row.source,
+        idempotency_key=row.idempotency_key,
+        request_hash=row.request_hash,
+        kind=row.kind,
+        status=row.status,
+        error_code=row.error_code,
+        player_id=row.player_id,
+        meta=row.metadata,
+        created_at=row.created_at,
+    )
+
+
+_WRITE_TRANSFER = text(
+    "WITH moved AS ("
+    "  UPDATE ledger_accounts AS a"
+    "  SET balance = a.balance + d.balance_delta, held = a.held + d.held_delta"
+    "  FROM unnest(CAST(:ids AS bigint[]), CAST(:balances AS bigint[]), CAST(:helds AS bigint[]))"
+    "    AS d(id, balance_delta, held_delta)"
+    "  WHERE a.id = d.id"
+    "  RETURNING a.id"
+    ")"
+    " INSERT INTO ledger_entries (transfer_id, account_id, amount, balance_after, created_at)"
+    " SELECT :transfer_id, e.account_id, e.amount, e.balance_after, :created_at"
+    " FROM unnest(CAST(:accounts AS bigint[]), CAST(:amounts AS bigint[]), CAST(:afters AS bigint[]))"
+    "   WITH ORDINALITY AS e(account_id, amount, balance_after, leg)"
+    " ORDER BY e.leg"
+)
+
+
+async def write_transfer(
+    session: AsyncSession,
+    *,
+    transfer_id: uuid.UUID,
+    created_at: datetime,
+    entries: Sequence[tuple[int, int, int]],
+    changes: Mapping[int, tuple[int, int]],
+) -> None:
+    """Insert the entries (``(account_id, amount, balance_after)``, in leg order, so ids follow the legs)
+    and apply each account's ``(balance delta, held delta)``: one statement. The accounts are locked.
+    """
+    ids = sorted(changes)
+    await session.execute(
+        _WRITE_TRANSFER,
+        {
+            "ids": ids,
+            "balances": [changes[i][0] for i in ids],
+            "helds": [changes[i][1] for i in ids],
+            "transfer_id": transfer_id,
+            "created_at": created_at,
+            "accounts": [account_id for account_id, _, _ in entries],
+            "amounts": [amount for _, amount, _ in entries],
+            "afters": [after for _, _, after in entries],
+        },
+    )
+
+
+async def transfer_legs(session: AsyncSession, transfer_id: uuid.UUID) -> list[LegRow]:
+    stmt = (
+        select(accounts.c.kind, accounts.c.player_id, accounts.c.currency, entries_table.c.amount)
+        .join(accounts, accounts.c.id == entries_table.c.account_id)
+        .where(entries_table.c.transfer_id == transfer_id)
+        .order_by(entries_table.c.id)
+    )
+    return [
+        LegRow(kind=row.kind, player_id=row.player_id, currency=row.currency, amount=row.amount)
+        for row in await session.execute(stmt)
+    ]
+
+
+async def set_lock_timeout(session: AsyncSession, limit: str) -> None:
+    """For the rest of the transaction, give up waiting for a lock after ``limit`` (``'10s'``)."""
+    await session.execute(text("SELECT set_config('lock_timeout', :limit, true)"), {"limit": limit})
+
+
+# ---------------------------------------------------------------- holds
+
+
+def _hold_query() -> Any:
+    return select(
+        holds.c.id,
+        holds.c.account_id,
+        holds.c.player_id,
+        accounts.c.kind.label("book"),
+        accounts.c.currency,
+        holds.c.amount,
+        holds.c.posted_amount,
+        holds.c.status,
+        holds.c.expires_at,
+        holds.c.request_hash,
+        holds.c.transfer_id,
+    ).join(accounts, accounts.c.id == holds.c.account_id)
+
+
+def _hold(row: Any) -> HoldRow:
+    return HoldRow(
+        id=row.id,
+        account_id=row.account_id,
+        player_id=row.player_id,
+        book=row.book,
+        currency=row.currency,
+        amount=row.amount,
+        posted_amount=row.posted_amount,
+        status=row.status,
+        expires_at=row.expires_at,
+        request_hash=row.request_hash,
+        transfer_id=row.transfer_id,
+    )
+
+
+async def claim_hold(
+    session: AsyncSession,
+    *,
+    hold_id: uuid.UUID,
+    account_id: int,
+    player_id: uuid.UUID,
+    amount: int,
+    expires_at: datetime,
+    source: str,
+    key: str,
+    request_hash: bytes,
+    meta: dict[str, Any],
+    created_at: datetime,
+) -> bool:
+    stmt = (
+        pg_insert(holds)
+        .values(
+            id=hold_id,
+            account_id=account_id,
+            player_id=player_id,
+            amount=amount,
+            posted_amount=0,
+            status="pending",
+            expires_at=expires_at,
+            source=source,
+            idempotency_key=key,
+            request_hash=request_hash,
+            metadata=meta,
+            created_at=created_at,
+        )
+        .on_conflict_do_nothing(index_elements=[holds.c.source, holds.c.idempotency_key])
+        .returning(holds.c.id)
+    )
+    return (await session.scalar(stmt)) is not None
+
+
+async def find_hold(session: AsyncSession, source: str, key: str) -> HoldRow | None:
+    stmt = _hold_query().where(holds.c.source == source, holds.c.idempotency_key == key)
+    row = (await session.execute(stmt)).first()
+    return None if row is None else _hold(row)
+
+
+async def lock_hold(session: AsyncSession, hold_id: uuid.UUID) -> HoldRow | None:
+    """The hold, locked (not its account): holds are always locked before accounts."""
+    stmt = _hold_query().where(holds.c.id == hold_id).with_for_update(of=holds)
+    row = (await session.execute(stmt)).first()
+    return None if row is None else _hold(row)
+
+
+async def resolve_hold(
+    session: AsyncSession,
+    hold_id: uuid.UUID,
+    *,
+    status: str,
+    posted_amount: int,
+    transfer_id: uuid.UUID | None,
+    resolved_at: datetime,
+) -> None:
+    await session.execute(
+        update(holds)
+        .where(holds.c.id == hold_id)
+        .values(status=status, posted_amount=posted_amount, transfer_id=transfer_id, resolved_at=resolved_at)
+    )
+
+
+async def expire_due_holds(session: AsyncSession, *, now: datetime, limit: int) -> list[tuple[int, int]]:
+    """Mark up to ``limit`` pending holds past expiry as expired; ``(account_id, amount)`` of each.
+
+    ``SKIP LOCKED``: a hold being posted or voided right now is left to that
+    transaction, and two sweepers never wait for each other.
+    """
+    rows = await session.execute(
+        text(
+            "WITH due AS ("
+            "  SELECT id FROM ledger_holds"
+            "  WHERE status = 'pending' AND expires_at <= :now"
+            "  ORDER BY expires_at LIMIT :limit FOR UPDATE SKIP LOCKED"
+            ")"
+            " UPDATE ledger_holds AS h SET status = 'expired', resolved_at = :now"
+            " FROM due WHERE h.id = due.id"
+            " RETURNING h.account_id, h.amount"
+        ),
+        {"now": now, "limit": limit},
+    )
+    return [(row.account_id, row.amount) for row in rows]
+
+
+# ---------------------------------------------------------------- statements
+
+
+async def player_entries(
+    session: AsyncSession, player_id: uuid.UUID, *, before: int | None, limit: int
+) -> list[EntryRow]:
+    """Newest first across the player's accounts; each account read from its own index, newest first."""
+    rows = await session.execute(
+        text(
+            "SELECT e.id, e.transfer_id, t.kind, a.currency, a.kind AS book, e.amount,"
+            "       e.balance_after, e.created_at, t.metadata"
+            " FROM ledger_accounts AS a"
+            " CROSS JOIN LATERAL ("
+            "   SELECT id, transfer_id, amount, balance_after, created_at FROM ledger_entries"
+            "   WHERE account_id = a.id AND (CAST(:before AS bigint) IS NULL OR id < :before)"
+            "   ORDER BY id DESC LIMIT :limit"
+            " ) AS e"
+            " JOIN ledger_transfers AS t ON t.id = e.transfer_id"
+            " WHERE a.player_id = :player_id"
+            " ORDER BY e.id DESC LIMIT :limit"
+        ),
+        {"player_id": player_id, "before": before, "limit": limit},
+    )
+    return [
+        EntryRow(
+            id=row.id,
+            transfer_id=row.transfer_id,
+            kind=row.kind,
+            currency=row.currency,
+            book=row.book,
+            amount=row.amount,
+            balance_after=row.balance_after,
+            created_at=row.created_at,
+            meta=row.metadata,
+        )
+        for row in rows
+    ]
+
+
+# ---------------------------------------------------------------- books check
+#
+# Each check is one statement, so it reads one consistent snapshot even while
+# transfers commit: a transfer changes its entries and balances atomically.
+
+
+async def books_counts(session: AsyncSession) -> dict[str, int]:
+    row = (
+        await session.execute(
+            text(
+                "SELECT (SELECT count(*) FROM ledger_accounts) AS accounts,"
+                " (SELECT count(DISTINCT currency) FROM ledger_accounts) AS currencies,"
+                " (SELECT count(*) FROM ledger_transfers WHERE status = 'posted') AS transfers,"
+                " (SELECT count(*) FROM ledger_transfers WHERE status = 'failed') AS failed_transfers,"
+                " (SELECT count(*) FROM ledger_entries) AS entries,"
+                " (SELECT count(*) FROM ledger_holds WHERE status = 'pending') AS pending_holds"
+            )
+        )
+    ).one()
+    return dict(row._mapping)
+
+
+async def currencies_out_of_balance(session: AsyncSession) -> list[tuple[str, int]]:
+    rows = await session.execute(
+        text(
+            "SELECT currency, sum(balance) AS total FROM ledger_accounts"
+            " GROUP BY currency HAVING sum(balance) <> 0 ORDER BY currency"
+        )
+    )
+    return [(row.currency, int(row.total)) for row in rows]
+
+
+async def balances_not_matching_entries(session: AsyncSession, limit: int) -> list[tuple[str, int, int]]:
+    rows = await session.execute(
+        text(
+            "SELECT a.code, a.balance, coalesce(e.total, 0) AS total"
+            " FROM ledger_accounts AS a"
+            " LEFT JOIN (SELECT account_id, sum(amount) AS total FROM ledger_entries"
+            "            GROUP BY account_id) AS e"
+            "   ON e.account_id = a.id"
+            " WHERE a.balance <> coalesce(e.total, 0)"
+            " ORDER BY a.id LIMIT :limit"
+        ),
+        {"limit": limit},
+    )
+    return [(row.code, row.balance, int(row.total)) for row in rows]
+
+
+async def running_balances_broken(session: AsyncSession, limit: int) -> list[tuple[int, str, int, int]]:
+    """Entries whose ``balance_after`` is not the running sum of their account's entries."""
+    rows = await session.execute(
+        text(
+            "SELECT x.id, a.code, x.balance_after, x.running FROM ("
+            "   SELECT id, account_id, balance_after,"
+            "          sum(amount) OVER (PARTITION BY account_id ORDER BY id) AS running"
+            "   FROM ledger_entries"
+            " ) AS x JOIN ledger_accounts AS a ON a.id = x.account_id"
+            " WHERE x.balance_after <> x.running"
+            " ORDER BY x.id LIMIT :limit"
+        ),
+        {"limit": limit},
+    )
+    return [(row.id, row.code, row.balance_after, int(row.running)) for row in rows]
+
+
+async def held_not_matching_holds(session: AsyncSession, limit: int) -> list[tuple[str, int, int]]:
+    rows = await session.execute(
+        text(
+            "SELECT a.code, a.held, coalesce(h.total, 0) AS total"
+            " FROM ledger_accounts AS a"
+            " LEFT JOIN (SELECT account_id, sum(amount) AS total FROM ledger_holds"
+            "            WHERE status = 'pending' GROUP BY account_id) AS h"
+            "   ON h.account_id = a.id"
+            " WHERE a.held <> coalesce(h.total, 0)"
+            " ORDER BY a.id LIMIT :limit"
+        ),
+        {"limit": limit},
+    )
+    return [(row.code, row.held, int(row.total)) for row in rows]
+
+
+async def negative_player_accounts(session: AsyncSession, limit: int) -> list[tuple[str, int, int]]:
+    rows = await session.execute(
+        text(
+            "SELECT code, balance, held FROM ledger_accounts"
+            " WHERE is_player AND (balance < 0 OR held < 0 OR held > balance)"
+            " ORDER BY id LIMIT :limit"
+        ),
+        {"limit": limit},
+    )
+    return [(row.code, row.balance, row.held) for row in rows]
+
+
+async def overdue_pending_holds(
+    session: AsyncSession, *, cutoff: datetime, limit: int
+) -> list[tuple[uuid.UUID, str, datetime]]:
+    rows = await session.execute(
+        text(
+            "SELECT h.id, a.code, h.expires_at FROM ledger_holds AS h"
+            " JOIN ledger_accounts AS a ON a.id = h.account_id"
+            " WHERE h.status = 'pending' AND h.expires_at < :cutoff"
+            " ORDER BY h.expires_at LIMIT :limit"
+        ),
+        {"cutoff": cutoff, "limit": limit},
+    )
+    return [(row.id, row.code, row.expires_at) for row in rows]
+
+
+async def unbalanced_transfers(session: AsyncSession, limit: int) -> list[tuple[uuid.UUID, str, int]]:
+    rows = await session.execute(
+        text(
+            "SELECT e.transfer_id, a.currency, sum(e.amount) AS total"
+            " FROM ledger_entries AS e JOIN ledger_accounts AS a ON a.id = e.account_id"
+            " GROUP BY e.transfer_id, a.currency HAVING sum(e.amount) <> 0"
+            " ORDER BY e.transfer_id, a.currency LIMIT :limit"
+        ),
+        {"limit": limit},
+    )
+    return [(row.transfer_id, row.currency, int(row.total)) for row in rows]
+
+
+async def transfers_with_wrong_entries(session: AsyncSession, limit: int) -> list[tuple[uuid.UUID, str]]:
+    """Posted transfers without entries, and failed ones with entries."""
+    rows = await session.execute(
+        text(
+            "SELECT t.id, t.status FROM ledger_transfers AS t"
+            " WHERE (t.status = 'posted')"
+            "   <> EXISTS (SELECT 1 FROM ledger_entries AS e WHERE e.transfer_id = t.id)"
+            " ORDER BY t.id LIMIT :limit"
+        ),
+        {"limit": limit},
+    )
+    return [(row.id, row.status) for row in rows]

@@ -1,0 +1,47 @@
+"""Response bodies of the wallet API. Amounts are integers in minor units; ``exponent`` formats them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class BalanceView(BaseModel):
+    currency: str = Field(examples=["EUR"])
+    exponent: int = Field(description="Decimal places of the minor unit: 2 for EUR (1234 is 12.34 EUR).")
+    available: int = Field(description="Cash that can be spent or withdrawn now, in minor units.")
+    held: int = Field(description="Cash reserved by pending holds, in minor units.")
+    bonus: int = Field(description="Bonus funds, in minor units.")
+
+
+class WalletView(BaseModel):
+    balances: list[BalanceView]
+
+
+class TransactionView(BaseModel):
+    transfer_id: uuid.UUID
+    kind: str = Field(examples=["deposit", "bet", "win", "adjustment"])
+    book: str = Field(description="Which of the player's books moved: cash or bonus.")
+    currency: str
+    exponent: int
+    amount: int = Field(description="Signed minor units: negative money out, positive money in.")
+    balance_after: int
+    created_at: datetime
+
+
+class TransactionQuery(BaseModel):
+    """Paging of the transaction list; unknown parameters are refused rather than ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(50, ge=1, le=100, description="Entries per page.")
+    cursor: str | None = Field(None, max_length=128, description="`next_cursor` of the previous page.")
+
+
+class TransactionPage(BaseModel):
+    items: list[TransactionView]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next (older) page; null at the end."
+    )
