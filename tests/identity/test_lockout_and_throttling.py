@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -160,3 +161,24 @@ class TestAddressThrottling:
         assert answers[5].status_code == 429
         assert answers[5].json()["code"] == "rate_limited"
         assert answers[5].headers["retry-after"] == "60"
+
+
+class TestFailureBookkeepingUnderLoad:
+    async def test_more_concurrent_failures_than_pooled_connections_all_complete(
+        self, database_url: str, keyring_json: str, tmp_path: Path
+    ) -> None:
+        """Each failing request holds a pooled connection while it records the failure on
+        another: with a shared pool, a burst larger than the pool would wait on itself."""
+        tight = make_settings(
+            database_url, keyring_json, tmp_path, database_pool_size=2, database_max_overflow=0
+        )
+        runtime = await Runtime.start(tight)
+        try:
+            transport = httpx.ASGITransport(app=create_app(runtime=runtime), client=(TEST_IP, 1))
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+                _, data = await register(http)
+                burst = [sign_in(http, data["email"], WRONG) for _ in range(8)]
+                answers = await asyncio.wait_for(asyncio.gather(*burst), timeout=20)
+            assert [r.status_code for r in answers] == [401] * 8
+        finally:
+            await runtime.close()

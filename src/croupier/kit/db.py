@@ -76,7 +76,17 @@ class Database:
             pool_pre_ping=True,
             connect_args={"application_name": "croupier"},
         )
-        shared: dict[str, Any] = {}
+        # Autonomous transactions get a pool of their own: they are opened by
+        # requests that already hold a connection from the main pool, so sharing
+        # it would let a burst of failing requests wait on each other forever.
+        autonomous = create_async_engine(
+            url,
+            pool_size=2,
+            max_overflow=max(4, max_overflow),
+            pool_pre_ping=True,
+            connect_args={"application_name": "croupier-autonomous"},
+        )
+        shared: dict[str, Any] = {_AUTONOMOUS_ENGINE: autonomous}
         maker = async_sessionmaker(
             engine, expire_on_commit=False, autoflush=False, info={SHARED_INFO: shared}
         )
@@ -84,6 +94,7 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        await self.shared[_AUTONOMOUS_ENGINE].dispose()
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
@@ -92,6 +103,7 @@ class Database:
 
 
 SHARED_INFO = "croupier.shared"
+_AUTONOMOUS_ENGINE = "autonomous_engine"
 
 
 def shared_context(session: AsyncSession) -> dict[str, Any]:
@@ -107,9 +119,11 @@ async def autonomous_unit_of_work(session: AsyncSession) -> AsyncIterator[AsyncS
     For security bookkeeping that must survive the request's rollback: a failed
     sign-in is counted and audited even though the request itself fails.
     """
-    info = {SHARED_INFO: shared_context(session)}
+    shared = shared_context(session)
+    bind = shared.get(_AUTONOMOUS_ENGINE, session.bind)
+    info = {SHARED_INFO: shared}
     async with (
-        AsyncSession(bind=session.bind, expire_on_commit=False, autoflush=False, info=info) as other,
+        AsyncSession(bind=bind, expire_on_commit=False, autoflush=False, info=info) as other,
         _committing(other),
     ):
         yield other
