@@ -9,10 +9,12 @@ at start-up, and the same database found again on the next start.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -133,10 +135,15 @@ class Server:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Iterator[Path]:
-    folder = tmp_path / "data"
+def data_dir() -> Iterator[Path]:
+    # Outside pytest's temp tree: pytest resets that tree to mode 0700 whenever a
+    # pytest run starts, which would lock the embedded server's own user out.
+    root = Path(tempfile.mkdtemp(prefix="croupier-serve-"))
+    root.chmod(0o755)
+    folder = root / "data"
     yield folder
     stop_embedded_database(folder)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
