@@ -95,6 +95,20 @@ def player_effects(legs: Iterable[Leg]) -> dict[PlayerAccount, int]:
     return dict(net)
 
 
+def player_debits(legs: Iterable[Leg]) -> dict[PlayerAccount, int]:
+    """What each debited player account pays in ``legs`` (a negative sum), its credits left out.
+
+    The funds check: a player account's debits are covered by what was available
+    before the transfer, whatever the same transfer credits to it (a round's payout
+    never pays for its own stake).
+    """
+    debits: dict[PlayerAccount, int] = defaultdict(int)
+    for leg in legs:
+        if isinstance(leg.account, PlayerAccount) and leg.amount < 0:
+            debits[leg.account] += leg.amount
+    return dict(debits)
+
+
 # -- reading the ledger's tables directly (the end-of-run checks of the bank test) ----------------
 
 
