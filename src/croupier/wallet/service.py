@@ -46,11 +46,10 @@ from typing import Any
 
 import structlog
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from croupier.kit.clock import utcnow
-from croupier.kit.db import shared_context
+from croupier.kit.db import autonomous_unit_of_work, shared_context
 from croupier.kit.errors import CroupierError, NotFound
 from croupier.wallet import repository
 
@@ -192,7 +191,6 @@ PENDING, HOLD_POSTED, VOIDED, EXPIRED = "pending", "posted", "voided", "expired"
 # How long a failed attempt waits to be recorded behind a concurrent first attempt of the same key.
 _FAILURE_LOCK_TIMEOUT = "10s"
 _CURRENCIES = "croupier.wallet.currencies"
-_FAILURE_ENGINE = "croupier.wallet.failure_engine"
 _log = structlog.get_logger("croupier.wallet")
 
 
@@ -412,27 +410,6 @@ async def _answer(session: AsyncSession, stored: repository.TransferRow, digest:
     )
 
 
-def _failure_engine(session: AsyncSession) -> AsyncEngine:
-    """An engine without a pool for recording failures.
-
-    A failure is recorded while the request still holds a connection; taking
-    the second one from the same pool could wait forever once every pooled
-    connection belongs to a request doing the same.
-    """
-    shared = shared_context(session)
-    engine: AsyncEngine | None = shared.get(_FAILURE_ENGINE)
-    if engine is None:
-        bind = session.bind
-        if bind is None:
-            raise RuntimeError("the session is not bound to an engine")
-        main = bind if isinstance(bind, AsyncEngine) else bind.engine
-        engine = create_async_engine(
-            main.url, poolclass=NullPool, connect_args={"application_name": "croupier-ledger-failures"}
-        )
-        shared[_FAILURE_ENGINE] = engine
-    return engine
-
-
 async def _record_failure(
     session: AsyncSession, failed: repository.TransferRow, error: CroupierError
 ) -> TransferResult:
@@ -442,7 +419,8 @@ async def _record_failure(
     """
     stored: repository.TransferRow | None = None
     try:
-        async with AsyncSession(_failure_engine(session), expire_on_commit=False) as own, own.begin():
+        # The autonomous pool: this request already holds a main-pool connection.
+        async with autonomous_unit_of_work(session) as own:
             await repository.set_lock_timeout(own, _FAILURE_LOCK_TIMEOUT)
             if not await repository.claim_transfer(own, failed):
                 stored = await repository.find_transfer(own, failed.source, failed.idempotency_key)
