@@ -28,7 +28,13 @@ def start_embedded_server(data_dir: Path, *, delete_on_exit: bool = False) -> An
 
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    return postgres_server.get_server(data_dir / "pg", cleanup_mode="delete" if delete_on_exit else "stop")
+    mode = "delete" if delete_on_exit else "stop"
+    try:
+        return postgres_server.get_server(data_dir / "pg", cleanup_mode=mode)
+    except FileExistsError:
+        # pgserver creates the folder before taking its inter-process lock: a second
+        # process starting at the same instant loses that race; the server is there now.
+        return postgres_server.get_server(data_dir / "pg", cleanup_mode=mode)
 
 
 def embedded_url(server: Any, database: str = DATABASE_NAME) -> str:
