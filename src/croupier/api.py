@@ -17,6 +17,9 @@ from croupier.kit.ops import router as ops_router
 from croupier.kit.runtime import Runtime
 from croupier.kit.settings import Settings, get_settings
 from croupier.mail.relay import MailRelay
+from croupier.payments.endpoints import router as payments_router
+from croupier.payments.staff_endpoints import router as payments_staff_router
+from croupier.payments.submissions import SubmissionRelay
 from croupier.wallet.endpoints import router as wallet_router
 
 
@@ -31,9 +34,14 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         # Every API process relays the mail outbox; SKIP LOCKED keeps them apart.
         relay = MailRelay.for_runtime(app.state.runtime)
         relay.start()
+        submissions = SubmissionRelay.for_runtime(app.state.runtime)
+        if submissions is not None:
+            submissions.start()
         try:
             yield
         finally:
+            if submissions is not None:
+                await submissions.stop()
             await relay.stop()
             if owned:
                 await app.state.runtime.close()
@@ -53,5 +61,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(mfa_router)
     app.include_router(account_router)
     app.include_router(wallet_router)
+    app.include_router(payments_router)
+    app.include_router(payments_staff_router)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

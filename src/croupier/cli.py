@@ -28,6 +28,9 @@ def _register_domain_commands() -> None:
     from croupier.crypto.cli import app as keys_app
     from croupier.identity.cli import app as players_app
     from croupier.mail.cli import app as mail_app
+    from croupier.payments.cli import payments_app, withdrawals_app
+    from croupier.sandbox.cli import app as sandbox_app
+    from croupier.staff.cli import app as staff_app
     from croupier.wallet.cli import app as wallet_app
     from croupier.wallet.cli import ledger_app
 
@@ -37,6 +40,10 @@ def _register_domain_commands() -> None:
     app.add_typer(players_app, name="players")
     app.add_typer(wallet_app, name="wallet")
     app.add_typer(ledger_app, name="ledger")
+    app.add_typer(payments_app, name="payments")
+    app.add_typer(withdrawals_app, name="withdrawals")
+    app.add_typer(staff_app, name="staff")
+    app.add_typer(sandbox_app, name="sandbox")
 
 
 @app.command()

@@ -14,13 +14,25 @@ from croupier.identity.models import (
 )
 from croupier.kit.models import Base
 from croupier.mail.models import OutgoingMail
+from croupier.payments.models import (
+    Chargeback,
+    Deposit,
+    PaymentEvent,
+    PaymentMethod,
+    PlayerDebt,
+    Refund,
+    Withdrawal,
+)
+from croupier.staff.models import StaffKey
 from croupier.wallet.models import Currency, LedgerAccount, LedgerEntry, LedgerHold, LedgerTransfer
 
 __all__ = [
     "AuditEvent",
     "AuditHead",
     "Base",
+    "Chargeback",
     "Currency",
+    "Deposit",
     "LedgerAccount",
     "LedgerEntry",
     "LedgerHold",
@@ -29,10 +41,16 @@ __all__ = [
     "OutgoingMail",
     "Passkey",
     "PasswordReset",
+    "PaymentEvent",
+    "PaymentMethod",
     "Player",
     "PlayerDataKey",
+    "PlayerDebt",
     "PlayerSession",
     "RecoveryCode",
+    "Refund",
     "SignInGuard",
+    "StaffKey",
     "WebAuthnChallenge",
+    "Withdrawal",
 ]

@@ -55,6 +55,14 @@ class Actor:
         return cls(ActorType.OPERATOR, name[:64])
 
     @classmethod
+    def staff(cls, name: str) -> Actor:
+        return cls(ActorType.STAFF, name[:64])
+
+    @classmethod
+    def provider(cls, name: str) -> Actor:
+        return cls(ActorType.PROVIDER, name[:64])
+
+    @classmethod
     def system(cls) -> Actor:
         return cls(ActorType.SYSTEM)
 

@@ -31,6 +31,23 @@ class AuditAction(StrEnum):
     KEYRING_REWRAP = "crypto:keyring:rewrap"
     KEYRING_RETIRE = "crypto:keyring:retire"
     WALLET_ADJUST = "wallet:balance:adjust"
+    PAYMENT_METHOD_ADD = "payments:method:add"
+    DEPOSIT_CREATE = "payments:deposit:create"
+    DEPOSIT_CREDIT = "payments:deposit:credit"
+    DEPOSIT_FAIL = "payments:deposit:fail"
+    WITHDRAWAL_REQUEST = "payments:withdrawal:request"
+    WITHDRAWAL_CANCEL = "payments:withdrawal:cancel"
+    WITHDRAWAL_APPROVE = "payments:withdrawal:approve"
+    WITHDRAWAL_REJECT = "payments:withdrawal:reject"
+    WITHDRAWAL_PAID = "payments:withdrawal:paid"
+    WITHDRAWAL_FAIL = "payments:withdrawal:fail"
+    REFUND_REQUEST = "payments:refund:request"
+    REFUND_SETTLE = "payments:refund:settle"
+    CHARGEBACK = "payments:chargeback:receive"
+    DEBT_COLLECT = "payments:debt:collect"
+    WEBHOOK_REJECT = "payments:webhook:reject"
+    STAFF_KEY_ISSUE = "staff:key:issue"
+    STAFF_KEY_REVOKE = "staff:key:revoke"
 
 
 class Outcome(StrEnum):
@@ -43,4 +60,6 @@ class ActorType(StrEnum):
     PLAYER = "player"
     ANONYMOUS = "anonymous"
     OPERATOR = "operator"  # a person at the command line
+    STAFF = "staff"  # a staff member through the API, by key name
+    PROVIDER = "provider"  # a third party's signed callback
     SYSTEM = "system"

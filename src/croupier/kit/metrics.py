@@ -40,3 +40,15 @@ AUDIT_EVENTS = Counter(
 MAIL_SENT = Counter(
     "croupier_mail_sent_total", "Mail handed to the mail adapter by outcome.", ["outcome"], registry=REGISTRY
 )
+PAYMENT_WEBHOOKS = Counter(
+    "croupier_payment_webhooks_total",
+    "Payment-provider webhook events by type and outcome (duplicates counted under type 'any').",
+    ["type", "outcome"],
+    registry=REGISTRY,
+)
+PAYMENT_SUBMISSIONS = Counter(
+    "croupier_payment_submissions_total",
+    "Payouts and refunds handed to the provider, by kind and outcome.",
+    ["kind", "outcome"],
+    registry=REGISTRY,
+)

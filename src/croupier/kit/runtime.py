@@ -38,4 +38,10 @@ class Runtime:
         )
 
     async def close(self) -> None:
+        # Collaborators built on demand (HTTP clients to third parties) close with the process.
+        for extra in list(self.extras.values()):
+            closer = getattr(extra, "aclose", None)
+            if closer is not None:
+                await closer()
+        self.extras.clear()
         await self.database.dispose()

@@ -78,6 +78,24 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     public_url: str = Field("http://localhost:8000", description="Base URL used in mailed links.")
 
+    psp_url: str = Field(
+        "http://127.0.0.1:8700", description="The payment provider's API (`croupier sandbox psp` by default)."
+    )
+    psp_api_key: SecretStr | None = Field(None, description="Unset: deposits and withdrawals answer 503.")
+    psp_webhook_secrets: SecretStr | None = Field(
+        None, description="Comma-separated webhook signing secrets (several while the provider rotates)."
+    )
+    psp_webhook_tolerance_seconds: int = Field(300, ge=30, le=3600)
+    webhook_base_url: str | None = Field(
+        None, description="Where the provider reaches Croupier's webhooks; default public_url."
+    )
+    withdrawal_approval_thresholds: dict[str, int] = Field(
+        default_factory=lambda: {"EUR": 100_000, "USD": 100_000, "GBP": 100_000},
+        description="Per currency, minor units: larger withdrawals wait for staff. Unlisted: always wait.",
+    )
+    withdrawal_hold_days: int = Field(30, ge=1, le=365)
+    payout_sweep_seconds: float = Field(5.0, gt=0, le=300)
+
     webauthn_rp_id: str = "localhost"
     webauthn_rp_name: str = "Croupier"
     webauthn_origin: str = "http://localhost:8000"
@@ -94,6 +112,10 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return self.database_url is None
+
+    @property
+    def webhook_url(self) -> str:
+        return (self.webhook_base_url or self.public_url).rstrip("/") + "/v1/webhooks/psp"
 
     @property
     def mailbox_dir(self) -> Path:

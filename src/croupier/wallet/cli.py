@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Annotated, TypeVar
 
 import typer
@@ -19,6 +20,7 @@ from croupier.kit.client import ClientInfo
 from croupier.kit.commands import run_with_runtime
 from croupier.kit.errors import CroupierError
 from croupier.kit.runtime import Runtime
+from croupier.payments import books as payment_books
 from croupier.wallet import adjustments, books
 from croupier.wallet import service as wallet
 from croupier.wallet.service import format_minor
@@ -112,7 +114,9 @@ def check() -> None:
 
     async def _work(runtime: Runtime) -> books.BooksReport:
         async with runtime.database.unit_of_work() as session:
-            return await books.examine(session)
+            report = await books.examine(session)
+            # The payment tables must agree with the ledger too.
+            return replace(report, problems=report.problems + await payment_books.problems(session))
 
     report = _run(_work)
     if not report.ok:

@@ -48,6 +48,7 @@ import structlog
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from croupier.kit import idempotency
 from croupier.kit.clock import utcnow
 from croupier.kit.db import autonomous_unit_of_work, shared_context
 from croupier.kit.errors import CroupierError, NotFound
@@ -65,6 +66,7 @@ class HouseBook(StrEnum):
     PENDING_WITHDRAWALS = "pending_withdrawals"
     FEES = "fees"
     ADJUSTMENTS = "adjustments"  # manual goodwill credits and corrections
+    RECEIVABLES = "receivables"  # what players owe (chargebacks their balance did not cover)
 
 
 @dataclass(frozen=True)
@@ -136,10 +138,7 @@ class InsufficientFunds(CroupierError):
     title = "Not enough funds"
 
 
-class IdempotencyKeyReused(CroupierError):
-    code = "idempotency_key_reused"
-    status = 409
-    title = "Idempotency key already used for another request"
+IdempotencyKeyReused = idempotency.IdempotencyKeyReused
 
 
 class TransferAlreadyFailed(CroupierError):
@@ -701,6 +700,19 @@ async def expire_holds(session: AsyncSession, *, now: datetime | None = None, li
 
 
 # ------------------------------------------------------------------ reading
+
+
+async def lock_available(session: AsyncSession, account: PlayerAccount, *also: HouseAccount) -> int:
+    """Lock the account's row (and ``also``'s) until the transaction ends; its available funds.
+
+    For callers that must move "as much as there is" (a chargeback): nothing can
+    spend the funds between this read and their transfer in the same transaction.
+    Name every account the transfer will touch in ``also``, so that all are
+    locked in one ascending-id pass, as transfers lock them (no deadlock).
+    """
+    code = account_code(account)
+    row = (await repository.lock_accounts(session, [code, *(account_code(a) for a in also)])).get(code)
+    return 0 if row is None else row.balance - row.held
 
 
 def format_minor(amount: int, exponent: int) -> str:

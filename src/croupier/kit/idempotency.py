@@ -1,0 +1,56 @@
+"""The ``Idempotency-Key`` header every money-moving call takes (IETF draft-ietf-httpapi-idempotency-key).
+
+The client picks a unique key per operation and repeats it on a retry; the
+server answers the retry from what it stored, and refuses the key for a
+different request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from fastapi import Depends, Header
+
+from croupier.kit.errors import CroupierError
+
+MAX_LENGTH = 255
+
+
+class IdempotencyKeyRequired(CroupierError):
+    code = "idempotency_key_required"
+    status = 400
+    title = "Send an Idempotency-Key header"
+
+
+class IdempotencyKeyReused(CroupierError):
+    code = "idempotency_key_reused"
+    status = 409
+    title = "Idempotency key already used for another request"
+
+
+def idempotency_key(
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="A unique key per operation (a UUID is fine); repeat it to retry safely.",
+        ),
+    ] = None,
+) -> str:
+    if key is None or not key.strip():
+        raise IdempotencyKeyRequired("Money-moving calls need an Idempotency-Key header.")
+    key = key.strip()
+    if len(key) > MAX_LENGTH or not key.isascii() or not key.isprintable():
+        raise IdempotencyKeyRequired(f"The Idempotency-Key is 1-{MAX_LENGTH} printable ASCII characters.")
+    return key
+
+
+IdempotencyKey = Annotated[str, Depends(idempotency_key)]
+
+
+def request_hash(document: Mapping[str, Any]) -> bytes:
+    """A digest of what a request asked for, to tell a retry from a different request."""
+    return hashlib.sha256(json.dumps(document, sort_keys=True, separators=(",", ":")).encode()).digest()

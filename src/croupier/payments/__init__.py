@@ -1,0 +1,1 @@
+"""Payments: provider adapters, deposits, withdrawals, refunds, chargebacks and the webhook inbox."""

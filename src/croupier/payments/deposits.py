@@ -1,0 +1,234 @@
+"""Deposits: a card payment at the provider, credited to the player once it succeeds.
+
+The deposit row is committed *before* the provider is called, with its id as
+the provider's idempotency key and reference. So a crash or a time-out between
+the two leaves a row that a retry of the same ``Idempotency-Key`` completes,
+and a webhook can always find its deposit. The credit is one ledger transfer
+keyed by the deposit id, whichever path reaches it first: the provider's
+synchronous answer or its webhook.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from croupier.audit.service import Actor, Target
+from croupier.audit.service import record as audit_record
+from croupier.audit.tags import AuditAction, Outcome
+from croupier.kit.clock import utcnow
+from croupier.kit.db import Database
+from croupier.kit.idempotency import IdempotencyKeyReused, request_hash
+from croupier.kit.settings import Settings
+from croupier.payments import debts, methods, repository
+from croupier.payments.models import Deposit
+from croupier.payments.provider import PaymentProvider, ProviderPayment, ProviderRefused
+from croupier.wallet import service as wallet
+from croupier.wallet.service import HouseAccount, HouseBook, Leg, PlayerAccount
+
+SOURCE = "payments"
+INITIATED, REQUIRES_ACTION, PENDING, SUCCEEDED, FAILED = (
+    "initiated",
+    "requires_action",
+    "pending",
+    "succeeded",
+    "failed",
+)
+TERMINAL = (SUCCEEDED, FAILED)
+_log = structlog.get_logger("croupier.payments")
+
+
+@dataclass(frozen=True)
+class DepositRequest:
+    player_id: uuid.UUID
+    key: str
+    amount: int
+    currency: str
+    token: str
+    return_url: str | None
+
+    def digest(self) -> bytes:
+        return request_hash(
+            {"amount": self.amount, "currency": self.currency, "token": self.token, "return": self.return_url}
+        )
+
+
+async def start(
+    database: Database, provider: PaymentProvider, settings: Settings, request: DepositRequest
+) -> tuple[Deposit, bool]:
+    """Create (or resume) the deposit for this key and ask the provider to charge; ``(deposit, replayed)``."""
+    async with database.unit_of_work() as session:
+        await wallet.exponent(session, request.currency)  # unknown currencies are refused first
+        existing = await _existing(session, request)
+    if existing is not None and existing.status != INITIATED:
+        return existing, True
+    if existing is None:
+        card = await provider.card(request.token)
+        async with database.unit_of_work() as session:
+            method = await methods.remember(
+                session, player_id=request.player_id, provider=provider.name, card=card
+            )
+            deposit_id, now = uuid.uuid4(), utcnow()
+            claimed = await repository.claim(
+                session,
+                Deposit,
+                {
+                    "id": deposit_id,
+                    "player_id": request.player_id,
+                    "method_id": method.id,
+                    "idempotency_key": request.key,
+                    "request_hash": request.digest(),
+                    "amount": request.amount,
+                    "currency": request.currency,
+                    "status": INITIATED,
+                    "created_at": now,
+                    "updated_at": now,
+                },
+                ["player_id", "idempotency_key"],
+            )
+            existing = await _existing(session, request)
+            if claimed:
+                audit_record(
+                    session,
+                    AuditAction.DEPOSIT_CREATE,
+                    actor=Actor.player(request.player_id),
+                    target=Target("deposit", str(deposit_id)),
+                    details={
+                        "amount": request.amount,
+                        "currency": request.currency,
+                        "method": str(method.id),
+                    },
+                )
+        if existing is None:  # pragma: no cover - claimed or found, in one transaction
+            raise RuntimeError("deposit neither claimed nor found")
+        if not claimed and existing.status != INITIATED:
+            return existing, True
+    return await _charge(database, provider, settings, existing, request.return_url), False
+
+
+async def _existing(session: AsyncSession, request: DepositRequest) -> Deposit | None:
+    found = await repository.by_key(
+        session, Deposit, player_id=request.player_id, idempotency_key=request.key
+    )
+    if found is not None and found.request_hash != request.digest():
+        raise IdempotencyKeyReused("This Idempotency-Key was used for a different deposit.")
+    return found
+
+
+async def _charge(
+    database: Database,
+    provider: PaymentProvider,
+    settings: Settings,
+    deposit: Deposit,
+    return_url: str | None,
+) -> Deposit:
+    async with database.unit_of_work() as session:
+        method = await repository.method(session, deposit.method_id)
+        token = method.token if method is not None else ""
+    try:
+        payment = await provider.create_payment(
+            key=str(deposit.id),
+            amount=deposit.amount,
+            currency=deposit.currency,
+            token=token,
+            reference=str(deposit.id),
+            webhook_url=settings.webhook_url,
+            return_url=return_url,
+        )
+    except ProviderRefused as refused:
+        payment = ProviderPayment(
+            id="",
+            status=FAILED,
+            amount=deposit.amount,
+            currency=deposit.currency,
+            reference=str(deposit.id),
+            failure_code=refused.code[:64],
+        )
+    async with database.unit_of_work() as session:
+        locked = await repository.lock(session, Deposit, deposit.id)
+        assert locked is not None  # noqa: S101 - deposits are never deleted
+        await apply(session, locked, payment)
+        return locked
+
+
+async def apply(session: AsyncSession, deposit: Deposit, payment: ProviderPayment) -> str:
+    """Bring a locked deposit to what the provider reports; the outcome, for the webhook inbox.
+
+    States only move forward (initiated → requires_action/pending → succeeded/failed),
+    so a late or repeated report of an earlier state changes nothing.
+    """
+    if payment.amount != deposit.amount or payment.currency != deposit.currency:
+        _log.error("psp_payment_mismatch", deposit_id=str(deposit.id), provider_payment=payment.id)
+        return "mismatch"
+    if payment.id and deposit.provider_payment_id is None:
+        deposit.provider_payment_id = payment.id
+    if deposit.status in TERMINAL:
+        return "stale"
+    deposit.updated_at = utcnow()
+    if payment.status == SUCCEEDED:
+        await credit(session, deposit)
+        return "credited"
+    if payment.status == FAILED:
+        deposit.status = FAILED
+        deposit.failure_code = (payment.failure_code or "failed")[:64]
+        deposit.challenge_url = None
+        audit_record(
+            session,
+            AuditAction.DEPOSIT_FAIL,
+            actor=Actor.provider("psp"),
+            outcome=Outcome.FAILURE,
+            target=Target.player(deposit.player_id),
+            details={"deposit_id": str(deposit.id), "failure_code": deposit.failure_code},
+        )
+        return "failed"
+    if payment.status == "requires_action" and deposit.status == INITIATED:
+        deposit.status = REQUIRES_ACTION
+        deposit.challenge_url = payment.challenge_url
+        return "requires_action"
+    if deposit.status == INITIATED:
+        deposit.status = PENDING
+    return "pending"
+
+
+async def credit(session: AsyncSession, deposit: Deposit) -> None:
+    """Credit a locked, not yet credited deposit: debts first, the rest to the player's cash."""
+    collected = await debts.take_from_deposit(
+        session, player_id=deposit.player_id, currency=deposit.currency, amount=deposit.amount
+    )
+    legs = [Leg(HouseAccount(HouseBook.PSP_CLEARING, deposit.currency), -deposit.amount)]
+    if deposit.amount > collected:
+        legs.append(Leg(PlayerAccount(deposit.player_id, deposit.currency), deposit.amount - collected))
+    if collected:
+        legs.append(Leg(HouseAccount(HouseBook.RECEIVABLES, deposit.currency), collected))
+    result = await wallet.transfer(
+        session,
+        source=SOURCE,
+        key=f"deposit:{deposit.id}",
+        kind="deposit",
+        legs=legs,
+        player_id=deposit.player_id,
+        metadata={"deposit_id": str(deposit.id), "debt_collected": collected},
+    )
+    deposit.status = SUCCEEDED
+    deposit.challenge_url = None
+    deposit.credit_transfer_id = result.id
+    deposit.updated_at = utcnow()
+    details = {"deposit_id": str(deposit.id), "amount": deposit.amount, "currency": deposit.currency}
+    audit_record(
+        session,
+        AuditAction.DEPOSIT_CREDIT,
+        actor=Actor.provider("psp"),
+        target=Target.player(deposit.player_id),
+        details={**details, "debt_collected": collected},
+    )
+    if collected:
+        audit_record(
+            session,
+            AuditAction.DEBT_COLLECT,
+            actor=Actor.system(),
+            target=Target.player(deposit.player_id),
+            details={**details, "collected": collected},
+        )

@@ -1,0 +1,202 @@
+"""All SQL of the payments domain."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from croupier.payments.models import (
+    Chargeback,
+    Deposit,
+    PaymentEvent,
+    PaymentMethod,
+    PlayerDebt,
+    Refund,
+    Withdrawal,
+)
+
+Row = TypeVar("Row", Deposit, Withdrawal, Refund)
+
+
+async def claim(
+    session: AsyncSession, model: type[Row], values: Mapping[str, Any], keys: Sequence[str]
+) -> bool:
+    """Insert a row unless one with the same idempotency ``keys`` exists (then False).
+
+    A concurrent first attempt with the same key makes this wait for it to commit
+    or roll back, so a retry never sees half of another attempt.
+    """
+    stmt = (
+        insert(model).values(**values).on_conflict_do_nothing(index_elements=list(keys)).returning(model.id)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def by_key(session: AsyncSession, model: type[Row], **where: Any) -> Row | None:
+    stmt = select(model).filter_by(**where).with_for_update()
+    found: Row | None = await session.scalar(stmt)
+    return found
+
+
+async def lock(session: AsyncSession, model: type[Row], row_id: uuid.UUID, **where: Any) -> Row | None:
+    found: Row | None = await session.scalar(
+        select(model)
+        .filter_by(id=row_id, **where)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return found
+
+
+async def newest(session: AsyncSession, model: type[Row], player_id: uuid.UUID, limit: int) -> list[Row]:
+    stmt = select(model).filter_by(player_id=player_id).order_by(model.created_at.desc()).limit(limit)
+    return list((await session.scalars(stmt)).all())
+
+
+# ---------------------------------------------------------------- methods
+
+
+async def method_by_token(session: AsyncSession, provider: str, token: str) -> PaymentMethod | None:
+    found: PaymentMethod | None = await session.scalar(
+        select(PaymentMethod).where(PaymentMethod.provider == provider, PaymentMethod.token == token)
+    )
+    return found
+
+
+async def add_method(session: AsyncSession, values: Mapping[str, Any]) -> None:
+    stmt = insert(PaymentMethod).values(**values).on_conflict_do_nothing(index_elements=["provider", "token"])
+    await session.execute(stmt)
+
+
+async def methods(session: AsyncSession, player_id: uuid.UUID) -> list[PaymentMethod]:
+    stmt = (
+        select(PaymentMethod).where(PaymentMethod.player_id == player_id).order_by(PaymentMethod.created_at)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def method(session: AsyncSession, method_id: uuid.UUID) -> PaymentMethod | None:
+    return await session.get(PaymentMethod, method_id)
+
+
+async def deposited_currencies(
+    session: AsyncSession, method_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, set[str]]:
+    """Per method, the currencies it has a succeeded deposit in (where closed-loop payouts may go)."""
+    rows = await session.execute(
+        select(Deposit.method_id, Deposit.currency)
+        .where(Deposit.method_id.in_(method_ids), Deposit.status == "succeeded")
+        .distinct()
+    )
+    out: dict[uuid.UUID, set[str]] = {}
+    for method_id, currency in rows:
+        out.setdefault(method_id, set()).add(currency)
+    return out
+
+
+# ---------------------------------------------------------------- deposits and reversals
+
+
+async def deposit_by_payment(session: AsyncSession, provider_payment_id: str) -> Deposit | None:
+    found: Deposit | None = await session.scalar(
+        select(Deposit).where(Deposit.provider_payment_id == provider_payment_id).with_for_update()
+    )
+    return found
+
+
+async def pending_refunds_total(session: AsyncSession, deposit_id: uuid.UUID) -> int:
+    total = await session.scalar(
+        select(func.coalesce(func.sum(Refund.amount), 0)).where(
+            Refund.deposit_id == deposit_id, Refund.status.in_(("requested", "submitted"))
+        )
+    )
+    return int(total or 0)
+
+
+async def chargeback_known(session: AsyncSession, provider_chargeback_id: str) -> bool:
+    found = await session.scalar(
+        select(Chargeback.id).where(Chargeback.provider_chargeback_id == provider_chargeback_id)
+    )
+    return found is not None
+
+
+async def lock_debt(session: AsyncSession, player_id: uuid.UUID, currency: str) -> PlayerDebt | None:
+    found: PlayerDebt | None = await session.scalar(
+        select(PlayerDebt).filter_by(player_id=player_id, currency=currency).with_for_update()
+    )
+    return found
+
+
+async def add_debt(
+    session: AsyncSession, *, player_id: uuid.UUID, currency: str, amount: int, now: datetime
+) -> None:
+    stmt = insert(PlayerDebt).values(
+        player_id=player_id, currency=currency, outstanding=amount, created_at=now, updated_at=now
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["player_id", "currency"],
+        set_={"outstanding": PlayerDebt.outstanding + amount, "updated_at": now},
+    )
+    await session.execute(stmt)
+
+
+async def debts(session: AsyncSession, player_id: uuid.UUID) -> dict[str, int]:
+    rows = await session.execute(
+        select(PlayerDebt.currency, PlayerDebt.outstanding).where(
+            PlayerDebt.player_id == player_id, PlayerDebt.outstanding > 0
+        )
+    )
+    return {currency: int(outstanding) for currency, outstanding in rows}
+
+
+# ---------------------------------------------------------------- withdrawals and refunds to submit
+
+
+async def next_due(
+    session: AsyncSession, model: type[Withdrawal] | type[Refund], *, status: str, now: datetime
+) -> Any:
+    """One row waiting to go to the provider, claimed so no other process takes it."""
+    stmt = (
+        select(model)
+        .where(model.status == status, model.next_attempt_at <= now)
+        .order_by(model.next_attempt_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    return await session.scalar(stmt)
+
+
+async def awaiting_review(session: AsyncSession, limit: int) -> list[Withdrawal]:
+    stmt = (
+        select(Withdrawal)
+        .where(Withdrawal.status == "pending_approval")
+        .order_by(Withdrawal.created_at)
+        .limit(limit)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+# ---------------------------------------------------------------- webhook inbox
+
+
+async def record_event(session: AsyncSession, values: Mapping[str, Any]) -> bool:
+    """Insert the event; False when it was received before (a duplicate delivery)."""
+    stmt = (
+        insert(PaymentEvent)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["provider", "event_id"])
+        .returning(PaymentEvent.event_id)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def set_event_outcome(session: AsyncSession, provider: str, event_id: str, outcome: str) -> None:
+    event = await session.get(PaymentEvent, (provider, event_id))
+    if event is not None:
+        event.outcome = outcome

@@ -1,0 +1,263 @@
+"""Withdrawals: closed-loop payouts to a card the player deposited with.
+
+The amount is held on the player's balance from the request until the
+provider confirms the payout (then it moves to the provider's clearing
+account) or fails (then the hold is released). Withdrawals above the
+currency's threshold wait for staff review; the player can cancel until a
+withdrawal is approved. Approved withdrawals go to the provider through the
+submission relay, after commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from croupier.audit.service import Actor, Target
+from croupier.audit.service import record as audit_record
+from croupier.audit.tags import AuditAction, Outcome
+from croupier.kit.clock import utcnow
+from croupier.kit.errors import Conflict, CroupierError, NotFound
+from croupier.kit.idempotency import IdempotencyKeyReused, request_hash
+from croupier.kit.settings import Settings
+from croupier.payments import debts, repository
+from croupier.payments.gateway import wake_submissions
+from croupier.payments.models import Withdrawal
+from croupier.payments.provider import ProviderTransfer
+from croupier.wallet import service as wallet
+from croupier.wallet.service import HouseAccount, HouseBook, PlayerAccount
+
+SOURCE = "payments:withdrawal"
+PENDING_APPROVAL, APPROVED, SUBMITTED, PAID, FAILED, CANCELLED, REJECTED = (
+    "pending_approval",
+    "approved",
+    "submitted",
+    "paid",
+    "failed",
+    "cancelled",
+    "rejected",
+)
+OPEN = (PENDING_APPROVAL, APPROVED, SUBMITTED)
+
+
+class ClosedLoop(CroupierError):
+    code = "closed_loop"
+    status = 422
+    title = "Withdrawals go back to a card you deposited with"
+
+
+class NotCancellable(CroupierError):
+    code = "withdrawal_not_cancellable"
+    status = 409
+    title = "The withdrawal can no longer be cancelled"
+
+
+class NotAwaitingReview(Conflict):
+    code = "withdrawal_not_awaiting_review"
+    title = "The withdrawal is not waiting for review"
+
+
+def needs_review(settings: Settings, *, amount: int, currency: str) -> bool:
+    threshold = settings.withdrawal_approval_thresholds.get(currency)
+    return threshold is None or amount > threshold
+
+
+async def request(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    player_id: uuid.UUID,
+    key: str,
+    amount: int,
+    currency: str,
+    method_id: uuid.UUID,
+) -> tuple[Withdrawal, bool]:
+    """Hold the funds and record the withdrawal; ``(withdrawal, replayed)``."""
+    digest = request_hash({"amount": amount, "currency": currency, "method": str(method_id)})
+    existing = await _replay(session, player_id=player_id, key=key, digest=digest)
+    if existing is not None:
+        return existing, True
+    method = await repository.method(session, method_id)
+    if method is None or method.player_id != player_id:
+        raise NotFound("No such payment method.")
+    withdrawal_id, now = uuid.uuid4(), utcnow()
+    review = needs_review(settings, amount=amount, currency=currency)
+    claimed = await repository.claim(
+        session,
+        Withdrawal,
+        {
+            "id": withdrawal_id,
+            "player_id": player_id,
+            "method_id": method_id,
+            "idempotency_key": key,
+            "request_hash": digest,
+            "amount": amount,
+            "currency": currency,
+            "status": PENDING_APPROVAL if review else APPROVED,
+            "next_attempt_at": None if review else now,
+            "created_at": now,
+            "updated_at": now,
+        },
+        ["player_id", "idempotency_key"],
+    )
+    if not claimed:  # a concurrent first attempt with this key committed meanwhile
+        existing = await _replay(session, player_id=player_id, key=key, digest=digest)
+        if existing is None:  # pragma: no cover - the conflicting row is committed when we get here
+            raise RuntimeError("withdrawal key conflict without a stored withdrawal")
+        return existing, True
+    await wallet.exponent(session, currency)
+    deposited = await repository.deposited_currencies(session, [method_id])
+    if currency not in deposited.get(method_id, set()):
+        raise ClosedLoop(f"This card has no successful {currency} deposit; withdraw to one that has.")
+    await debts.refuse_if_owing(session, player_id=player_id, currency=currency)
+    held = await wallet.hold(
+        session,
+        source=SOURCE,
+        key=str(withdrawal_id),
+        account=PlayerAccount(player_id, currency),
+        amount=amount,
+        expires_at=now + timedelta(days=settings.withdrawal_hold_days),
+        metadata={"withdrawal_id": str(withdrawal_id)},
+    )
+    withdrawal = await repository.lock(session, Withdrawal, withdrawal_id)
+    assert withdrawal is not None  # noqa: S101 - inserted above in this transaction
+    withdrawal.hold_id = held.id
+    audit_record(
+        session,
+        AuditAction.WITHDRAWAL_REQUEST,
+        actor=Actor.player(player_id),
+        target=Target.player(player_id),
+        details={
+            "withdrawal_id": str(withdrawal_id),
+            "amount": amount,
+            "currency": currency,
+            "review": review,
+        },
+    )
+    if not review:
+        wake_submissions(session)
+    return withdrawal, False
+
+
+async def _replay(
+    session: AsyncSession, *, player_id: uuid.UUID, key: str, digest: bytes
+) -> Withdrawal | None:
+    found = await repository.by_key(session, Withdrawal, player_id=player_id, idempotency_key=key)
+    if found is not None and found.request_hash != digest:
+        raise IdempotencyKeyReused("This Idempotency-Key was used for a different withdrawal.")
+    return found
+
+
+async def own(session: AsyncSession, *, player_id: uuid.UUID, withdrawal_id: uuid.UUID) -> Withdrawal:
+    """The player's own withdrawal, locked; anyone else's is "not found" (it reveals nothing)."""
+    found = await repository.lock(session, Withdrawal, withdrawal_id, player_id=player_id)
+    if found is None:
+        raise NotFound("No such withdrawal.")
+    return found
+
+
+async def cancel(session: AsyncSession, *, player_id: uuid.UUID, withdrawal_id: uuid.UUID) -> Withdrawal:
+    withdrawal = await own(session, player_id=player_id, withdrawal_id=withdrawal_id)
+    if withdrawal.status == CANCELLED:
+        return withdrawal
+    if withdrawal.status != PENDING_APPROVAL:
+        raise NotCancellable(f"The withdrawal is {withdrawal.status}.", withdrawal_status=withdrawal.status)
+    await _release(session, withdrawal, CANCELLED)
+    audit_record(
+        session,
+        AuditAction.WITHDRAWAL_CANCEL,
+        actor=Actor.player(player_id),
+        target=Target.player(player_id),
+        details={"withdrawal_id": str(withdrawal.id)},
+    )
+    return withdrawal
+
+
+async def review(
+    session: AsyncSession, *, withdrawal_id: uuid.UUID, approve: bool, actor: Actor, note: str | None
+) -> Withdrawal:
+    """A staff decision on a withdrawal above the threshold."""
+    withdrawal = await repository.lock(session, Withdrawal, withdrawal_id)
+    if withdrawal is None:
+        raise NotFound("No such withdrawal.")
+    if withdrawal.status != PENDING_APPROVAL:
+        raise NotAwaitingReview(
+            f"The withdrawal is {withdrawal.status}.", withdrawal_status=withdrawal.status
+        )
+    now = utcnow()
+    withdrawal.reviewed_by, withdrawal.reviewed_at = actor.id, now
+    withdrawal.review_note = (note or "")[:500] or None
+    if approve:
+        withdrawal.status, withdrawal.next_attempt_at, withdrawal.updated_at = APPROVED, now, now
+        wake_submissions(session)
+    else:
+        await _release(session, withdrawal, REJECTED)
+    audit_record(
+        session,
+        AuditAction.WITHDRAWAL_APPROVE if approve else AuditAction.WITHDRAWAL_REJECT,
+        actor=actor,
+        target=Target.player(withdrawal.player_id),
+        details={"withdrawal_id": str(withdrawal.id), "amount": withdrawal.amount, "note": note},
+    )
+    return withdrawal
+
+
+async def _release(session: AsyncSession, withdrawal: Withdrawal, status: str) -> None:
+    assert withdrawal.hold_id is not None  # noqa: S101 - set when the withdrawal was requested
+    await wallet.void_hold(session, hold_id=withdrawal.hold_id)
+    withdrawal.status = status
+    withdrawal.next_attempt_at = None
+    withdrawal.updated_at = utcnow()
+
+
+async def fail(session: AsyncSession, withdrawal: Withdrawal, failure_code: str) -> None:
+    """The provider will not pay it out: release the funds."""
+    await _release(session, withdrawal, FAILED)
+    withdrawal.failure_code = failure_code[:64]
+    audit_record(
+        session,
+        AuditAction.WITHDRAWAL_FAIL,
+        actor=Actor.provider("psp"),
+        outcome=Outcome.FAILURE,
+        target=Target.player(withdrawal.player_id),
+        details={"withdrawal_id": str(withdrawal.id), "failure_code": withdrawal.failure_code},
+    )
+
+
+async def settle(session: AsyncSession, withdrawal: Withdrawal, report: ProviderTransfer) -> str:
+    """Apply the provider's final word on a locked withdrawal's payout; the inbox outcome."""
+    if withdrawal.status not in (APPROVED, SUBMITTED):
+        return "stale"
+    if report.amount != withdrawal.amount:
+        return "mismatch"
+    if withdrawal.provider_payout_id is None:
+        withdrawal.provider_payout_id = report.id
+    if report.status == FAILED:
+        await fail(session, withdrawal, report.failure_code or "failed")
+        return "payout_failed"
+    if report.status != PAID:
+        return "pending"
+    assert withdrawal.hold_id is not None  # noqa: S101 - set when the withdrawal was requested
+    await wallet.post_hold(
+        session,
+        hold_id=withdrawal.hold_id,
+        amount=withdrawal.amount,
+        to=HouseAccount(HouseBook.PSP_CLEARING, withdrawal.currency),
+        source=SOURCE,
+        key=f"paid:{withdrawal.id}",
+        kind="withdrawal",
+        metadata={"withdrawal_id": str(withdrawal.id)},
+    )
+    withdrawal.status = PAID
+    withdrawal.next_attempt_at = None
+    withdrawal.updated_at = utcnow()
+    audit_record(
+        session,
+        AuditAction.WITHDRAWAL_PAID,
+        actor=Actor.provider("psp"),
+        target=Target.player(withdrawal.player_id),
+        details={"withdrawal_id": str(withdrawal.id), "amount": withdrawal.amount},
+    )
+    return "paid"

@@ -1,0 +1,1 @@
+"""Stand-ins for outside services, for development and tests; never used in production."""
