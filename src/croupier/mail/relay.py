@@ -11,8 +11,6 @@ sweep picks up whatever another process queued or left behind.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,6 +18,7 @@ from datetime import timedelta
 import structlog
 
 from croupier.crypto.service import PersonalDataErased
+from croupier.kit.background import Sweeper
 from croupier.kit.clock import utcnow
 from croupier.kit.db import Database
 from croupier.kit.metrics import MAIL_SENT
@@ -59,7 +58,11 @@ class DrainReport:
     failed: int = 0
 
 
-class MailRelay:
+class MailRelay(Sweeper):
+    name = "mail-relay"
+    wake_key = service.WAKE_KEY
+    stop_grace_seconds = STOP_GRACE_SECONDS
+
     def __init__(
         self,
         database: Database,
@@ -70,15 +73,11 @@ class MailRelay:
         sweep_seconds: float = SWEEP_SECONDS,
         first_retry: timedelta = FIRST_RETRY,
     ) -> None:
-        self.database = database
+        super().__init__(database, sweep_seconds=sweep_seconds)
         self.adapter = adapter
         self.sender = sender
         self.max_attempts = max_attempts
-        self.sweep_seconds = sweep_seconds
         self.first_retry = first_retry
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self._task: asyncio.Task[None] | None = None
 
     @classmethod
     def for_runtime(cls, runtime: Runtime, *, adapter: MailAdapter | None = None) -> MailRelay:
@@ -94,7 +93,7 @@ class MailRelay:
     async def drain(self) -> DrainReport:
         """Send everything that is due now (stopping early if the relay is asked to stop)."""
         sent = failed = 0
-        while not self._stopping:
+        while not self.stopping:
             outcome = await self._relay_one()
             if outcome is None:
                 break
@@ -142,42 +141,3 @@ class MailRelay:
     async def counts(self) -> tuple[int, int]:
         async with self.database.unit_of_work() as session:
             return await repository.counts(session, max_attempts=self.max_attempts)
-
-    # In the background --------------------------------------------------------
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        if self._task is not None:
-            return
-        self._stopping = False
-        self.database.shared[service.WAKE_KEY] = self.wake
-        self._task = asyncio.create_task(self._run(), name="croupier-mail-relay")
-
-    async def stop(self) -> None:
-        """Let the current message finish (for a grace period), then end the task."""
-        task, self._task = self._task, None
-        if self.database.shared.get(service.WAKE_KEY) == self.wake:
-            del self.database.shared[service.WAKE_KEY]
-        if task is None:
-            return
-        self._stopping = True
-        self._wake.set()
-        try:
-            await asyncio.wait_for(task, timeout=STOP_GRACE_SECONDS)
-        except TimeoutError:
-            _log.warning("mail_relay_stop_timeout")
-
-    async def _run(self) -> None:
-        while not self._stopping:
-            # Cleared before draining: a wake-up during the drain is not lost.
-            self._wake.clear()
-            try:
-                await self.drain()
-            except Exception:  # noqa: BLE001 - the database may be briefly away; the sweep retries
-                _log.exception("mail_relay_error")
-            if self._stopping:
-                break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.sweep_seconds)

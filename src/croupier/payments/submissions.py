@@ -12,14 +12,13 @@ periodic sweep covers other processes and retries.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from croupier.kit.background import Sweeper
 from croupier.kit.clock import utcnow
 from croupier.kit.db import Database
 from croupier.kit.metrics import PAYMENT_SUBMISSIONS
@@ -51,17 +50,17 @@ class DrainReport:
     deferred: int = 0
 
 
-class SubmissionRelay:
+class SubmissionRelay(Sweeper):
+    name = "payment-submissions"
+    wake_key = WAKE_KEY
+    stop_grace_seconds = 15.0
+
     def __init__(
         self, database: Database, provider: PaymentProvider, *, webhook_url: str, sweep: float
     ) -> None:
-        self.database = database
+        super().__init__(database, sweep_seconds=sweep)
         self.provider = provider
         self.webhook_url = webhook_url
-        self.sweep = sweep
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self._task: asyncio.Task[None] | None = None
 
     @classmethod
     def for_runtime(cls, runtime: Runtime) -> SubmissionRelay | None:
@@ -77,7 +76,7 @@ class SubmissionRelay:
 
     async def drain(self) -> DrainReport:
         counts = {"submitted": 0, "failed": 0, "deferred": 0}
-        while not self._stopping:
+        while not self.stopping:
             outcome = await self._one(Withdrawal) or await self._one(Refund)
             if outcome is None:
                 break
@@ -156,39 +155,3 @@ class SubmissionRelay:
             failure_code=code,
         )
         await refunds.settle(session, row, refusal)
-
-    # In the background --------------------------------------------------------
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        if self._task is None:
-            self._stopping = False
-            self.database.shared[WAKE_KEY] = self.wake
-            self._task = asyncio.create_task(self._run(), name="croupier-payment-submissions")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if self.database.shared.get(WAKE_KEY) == self.wake:
-            del self.database.shared[WAKE_KEY]
-        if task is None:
-            return
-        self._stopping = True
-        self._wake.set()
-        try:
-            await asyncio.wait_for(task, timeout=15)
-        except TimeoutError:
-            _log.warning("payment_submissions_stop_timeout")
-
-    async def _run(self) -> None:
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                await self.drain()
-            except Exception:  # noqa: BLE001 - the database may be briefly away; the sweep retries
-                _log.exception("payment_submissions_error")
-            if self._stopping:
-                break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.sweep)
