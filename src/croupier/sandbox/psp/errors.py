@@ -6,6 +6,7 @@ the value may be a card number or a security code.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
@@ -40,8 +41,11 @@ def invalid_request(message: str) -> PspError:
     return PspError(422, "invalid_request", message)
 
 
-def _field(loc: tuple[Any, ...] | list[Any]) -> str:
-    parts = [str(part) for part in loc if part not in ("body", "query", "path", "header")]
+def _field(error: Mapping[str, Any]) -> str:
+    # An unknown field is named by the client, so it could be anything: a card number too.
+    if error.get("type") == "extra_forbidden":
+        return "(unexpected field)"
+    parts = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
 
 
@@ -52,7 +56,7 @@ async def _psp_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for this type only
-    fields = sorted({_field(error.get("loc", ())) for error in exc.errors()})
+    fields = sorted({_field(error) for error in exc.errors()})
     return error_response(422, "invalid_request", "Invalid or missing fields: " + ", ".join(fields) + ".")
 
 

@@ -146,10 +146,6 @@ class WebhookDispatcher:
 
     # Pause and resume
 
-    @property
-    def paused(self) -> bool:
-        return self._paused
-
     def pause(self) -> None:
         self._paused = True
         self._open.clear()
