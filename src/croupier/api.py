@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from croupier import __version__
+from croupier.games.endpoints import install_game_errors
+from croupier.games.endpoints import router as games_router
 from croupier.identity.account_endpoints import router as account_router
 from croupier.identity.endpoints import router as identity_router
 from croupier.identity.mfa_endpoints import router as mfa_router
@@ -20,6 +22,8 @@ from croupier.mail.relay import MailRelay
 from croupier.payments.endpoints import router as payments_router
 from croupier.payments.staff_endpoints import router as payments_staff_router
 from croupier.payments.submissions import SubmissionRelay
+from croupier.providers.endpoints import router as games_launch_router
+from croupier.providers.hub88.endpoints import router as hub88_router
 from croupier.wallet.endpoints import router as wallet_router
 
 
@@ -55,6 +59,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     if runtime is not None:
         app.state.runtime = runtime
     install_error_handlers(app)
+    install_game_errors(app)
     install_problem_openapi(app)
     app.include_router(ops_router)
     app.include_router(identity_router)
@@ -62,6 +67,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(account_router)
     app.include_router(wallet_router)
     app.include_router(payments_router)
+    app.include_router(games_router)
     app.include_router(payments_staff_router)
+    app.include_router(games_launch_router)
+    app.include_router(hub88_router)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

@@ -26,9 +26,11 @@ app.add_typer(db_app, name="db")
 def _register_domain_commands() -> None:
     from croupier.audit.cli import app as audit_app
     from croupier.crypto.cli import app as keys_app
+    from croupier.games.cli import app as fairness_app
     from croupier.identity.cli import app as players_app
     from croupier.mail.cli import app as mail_app
     from croupier.payments.cli import payments_app, withdrawals_app
+    from croupier.providers.cli import app as providers_app
     from croupier.sandbox.cli import app as sandbox_app
     from croupier.staff.cli import app as staff_app
     from croupier.wallet.cli import app as wallet_app
@@ -44,6 +46,8 @@ def _register_domain_commands() -> None:
     app.add_typer(withdrawals_app, name="withdrawals")
     app.add_typer(staff_app, name="staff")
     app.add_typer(sandbox_app, name="sandbox")
+    app.add_typer(fairness_app, name="fairness")
+    app.add_typer(providers_app, name="providers")
 
 
 @app.command()

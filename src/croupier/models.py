@@ -2,6 +2,7 @@
 
 from croupier.audit.models import AuditEvent, AuditHead
 from croupier.crypto.models import PlayerDataKey
+from croupier.games.models import GameRound, RoundAction, SeedPair
 from croupier.identity.models import (
     MfaTicket,
     Passkey,
@@ -23,6 +24,7 @@ from croupier.payments.models import (
     Refund,
     Withdrawal,
 )
+from croupier.providers.models import GameProvider, GameToken, ProviderGame, ProviderTransaction
 from croupier.staff.models import StaffKey
 from croupier.wallet.models import Currency, LedgerAccount, LedgerEntry, LedgerHold, LedgerTransfer
 
@@ -33,6 +35,9 @@ __all__ = [
     "Chargeback",
     "Currency",
     "Deposit",
+    "GameProvider",
+    "GameRound",
+    "GameToken",
     "LedgerAccount",
     "LedgerEntry",
     "LedgerHold",
@@ -47,8 +52,12 @@ __all__ = [
     "PlayerDataKey",
     "PlayerDebt",
     "PlayerSession",
+    "ProviderGame",
+    "ProviderTransaction",
     "RecoveryCode",
     "Refund",
+    "RoundAction",
+    "SeedPair",
     "SignInGuard",
     "StaffKey",
     "WebAuthnChallenge",

@@ -39,6 +39,7 @@ from croupier.kit.errors import PROBLEM_JSON, PROBLEM_SCHEMA
 from croupier.kit.settings import Settings
 from tests.conftest import make_settings
 from tests.factories import player_data
+from tests.psp_sandbox import PspSandbox
 
 MAX_EXAMPLES = {GenerationMode.POSITIVE: 25, GenerationMode.NEGATIVE: 15}
 CHECKS = [
@@ -145,7 +146,11 @@ class Target:
 
 @pytest.fixture(scope="module")
 def target(
-    pg_admin_url: str, template_name: str, keyring_json: str, tmp_path_factory: pytest.TempPathFactory
+    pg_admin_url: str,
+    template_name: str,
+    keyring_json: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    psp: PspSandbox,
 ) -> Iterator[Target]:
     name = f"croupier_fuzz_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_admin_url, autocommit=True) as conn:
@@ -153,8 +158,15 @@ def target(
     base, _, query = pg_admin_url.partition("?")
     url = to_sqlalchemy_url(f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else ""))
     # Throttling has its own tests; here it would only turn the fuzzing into 429s.
+    # Payments go to the sandbox provider, so deposits are fuzzed over the real HTTP path.
     settings = make_settings(
-        url, keyring_json, tmp_path_factory.mktemp("fuzz"), ip_sign_in_rate="100000/minute"
+        url,
+        keyring_json,
+        tmp_path_factory.mktemp("fuzz"),
+        ip_sign_in_rate="100000/minute",
+        psp_url=psp.base_url,
+        psp_api_key=psp.api_key,
+        psp_webhook_secrets=psp.webhook_secret,
     )
     app = create_app(settings)
     try:

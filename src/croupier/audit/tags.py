@@ -48,6 +48,13 @@ class AuditAction(StrEnum):
     WEBHOOK_REJECT = "payments:webhook:reject"
     STAFF_KEY_ISSUE = "staff:key:issue"
     STAFF_KEY_REVOKE = "staff:key:revoke"
+    PROVIDER_ADD = "providers:provider:add"
+    PROVIDER_GAMES_ADD = "providers:provider:games_add"
+    PROVIDER_LIMITS_SET = "providers:provider:limits_set"
+    PROVIDER_DISABLE = "providers:provider:disable"
+    PROVIDER_ENABLE = "providers:provider:enable"
+    GAME_TOKEN_ISSUE = "providers:token:issue"
+    PROVIDER_CALL_REJECT = "providers:call:reject"
 
 
 class Outcome(StrEnum):

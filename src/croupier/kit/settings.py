@@ -96,6 +96,20 @@ class Settings(BaseSettings):
     withdrawal_hold_days: int = Field(30, ge=1, le=365)
     payout_sweep_seconds: float = Field(5.0, gt=0, le=300)
 
+    game_stake_limits: dict[str, dict[str, tuple[int, int]]] = Field(
+        default_factory=lambda: {
+            "*": {
+                "EUR": (10, 100_000),
+                "USD": (10, 100_000),
+                "GBP": (10, 100_000),
+                "JPY": (10, 10_000_000),
+                "BTC": (1_000, 100_000_000),
+            }
+        },
+        description="JSON: per game (or * for every game), per currency, [minimum, maximum] stake in"
+        " minor units. A currency without limits is not offered for that game.",
+    )
+
     webauthn_rp_id: str = "localhost"
     webauthn_rp_name: str = "Croupier"
     webauthn_origin: str = "http://localhost:8000"

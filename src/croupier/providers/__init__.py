@@ -1,0 +1,1 @@
+"""Third-party game providers: registration, game tokens, and their seamless-wallet protocols."""

@@ -1,0 +1,450 @@
+"""``/transaction/bet``, ``/transaction/win`` and ``/transaction/rollback`` on Croupier's ledger.
+
+Each call is one transaction. A bet moves the stake from the player's cash to
+house revenue, a win pays from house revenue, and a rollback returns a bet's
+stake: one ledger transfer each, from source ``hub88:<provider>``, keyed by
+the call's ``transaction_uuid``. Every call is recorded once (``exactly_once``):
+
+- a win must reference a bet that went through (else
+  ``RS_ERROR_TRANSACTION_DOES_NOT_EXIST``) and was not rolled back (else
+  ``RS_ERROR_TRANSACTION_ROLLED_BACK``);
+- a rollback of a transaction not seen yet is answered ``RS_OK`` and leaves a
+  placeholder under that uuid, so the bet is refused if it arrives late; a
+  rollback of a bet already rolled back moves nothing; a bet that has paid a
+  win cannot be rolled back (``RS_ERROR_UNKNOWN``, for a person to look at);
+- token expiry is checked for bets only: wins and rollbacks may arrive long
+  after the session.
+
+Refusals that depend on state that may change (expired token, disabled account,
+stake limit, not enough money) are recorded too, so a retry gets the same
+answer; refusals of malformed or unknown input are not, and move nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from croupier.kit.clock import utcnow
+from croupier.providers import repository, tokens
+from croupier.providers.hub88.amounts import to_minor
+from croupier.providers.hub88.answers import Answer, about, peek_request_uuid, supported
+from croupier.providers.hub88.exactly_once import (
+    BET,
+    ROLLBACK,
+    WIN,
+    call_digest,
+    claim_values,
+    record_answer,
+    replay,
+    seen_now,
+)
+from croupier.providers.hub88.players import knows, player_id_of
+from croupier.providers.hub88.schemas import BetRequest, RollbackRequest, WinRequest, parse
+from croupier.providers.hub88.status import Status
+from croupier.providers.repository import Context, ProviderRow, TransactionRow
+from croupier.risk.pre_bet import BetRefused, PlayerDisabled, pre_bet_check
+from croupier.wallet import service as ledger
+from croupier.wallet.service import (
+    HouseAccount,
+    HouseBook,
+    IdempotencyKeyReused,
+    InsufficientFunds,
+    Leg,
+    PlayerAccount,
+    TransferAlreadyFailed,
+)
+
+
+def source(provider: ProviderRow) -> str:
+    return f"hub88:{provider.name}"
+
+
+async def _move(
+    session: AsyncSession,
+    provider: ProviderRow,
+    *,
+    key: str,
+    kind: str,
+    player: PlayerAccount,
+    amount: int,
+    metadata: dict[str, Any],
+) -> tuple[Status, uuid.UUID | None]:
+    """One ledger transfer between the player's cash and house revenue (``amount`` > 0 pays the player)."""
+    if amount == 0:
+        return Status.OK, None
+    house = HouseAccount(HouseBook.REVENUE, player.currency)
+    try:
+        result = await ledger.transfer(
+            session,
+            source=source(provider),
+            key=key,
+            kind=kind,
+            legs=[Leg(player, amount), Leg(house, -amount)],
+            player_id=player.player_id,
+            metadata=metadata,
+        )
+    except InsufficientFunds:
+        return Status.NOT_ENOUGH_MONEY, None
+    except TransferAlreadyFailed as exc:
+        # The ledger kept a refusal whose record here was lost with its transaction.
+        failed = exc.extra.get("original_code") == InsufficientFunds.code
+        return (Status.NOT_ENOUGH_MONEY if failed else Status.UNKNOWN), None
+    except IdempotencyKeyReused:
+        return Status.DUPLICATE_TRANSACTION, None
+    return Status.OK, result.id
+
+
+# ---------------------------------------------------------------- bet
+
+
+async def bet(session: AsyncSession, provider: ProviderRow, body: bytes) -> Answer:
+    request = parse(BetRequest, body)
+    if isinstance(request, Status):
+        return Answer(request, request_uuid=peek_request_uuid(body))
+    player_id = player_id_of(request.user)
+    token_hash = tokens.digest(request.token)
+    ctx = await repository.context(
+        session,
+        provider_id=provider.id,
+        transaction_uuid=request.transaction_uuid,
+        token_hash=token_hash,
+        player_id=player_id,
+        game_code=request.game_code,
+    )
+    digest = call_digest(BET, request, amount=request.amount, currency=request.currency)
+    if ctx.seen is not None:
+        return await replay(
+            session,
+            kind=BET,
+            seen=ctx.seen,
+            digest=digest,
+            request=request,
+            player_id=player_id,
+            currency=request.currency,
+        )
+    token = ctx.token
+    if player_id is None or not knows(ctx, player_id, request.token) or token is None:
+        return Answer(Status.INVALID_TOKEN, request_uuid=request.request_uuid)
+    currency = token.currency
+    if request.currency != currency:
+        return await about(session, Status.WRONG_CURRENCY, request, player_id, currency)
+    if not ctx.game_known:
+        return await about(session, Status.INVALID_GAME, request, player_id, currency)
+    stake = to_minor(request.amount, await ledger.exponent(session, currency))
+    # Croupier grants no rewards (it does not use Hub88's Freebets API), so there are no free bets to take.
+    if stake is None or request.is_free:
+        return await about(session, Status.UNKNOWN, request, player_id, currency)
+
+    claimed = await repository.claim(
+        session,
+        claim_values(
+            provider, request, kind=BET, player_id=player_id, currency=currency, amount=stake, digest=digest
+        ),
+    )
+    if claimed is None:  # the same uuid, sent concurrently, got there first
+        seen = await seen_now(session, provider, request.transaction_uuid)
+        return await replay(
+            session,
+            kind=BET,
+            seen=seen,
+            digest=digest,
+            request=request,
+            player_id=player_id,
+            currency=request.currency,
+        )
+    now = utcnow()
+    transfer_id = None
+    status = await _refusal(
+        session, provider, ctx, player_id=player_id, currency=currency, stake=stake, now=now
+    )
+    if status is Status.OK:
+        status, transfer_id = await _move(
+            session,
+            provider,
+            key=request.transaction_uuid,
+            kind="bet",
+            player=PlayerAccount(player_id, currency),
+            amount=-stake,
+            metadata={"game": request.game_code, "round": request.round},
+        )
+    if status is Status.OK and (renewed := tokens.renewal(token, now)) is not None:
+        await repository.touch_token(session, token_hash, renewed)
+    return await record_answer(
+        session,
+        claimed,
+        request,
+        status=status,
+        transfer_id=transfer_id,
+        player_id=player_id,
+        currency=currency,
+    )
+
+
+async def _refusal(
+    session: AsyncSession,
+    provider: ProviderRow,
+    ctx: Context,
+    *,
+    player_id: uuid.UUID,
+    currency: str,
+    stake: int,
+    now: datetime,
+) -> Status:
+    """Why a well-formed bet may not be taken now, or ``RS_OK``: the session and the pre-bet check."""
+    if ctx.token is None or now >= ctx.token.expires_at:
+        return Status.TOKEN_EXPIRED
+    try:
+        await pre_bet_check(
+            session,
+            player_id=player_id,
+            currency=currency,
+            stake=stake,
+            stake_limit=provider.stake_limits.get(currency),
+            player_status=ctx.player_status,
+        )
+    except PlayerDisabled:
+        return Status.USER_DISABLED
+    except BetRefused:
+        # Every other refusal is a limit: Hub88 has one status for them all.
+        return Status.LIMIT_REACHED
+    return Status.OK
+
+
+# ---------------------------------------------------------------- win
+
+
+async def win(session: AsyncSession, provider: ProviderRow, body: bytes) -> Answer:
+    request = parse(WinRequest, body)
+    if isinstance(request, Status):
+        return Answer(request, request_uuid=peek_request_uuid(body))
+    player_id = player_id_of(request.user)
+    ctx = await repository.context(
+        session,
+        provider_id=provider.id,
+        transaction_uuid=request.transaction_uuid,
+        reference_uuid=request.reference_transaction_uuid,
+        token_hash=None if request.token is None else tokens.digest(request.token),
+        player_id=player_id,
+        game_code=request.game_code,
+    )
+    digest = call_digest(WIN, request, amount=request.amount, currency=request.currency)
+    if ctx.seen is not None:
+        return await replay(
+            session,
+            kind=WIN,
+            seen=ctx.seen,
+            digest=digest,
+            request=request,
+            player_id=player_id,
+            currency=request.currency,
+        )
+    if player_id is None or not knows(ctx, player_id, request.token):
+        return Answer(Status.INVALID_TOKEN, request_uuid=request.request_uuid)
+    placed = ctx.reference
+    if placed is not None and placed.player_id == player_id and placed.rolled_back_at is not None:
+        return await about(session, Status.TRANSACTION_ROLLED_BACK, request, player_id, request.currency)
+    if (
+        placed is None
+        or placed.kind != BET
+        or placed.player_id != player_id
+        or placed.status != Status.OK
+        or placed.currency is None
+    ):
+        fallback = ctx.token.currency if ctx.token else None
+        currency = await supported(session, request.currency) or fallback
+        return await about(session, Status.TRANSACTION_DOES_NOT_EXIST, request, player_id, currency)
+    currency = placed.currency
+    if request.currency != currency:
+        return await about(session, Status.WRONG_CURRENCY, request, player_id, currency)
+    if not ctx.game_known:
+        return await about(session, Status.INVALID_GAME, request, player_id, currency)
+    amount = to_minor(request.amount, await ledger.exponent(session, currency))
+    if amount is None:
+        return await about(session, Status.UNKNOWN, request, player_id, currency)
+
+    claimed = await repository.claim(
+        session,
+        claim_values(
+            provider,
+            request,
+            kind=WIN,
+            player_id=player_id,
+            currency=currency,
+            amount=amount,
+            digest=digest,
+            reference=request.reference_transaction_uuid,
+        ),
+    )
+    if claimed is None:
+        seen = await seen_now(session, provider, request.transaction_uuid)
+        return await replay(
+            session,
+            kind=WIN,
+            seen=seen,
+            digest=digest,
+            request=request,
+            player_id=player_id,
+            currency=currency,
+        )
+    status, transfer_id = Status.TRANSACTION_ROLLED_BACK, None
+    # Counting the win locks the bet: a concurrent rollback either sees the win or wins the race.
+    if await repository.mark_won(session, placed.id):
+        status, transfer_id = await _move(
+            session,
+            provider,
+            key=request.transaction_uuid,
+            kind="win",
+            player=PlayerAccount(player_id, currency),
+            amount=amount,
+            metadata={
+                "game": request.game_code,
+                "round": request.round,
+                "bet": request.reference_transaction_uuid,
+            },
+        )
+    return await record_answer(
+        session,
+        claimed,
+        request,
+        status=status,
+        transfer_id=transfer_id,
+        player_id=player_id,
+        currency=currency,
+    )
+
+
+# ---------------------------------------------------------------- rollback
+
+
+async def rollback(session: AsyncSession, provider: ProviderRow, body: bytes) -> Answer:
+    request = parse(RollbackRequest, body)
+    if isinstance(request, Status):
+        return Answer(request, request_uuid=peek_request_uuid(body))
+    player_id = player_id_of(request.user)
+    ctx = await repository.context(
+        session,
+        provider_id=provider.id,
+        transaction_uuid=request.transaction_uuid,
+        reference_uuid=request.reference_transaction_uuid,
+        token_hash=None if request.token is None else tokens.digest(request.token),
+        player_id=player_id,
+    )
+    digest = call_digest(ROLLBACK, request, amount=None, currency=None)
+    if ctx.seen is not None:
+        return await replay(
+            session,
+            kind=ROLLBACK,
+            seen=ctx.seen,
+            digest=digest,
+            request=request,
+            player_id=player_id,
+            currency=None,
+        )
+    if player_id is None or not knows(ctx, player_id, request.token):
+        return Answer(Status.INVALID_TOKEN, request_uuid=request.request_uuid)
+    target = ctx.reference
+    currency = (target.currency if target else None) or (ctx.token.currency if ctx.token else None)
+    if currency is None:
+        currency = await repository.latest_token_currency(session, provider.id, player_id)
+    if currency is None:  # no game of this provider was ever launched for the player
+        return Answer(Status.INVALID_TOKEN, request_uuid=request.request_uuid)
+
+    claimed = await repository.claim(
+        session,
+        claim_values(
+            provider,
+            request,
+            kind=ROLLBACK,
+            player_id=player_id,
+            currency=currency,
+            amount=None,
+            digest=digest,
+            reference=request.reference_transaction_uuid,
+        ),
+    )
+    if claimed is None:
+        seen = await seen_now(session, provider, request.transaction_uuid)
+        return await replay(
+            session,
+            kind=ROLLBACK,
+            seen=seen,
+            digest=digest,
+            request=request,
+            player_id=player_id,
+            currency=None,
+        )
+    if target is None and not await _leave_placeholder(session, provider, request, player_id):
+        # The bet arrived while this rollback was deciding: roll it back like any other.
+        target = await seen_now(session, provider, request.reference_transaction_uuid)
+    status, transfer_id = Status.OK, None
+    if target is not None:
+        status, transfer_id = await _reverse(session, provider, request, target, player_id)
+        currency = target.currency or currency
+    return await record_answer(
+        session,
+        claimed,
+        request,
+        status=status,
+        transfer_id=transfer_id,
+        player_id=player_id,
+        currency=currency,
+    )
+
+
+async def _leave_placeholder(
+    session: AsyncSession, provider: ProviderRow, request: RollbackRequest, player_id: uuid.UUID
+) -> bool:
+    """Record the referenced uuid as rolled back before it was seen; False if it was just seen."""
+    now = utcnow()
+    placed = await repository.claim(
+        session,
+        {
+            "provider_id": provider.id,
+            "transaction_uuid": request.reference_transaction_uuid,
+            "kind": BET,
+            "player_id": player_id,
+            "currency": None,
+            "amount": None,
+            "request_hash": None,
+            "status": str(Status.TRANSACTION_ROLLED_BACK),
+            "round": request.round,
+            "reference_uuid": None,
+            "game_code": request.game_code,
+            "rolled_back_at": now,
+            "created_at": now,
+        },
+    )
+    return placed is not None
+
+
+async def _reverse(
+    session: AsyncSession,
+    provider: ProviderRow,
+    request: RollbackRequest,
+    target: TransactionRow,
+    player_id: uuid.UUID,
+) -> tuple[Status, uuid.UUID | None]:
+    """Return a bet's stake, once; a bet already rolled back moves nothing."""
+    if target.player_id != player_id:
+        return Status.TRANSACTION_DOES_NOT_EXIST, None
+    if target.kind != BET:
+        return Status.UNKNOWN, None  # Croupier rolls back bets only; a win is final
+    if not await repository.mark_rolled_back(session, target.id, utcnow()):
+        current = await repository.find(session, provider.id, request.reference_transaction_uuid)
+        settled = current is not None and current.rolled_back_at is None
+        return (Status.UNKNOWN if settled else Status.OK), None
+    if target.status != Status.OK or not target.amount or target.currency is None:
+        return Status.OK, None  # the bet was refused: it took nothing
+    return await _move(
+        session,
+        provider,
+        key=request.transaction_uuid,
+        kind="rollback",
+        player=PlayerAccount(player_id, target.currency),
+        amount=target.amount,
+        metadata={"reverses": request.reference_transaction_uuid, "round": request.round},
+    )

@@ -1,0 +1,399 @@
+"""All SQL of the providers domain. Rules live in the service modules.
+
+The wallet calls (bet, win, rollback) are the hot path: prebuilt Core
+statements, and one query that reads everything a call needs to decide
+(the transaction if seen before, the one it references, the token, the
+player's status and whether the game is known).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Uuid,
+    bindparam,
+    exists,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from croupier.identity.models import Player
+from croupier.providers.models import GameProvider, GameToken, ProviderGame, ProviderTransaction
+
+transactions = cast("Table", ProviderTransaction.__table__)
+tokens = cast("Table", GameToken.__table__)
+
+
+@dataclass(frozen=True)
+class ProviderRow:
+    id: int
+    name: str
+    protocol: str
+    public_key: str
+    stake_limits: dict[str, int]
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class TransactionRow:
+    id: int
+    kind: str
+    player_id: uuid.UUID | None
+    currency: str | None
+    amount: int | None
+    request_hash: bytes | None
+    status: str
+    balance: int | None
+    win_count: int
+    rolled_back_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    player_id: uuid.UUID
+    currency: str
+    expires_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a wallet call needs to decide, read in one round trip."""
+
+    seen: TransactionRow | None  # this transaction_uuid, if it was sent before
+    reference: TransactionRow | None  # the transaction it references (wins, rollbacks)
+    token: TokenRow | None  # the token, if it is one of this provider's
+    player_status: str | None  # None: no such player
+    game_known: bool  # the game_code is one of this provider's games
+
+
+@dataclass(frozen=True)
+class PlayerInfo:
+    status: str
+    country: str
+    registered_on: date
+
+
+# ---------------------------------------------------------------- providers and games
+
+
+def _provider(row: Any) -> ProviderRow:
+    return ProviderRow(
+        id=row.id,
+        name=row.name,
+        protocol=row.protocol,
+        public_key=row.public_key,
+        stake_limits=dict(row.stake_limits),
+        enabled=row.enabled,
+    )
+
+
+_PROVIDER_COLUMNS = (
+    GameProvider.id,
+    GameProvider.name,
+    GameProvider.protocol,
+    GameProvider.public_key,
+    GameProvider.stake_limits,
+    GameProvider.enabled,
+)
+
+
+async def provider_by_name(session: AsyncSession, name: str) -> ProviderRow | None:
+    row = (await session.execute(select(*_PROVIDER_COLUMNS).where(GameProvider.name == name))).first()
+    return None if row is None else _provider(row)
+
+
+async def provider_of_game(session: AsyncSession, code: str) -> ProviderRow | None:
+    stmt = select(*_PROVIDER_COLUMNS).join(ProviderGame).where(ProviderGame.code == code)
+    row = (await session.execute(stmt)).first()
+    return None if row is None else _provider(row)
+
+
+async def providers(session: AsyncSession) -> list[tuple[GameProvider, list[str]]]:
+    """Every provider with its game codes, by name."""
+    found = list((await session.scalars(select(GameProvider).order_by(GameProvider.name))).all())
+    rows = await session.execute(
+        select(ProviderGame.provider_id, ProviderGame.code).order_by(ProviderGame.code)
+    )
+    games: dict[int, list[str]] = {}
+    for provider_id, code in rows:
+        games.setdefault(provider_id, []).append(code)
+    return [(provider, games.get(provider.id, [])) for provider in found]
+
+
+async def lock_provider(session: AsyncSession, name: str) -> GameProvider | None:
+    found: GameProvider | None = await session.scalar(
+        select(GameProvider).where(GameProvider.name == name).with_for_update()
+    )
+    return found
+
+
+async def add_games(session: AsyncSession, provider_id: int, codes: Sequence[str]) -> list[str]:
+    """Add the codes not taken yet; the codes another provider already has, sorted."""
+    stmt = (
+        pg_insert(ProviderGame)
+        .values([{"code": code, "provider_id": provider_id} for code in codes])
+        .on_conflict_do_nothing(index_elements=[ProviderGame.code])
+    )
+    await session.execute(stmt)
+    taken = await session.scalars(
+        select(ProviderGame.code).where(ProviderGame.code.in_(codes), ProviderGame.provider_id != provider_id)
+    )
+    return sorted(taken)
+
+
+# ---------------------------------------------------------------- players and tokens
+
+
+async def player_info(session: AsyncSession, player_id: uuid.UUID) -> PlayerInfo | None:
+    row = (
+        await session.execute(
+            select(Player.status, Player.country, Player.created_at).where(Player.id == player_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    return PlayerInfo(status=row.status, country=row.country, registered_on=row.created_at.date())
+
+
+async def player_exists(session: AsyncSession, player_id: uuid.UUID) -> bool:
+    return bool(await session.scalar(select(exists().where(Player.id == player_id))))
+
+
+async def add_token(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(pg_insert(tokens).values(**values))
+
+
+async def token_issued(session: AsyncSession, provider_id: int, player_id: uuid.UUID) -> bool:
+    """Whether a game of this provider was ever launched for the player."""
+    stmt = select(exists().where(GameToken.provider_id == provider_id, GameToken.player_id == player_id))
+    return bool(await session.scalar(stmt))
+
+
+async def latest_token_currency(session: AsyncSession, provider_id: int, player_id: uuid.UUID) -> str | None:
+    currency: str | None = await session.scalar(
+        select(GameToken.currency)
+        .where(GameToken.provider_id == provider_id, GameToken.player_id == player_id)
+        .order_by(GameToken.created_at.desc())
+        .limit(1)
+    )
+    return currency
+
+
+_TOUCH_TOKEN = (
+    update(tokens)
+    .where(tokens.c.token_hash == bindparam("hash"))
+    .values(expires_at=func.least(bindparam("until"), tokens.c.ends_at))
+)
+
+
+async def touch_token(session: AsyncSession, token_hash: bytes, expires_at: datetime) -> None:
+    """Keep the token alive until ``expires_at`` (never past its end)."""
+    await session.execute(_TOUCH_TOKEN, {"hash": token_hash, "until": expires_at})
+
+
+# ---------------------------------------------------------------- the wallet calls
+
+
+_CONTEXT = text(
+    "SELECT"
+    " t.id AS t_id, t.kind AS t_kind, t.player_id AS t_player_id,"
+    " t.currency AS t_currency, t.amount AS t_amount, t.request_hash AS t_request_hash,"
+    " t.status AS t_status, t.balance AS t_balance, t.win_count AS t_win_count,"
+    " t.rolled_back_at AS t_rolled_back_at,"
+    " r.id AS r_id, r.kind AS r_kind, r.player_id AS r_player_id,"
+    " r.currency AS r_currency, r.amount AS r_amount, r.request_hash AS r_request_hash,"
+    " r.status AS r_status, r.balance AS r_balance, r.win_count AS r_win_count,"
+    " r.rolled_back_at AS r_rolled_back_at,"
+    " k.player_id AS k_player_id, k.currency AS k_currency,"
+    " k.expires_at AS k_expires_at, k.ends_at AS k_ends_at,"
+    " pl.status AS player_status, g.code IS NOT NULL AS game_known"
+    " FROM (VALUES (1)) AS one (x)"
+    " LEFT JOIN provider_transactions AS t"
+    "   ON t.provider_id = :provider_id AND t.transaction_uuid = :transaction_uuid"
+    " LEFT JOIN provider_transactions AS r"
+    "   ON r.provider_id = :provider_id AND r.transaction_uuid = :reference_uuid"
+    " LEFT JOIN game_tokens AS k ON k.token_hash = :token_hash AND k.provider_id = :provider_id"
+    " LEFT JOIN players AS pl ON pl.id = :player_id"
+    " LEFT JOIN provider_games AS g ON g.code = :game_code AND g.provider_id = :provider_id"
+).bindparams(
+    bindparam("provider_id", type_=Integer),
+    bindparam("transaction_uuid", type_=String),
+    bindparam("reference_uuid", type_=String),
+    bindparam("token_hash", type_=LargeBinary),
+    bindparam("player_id", type_=Uuid),
+    bindparam("game_code", type_=String),
+)
+
+
+def _transaction(row: Any, alias: str) -> TransactionRow | None:
+    values = row._mapping
+    if values[f"{alias}_id"] is None:
+        return None
+    return TransactionRow(
+        id=values[f"{alias}_id"],
+        kind=values[f"{alias}_kind"],
+        player_id=values[f"{alias}_player_id"],
+        currency=values[f"{alias}_currency"],
+        amount=values[f"{alias}_amount"],
+        request_hash=values[f"{alias}_request_hash"],
+        status=values[f"{alias}_status"],
+        balance=values[f"{alias}_balance"],
+        win_count=values[f"{alias}_win_count"],
+        rolled_back_at=values[f"{alias}_rolled_back_at"],
+    )
+
+
+async def context(
+    session: AsyncSession,
+    *,
+    provider_id: int,
+    transaction_uuid: str | None = None,
+    reference_uuid: str | None = None,
+    token_hash: bytes | None = None,
+    player_id: uuid.UUID | None = None,
+    game_code: str | None = None,
+) -> Context:
+    row = (
+        await session.execute(
+            _CONTEXT,
+            {
+                "provider_id": provider_id,
+                "transaction_uuid": transaction_uuid,
+                "reference_uuid": reference_uuid,
+                "token_hash": token_hash,
+                "player_id": player_id,
+                "game_code": game_code,
+            },
+        )
+    ).one()
+    token = None
+    if row.k_player_id is not None:
+        token = TokenRow(
+            player_id=row.k_player_id,
+            currency=row.k_currency,
+            expires_at=row.k_expires_at,
+            ends_at=row.k_ends_at,
+        )
+    return Context(
+        seen=_transaction(row, "t"),
+        reference=_transaction(row, "r"),
+        token=token,
+        player_status=row.player_status,
+        game_known=bool(row.game_known),
+    )
+
+
+_CLAIM = (
+    pg_insert(transactions)
+    .values(
+        {
+            name: bindparam(name, type_=transactions.c[name].type)
+            for name in (
+                "provider_id",
+                "transaction_uuid",
+                "kind",
+                "player_id",
+                "currency",
+                "amount",
+                "request_hash",
+                "status",
+                "round",
+                "reference_uuid",
+                "game_code",
+                "rolled_back_at",
+                "win_count",
+                "created_at",
+            )
+        }
+    )
+    .on_conflict_do_nothing(index_elements=[transactions.c.provider_id, transactions.c.transaction_uuid])
+    .returning(transactions.c.id)
+)
+
+
+async def claim(session: AsyncSession, values: dict[str, Any]) -> int | None:
+    """Insert the transaction unless its uuid was seen; its id, or None when it was.
+
+    A concurrent call with the same uuid waits here for the first one to commit
+    or roll back, so it never acts on half of another call.
+    """
+    row_id: int | None = await session.scalar(_CLAIM, {"rolled_back_at": None, "win_count": 0, **values})
+    return row_id
+
+
+_FINISH = text(
+    "UPDATE provider_transactions SET status = :status, transfer_id = :transfer_id,"
+    " balance = COALESCE((SELECT balance - held FROM ledger_accounts WHERE code = :account), 0)"
+    " WHERE id = :id RETURNING balance"
+).bindparams(bindparam("transfer_id", type_=Uuid))
+
+
+async def finish(
+    session: AsyncSession, transaction_id: int, *, status: str, transfer_id: uuid.UUID | None, account: str
+) -> int:
+    """Record the answer and the player's available balance after it (minor units); return that."""
+    balance: int = (
+        await session.execute(
+            _FINISH,
+            {"id": transaction_id, "status": str(status), "transfer_id": transfer_id, "account": account},
+        )
+    ).scalar_one()
+    return balance
+
+
+_AVAILABLE = text("SELECT balance - held FROM ledger_accounts WHERE code = :account")
+
+
+async def available(session: AsyncSession, account: str) -> int:
+    """A ledger account's available funds (0 when it has never been used)."""
+    found: int | None = await session.scalar(_AVAILABLE, {"account": account})
+    return found or 0
+
+
+_MARK_WON = (
+    update(transactions)
+    .where(transactions.c.id == bindparam("bet_id"), transactions.c.rolled_back_at.is_(None))
+    .values(win_count=transactions.c.win_count + 1)
+    .returning(transactions.c.id)
+)
+
+
+async def mark_won(session: AsyncSession, bet_id: int) -> bool:
+    """Count a win against the bet (locking it); False when the bet was rolled back meanwhile."""
+    return (await session.scalar(_MARK_WON, {"bet_id": bet_id})) is not None
+
+
+_MARK_ROLLED_BACK = (
+    update(transactions)
+    .where(
+        transactions.c.id == bindparam("bet_id"),
+        transactions.c.rolled_back_at.is_(None),
+        transactions.c.win_count == 0,
+    )
+    .values(rolled_back_at=bindparam("now"))
+    .returning(transactions.c.id)
+)
+
+
+async def mark_rolled_back(session: AsyncSession, bet_id: int, now: datetime) -> bool:
+    """Mark an unsettled bet rolled back (locking it); False when it is rolled back or settled."""
+    return (await session.scalar(_MARK_ROLLED_BACK, {"bet_id": bet_id, "now": now})) is not None
+
+
+async def find(session: AsyncSession, provider_id: int, transaction_uuid: str) -> TransactionRow | None:
+    found = await context(session, provider_id=provider_id, transaction_uuid=transaction_uuid)
+    return found.seen
