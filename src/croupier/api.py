@@ -16,6 +16,7 @@ from croupier.identity.mfa_endpoints import router as mfa_router
 from croupier.kit.errors import install_error_handlers, install_problem_openapi
 from croupier.kit.http import RequestContextMiddleware
 from croupier.kit.ops import router as ops_router
+from croupier.kit.retry import RetryConflicts
 from croupier.kit.runtime import Runtime
 from croupier.kit.settings import Settings, get_settings
 from croupier.mail.relay import MailRelay
@@ -71,5 +72,6 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(payments_staff_router)
     app.include_router(games_launch_router)
     app.include_router(hub88_router)
+    app.add_middleware(RetryConflicts)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

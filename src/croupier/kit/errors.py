@@ -16,6 +16,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -152,6 +153,20 @@ def install_error_handlers(app: FastAPI) -> None:
         response = problem(exc.status_code, code, title, detail)
         if exc.headers:
             response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        from croupier.kit.retry import RETRY_MARKER, is_retryable
+
+        if not is_retryable(exc):
+            return await _unexpected(request, exc)
+        _log.info("transaction_conflict", sqlstate=getattr(exc.orig, "sqlstate", None))
+        response = problem(
+            503, "transaction_conflict", "Busy", "A concurrent change got in the way; send it again."
+        )
+        response.headers["Retry-After"] = "1"
+        response.headers[RETRY_MARKER.decode()] = "1"
         return response
 
     @app.exception_handler(Exception)

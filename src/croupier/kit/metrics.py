@@ -52,3 +52,8 @@ PAYMENT_SUBMISSIONS = Counter(
     ["kind", "outcome"],
     registry=REGISTRY,
 )
+TRANSACTION_RETRIES = Counter(
+    "croupier_transaction_retries_total",
+    "Requests run again after PostgreSQL aborted their transaction (deadlock or serialization).",
+    registry=REGISTRY,
+)
