@@ -110,7 +110,14 @@ async def play_round(
         raise GameRefusal("Say which currency: `currency`, e.g. EUR.")
     bet = {name: value for name, value in body.items() if name != "currency"}
     played, replayed = await rounds.play(
-        session, settings, player_id=auth.player.id, game=game, currency=currency, bet=bet, key=key
+        session,
+        settings,
+        player_id=auth.player.id,
+        game=game,
+        currency=currency,
+        bet=bet,
+        key=key,
+        player_status=auth.player.status,
     )
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"

@@ -68,8 +68,13 @@ async def play(
     currency: str,
     bet: Mapping[str, Any],
     key: str,
+    player_status: str | None = None,
 ) -> tuple[GameRound, bool]:
-    """Place a bet and play it (to the end, or to the first decision); ``(round, replayed)``."""
+    """Place a bet and play it (to the end, or to the first decision); ``(round, replayed)``.
+
+    ``player_status`` is the player's status when the caller has just read it (the session's
+    authentication does), to spare the pre-bet check a query.
+    """
     stake = parse(game, bet)
     digest = request_hash({"game": game, "currency": currency, "bet": dict(bet)})
     replay = await _replay(session, player_id, key, digest)
@@ -80,14 +85,19 @@ async def play(
     if stake < table.minimum:
         raise catalogue.StakeBelowMinimum(f"The smallest stake is {table.minimum}.", minimum=table.minimum)
     await pre_bet_check(
-        session, player_id=player_id, currency=currency, stake=stake, stake_limit=table.maximum
+        session,
+        player_id=player_id,
+        currency=currency,
+        stake=stake,
+        stake_limit=table.maximum,
+        player_status=player_status,
     )
     account = PlayerAccount(player_id, currency)
     if await wallet.lock_available(session, account) < stake:
         raise wallet.InsufficientFunds(f"Not enough available {currency} for this stake.", currency=currency)
     draw = await seeds.take_nonce(session, player_id)
     round_id, now = uuid.uuid4(), utcnow()
-    claimed = await session.execute(
+    played = await session.scalar(
         insert(GameRound)
         .values(
             id=round_id,
@@ -108,13 +118,12 @@ async def play(
             created_at=now,
         )
         .on_conflict_do_nothing(index_elements=["player_id", "idempotency_key"])
-        .returning(GameRound.id)
+        .returning(GameRound)
     )
-    if claimed.first() is None:  # a concurrent first attempt with this key committed meanwhile
+    if played is None:  # a concurrent first attempt with this key committed meanwhile
         replay = await _replay(session, player_id, key, digest)
         assert replay is not None  # noqa: S101 - the conflicting row is committed when we get here
         return replay, True
-    played = await _lock(session, round_id)
     source = FairStream(draw.server_seed, draw.client_seed, draw.nonce)
     if game == blackjack.CODE:
         state = blackjack.start(blackjack.parse_bet(dict(bet)), source)
@@ -223,14 +232,6 @@ async def _replay(session: AsyncSession, player_id: uuid.UUID, key: str, digest:
     )
     if found is not None and found.request_hash != digest:
         raise IdempotencyKeyReused("This Idempotency-Key was used for a different bet.")
-    return found
-
-
-async def _lock(session: AsyncSession, round_id: uuid.UUID) -> GameRound:
-    found: GameRound | None = await session.scalar(
-        select(GameRound).where(GameRound.id == round_id).with_for_update()
-    )
-    assert found is not None  # noqa: S101 - inserted in this transaction
     return found
 
 
