@@ -135,3 +135,43 @@ async def record_answer(
         currency=currency,
         balance=await in_units(session, balance, currency),
     )
+
+
+async def claim_or_replay(
+    session: AsyncSession,
+    provider: ProviderRow,
+    request: TransactionRequest,
+    *,
+    kind: str,
+    player_id: uuid.UUID,
+    currency: str | None,
+    amount: int | None,
+    digest: bytes,
+    reference: str | None = None,
+    replay_currency: str | None,
+) -> int | Answer:
+    """Claim the call's uuid and return the claimed row's id; or, when a concurrent call with
+    the same uuid got there first, the answer to a repeat."""
+    values = claim_values(
+        provider,
+        request,
+        kind=kind,
+        player_id=player_id,
+        currency=currency,
+        amount=amount,
+        digest=digest,
+        reference=reference,
+    )
+    claimed = await repository.claim(session, values)
+    if claimed is not None:
+        return claimed
+    seen = await seen_now(session, provider, request.transaction_uuid)
+    return await replay(
+        session,
+        kind=kind,
+        seen=seen,
+        digest=digest,
+        request=request,
+        player_id=player_id,
+        currency=replay_currency,
+    )

@@ -37,7 +37,7 @@ from croupier.providers.hub88.exactly_once import (
     ROLLBACK,
     WIN,
     call_digest,
-    claim_values,
+    claim_or_replay,
     record_answer,
     replay,
     seen_now,
@@ -139,23 +139,19 @@ async def bet(session: AsyncSession, provider: ProviderRow, body: bytes) -> Answ
     if stake is None or request.is_free:
         return await about(session, Status.UNKNOWN, request, player_id, currency)
 
-    claimed = await repository.claim(
+    claimed = await claim_or_replay(
         session,
-        claim_values(
-            provider, request, kind=BET, player_id=player_id, currency=currency, amount=stake, digest=digest
-        ),
+        provider,
+        request,
+        kind=BET,
+        player_id=player_id,
+        currency=currency,
+        amount=stake,
+        digest=digest,
+        replay_currency=request.currency,
     )
-    if claimed is None:  # the same uuid, sent concurrently, got there first
-        seen = await seen_now(session, provider, request.transaction_uuid)
-        return await replay(
-            session,
-            kind=BET,
-            seen=seen,
-            digest=digest,
-            request=request,
-            player_id=player_id,
-            currency=request.currency,
-        )
+    if isinstance(claimed, Answer):  # the same uuid, sent concurrently, got there first
+        return claimed
     now = utcnow()
     transfer_id = None
     status = await _refusal(
@@ -266,30 +262,20 @@ async def win(session: AsyncSession, provider: ProviderRow, body: bytes) -> Answ
     if amount is None:
         return await about(session, Status.UNKNOWN, request, player_id, currency)
 
-    claimed = await repository.claim(
+    claimed = await claim_or_replay(
         session,
-        claim_values(
-            provider,
-            request,
-            kind=WIN,
-            player_id=player_id,
-            currency=currency,
-            amount=amount,
-            digest=digest,
-            reference=request.reference_transaction_uuid,
-        ),
+        provider,
+        request,
+        kind=WIN,
+        player_id=player_id,
+        currency=currency,
+        amount=amount,
+        digest=digest,
+        reference=request.reference_transaction_uuid,
+        replay_currency=currency,
     )
-    if claimed is None:
-        seen = await seen_now(session, provider, request.transaction_uuid)
-        return await replay(
-            session,
-            kind=WIN,
-            seen=seen,
-            digest=digest,
-            request=request,
-            player_id=player_id,
-            currency=currency,
-        )
+    if isinstance(claimed, Answer):
+        return claimed
     status, transfer_id = Status.TRANSACTION_ROLLED_BACK, None
     # Counting the win locks the bet: a concurrent rollback either sees the win or wins the race.
     if await repository.mark_won(session, placed.id):
@@ -353,30 +339,20 @@ async def rollback(session: AsyncSession, provider: ProviderRow, body: bytes) ->
     if currency is None:  # no game of this provider was ever launched for the player
         return Answer(Status.INVALID_TOKEN, request_uuid=request.request_uuid)
 
-    claimed = await repository.claim(
+    claimed = await claim_or_replay(
         session,
-        claim_values(
-            provider,
-            request,
-            kind=ROLLBACK,
-            player_id=player_id,
-            currency=currency,
-            amount=None,
-            digest=digest,
-            reference=request.reference_transaction_uuid,
-        ),
+        provider,
+        request,
+        kind=ROLLBACK,
+        player_id=player_id,
+        currency=currency,
+        amount=None,
+        digest=digest,
+        reference=request.reference_transaction_uuid,
+        replay_currency=None,
     )
-    if claimed is None:
-        seen = await seen_now(session, provider, request.transaction_uuid)
-        return await replay(
-            session,
-            kind=ROLLBACK,
-            seen=seen,
-            digest=digest,
-            request=request,
-            player_id=player_id,
-            currency=None,
-        )
+    if isinstance(claimed, Answer):
+        return claimed
     if target is None and not await _leave_placeholder(session, provider, request, player_id):
         # The bet arrived while this rollback was deciding: roll it back like any other.
         target = await seen_now(session, provider, request.reference_transaction_uuid)
