@@ -154,8 +154,7 @@ async def measure_bet_win(
     label: str,
 ) -> Hub88Result:
     studios = [
-        Studio(key, p, t, random.Random(n))
-        for n, (p, t) in enumerate(zip(players, game_tokens, strict=True))
+        Studio(key, p, t, random.Random(n)) for n, (p, t) in enumerate(zip(players, game_tokens, strict=True))
     ]
     signed = [deque(s.pair() for _ in range(pairs_per_client)) for s in studios]
     presigned = sum(s.signatures for s in studios)

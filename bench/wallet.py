@@ -2,7 +2,7 @@
 
 Run from the repository with the project's virtualenv::
 
-    .venv/bin/python bench/wallet.py [--seconds 15] [--clients 32]
+    .venv/bin/python bench/wallet.py [--seconds 12] [--clients 32] [--workers 1,2]
 
 One embedded PostgreSQL (pgserver) in a temporary folder serves every measurement
 of the run, so the figures compare like with like:
@@ -15,14 +15,18 @@ of the run, so the figures compare like with like:
   unit of work (so one pair is two operations, two transactions), at N concurrent
   asyncio workers on a pool of N connections; once with a player per worker and
   once with every worker on one hot player;
-* the same through the HTTP API, once the games issue adds an endpoint that
-  stakes and settles (``measure_http_stake_and_settle``); until then the table says
-  it was not measured.
+* the same players through the HTTP API of ``croupier serve`` (a subprocess on the
+  same database, ``--workers 1`` then ``2``), N keep-alive clients: dice rounds
+  (``POST /v1/games/dice/rounds``: stake and payout in one transfer, one request,
+  one transaction) with a player per client and with every client on one hot
+  player; and a Hub88 studio's signed bet + win pairs (``bench/hub88_load.py``),
+  a player per client.
 
 Operations/s are counted over the measured window after a short warm-up; the
-latency of an operation is that of its unit of work (transfer and commit). The
-load generator is one Python process on the same machine as the server, so the
-ratio to pgbench (a C client) is the figure that travels between machines.
+latency of an operation is that of its unit of work (transfer and commit), or
+of its requests as the client saw them. The load generator is one Python process
+on the same machine as the server, so the ratio to pgbench (a C client) is the
+figure that travels between machines. About two and a half minutes in all.
 Everything is deleted at the end; all traffic stays on the machine.
 """
 
@@ -34,16 +38,19 @@ import os
 import platform
 import random
 import re
+import signal
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from hub88_load import Hub88Result, issue_tokens, measure_bet_win, new_key, register_studio
+from wallet_http import Measurement, Serve, measure_dice_rounds, percentile, sign_in
 
 from croupier.crypto.keyring import Keyring
 from croupier.identity import players
@@ -63,26 +70,7 @@ CURRENCY = "EUR"
 STAKE = 100  # minor units
 FUNDING = 10**12  # far more than any run can stake
 SOURCE = "bench"
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))
-    return ordered[index]
-
-
-@dataclass
-class Measurement:
-    label: str
-    operations: int
-    seconds: float
-    latencies: list[float]
-    errors: int = 0
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def rate(self) -> float:
-        return self.operations / self.seconds
+PASSWORD = "correct horse battery staple"  # noqa: S105 - throwaway benchmark players
 
 
 # -- reference: pgbench ---------------------------------------------------------------------------
@@ -151,17 +139,17 @@ def measure_pgbench(server: Any, workdir: Path, seconds: float, clients: int) ->
 # -- the wallet through its service layer ---------------------------------------------------------
 
 
-async def register(runtime: Runtime, count: int) -> list[uuid.UUID]:
+async def register(runtime: Runtime, emails: list[str]) -> list[uuid.UUID]:
     passwords = Passwords(runtime.settings)
     ids = []
     async with runtime.database.unit_of_work() as session:
-        for _ in range(count):
+        for email in emails:
             ids.append(
                 await players.register(
                     session,
                     passwords=passwords,
-                    email=f"bench-{uuid.uuid4().hex[:12]}@example.com",
-                    password="correct horse battery staple",  # noqa: S106 - a throwaway benchmark player
+                    email=email,
+                    password=PASSWORD,
                     first_name="Ada",
                     last_name="Lovelace",
                     date_of_birth=date(1990, 12, 10),
@@ -241,36 +229,97 @@ async def measure_stake_and_settle(
     return Measurement(label, len(latencies), elapsed, latencies, errors=len(errors), notes=notes)
 
 
-async def measure_http_stake_and_settle(runtime: Runtime, seconds: float, clients: int) -> Measurement | None:
-    """Stake-and-settle through the HTTP API: the games issue fills this in.
+async def measure_http(
+    runtime: Runtime,
+    server: Any,
+    workdir: Path,
+    *,
+    database_url: str,
+    keyring: str,
+    emails: list[str],
+    ids: list[uuid.UUID],
+    seconds: float,
+    clients: int,
+    workers: list[int],
+) -> tuple[list[Measurement], list[str]]:
+    """Dice rounds and Hub88 bet + win pairs through ``croupier serve``, once per worker count."""
+    results: list[Measurement] = []
+    notes: list[str] = []
+    warmup = min(3.0, seconds / 4)
+    key = new_key()
+    await register_studio(runtime, key)
+    spread_sessions: list[str] = []
+    hot_sessions: list[str] = []
+    for count in workers:
+        on = f"{clients} clients, {count} worker{'s' if count > 1 else ''}"
+        serve = Serve(
+            database_url=database_url,
+            keyring=keyring,
+            workers=count,
+            clients=clients,
+            data_dir=workdir / f"serve-{count}",
+            log=workdir / f"serve-{count}.log",
+        )
+        try:
+            await asyncio.to_thread(serve.start)
+            if not spread_sessions:  # sessions live in the database: one sign-in serves every server
+                spread_sessions = await asyncio.to_thread(sign_in, serve.url, emails[:clients])
+                # The hot player signed in once per client, as from several devices.
+                hot_sessions = await asyncio.to_thread(sign_in, serve.url, [emails[clients]] * clients)
+            checkpoint(server)
+            dice = await measure_dice_rounds(
+                serve.url, f"HTTP dice rounds, {on}, a player each", spread_sessions, seconds, warmup
+            )
+            checkpoint(server)
+            hot = await measure_dice_rounds(
+                serve.url, f"HTTP dice rounds, {on}, one hot player", hot_sessions, seconds, warmup
+            )
+            checkpoint(server)
+            # Enough signed pairs for the clients to run half again as fast as the dice rounds did;
+            # past that they sign as they go, and the notes say so.
+            budget = round(1.5 * dice.rate * (seconds + warmup) / clients) + 10
+            hub88: Hub88Result = await measure_bet_win(
+                serve.url,
+                key,
+                ids[:clients],
+                await issue_tokens(runtime, ids[:clients]),
+                pairs_per_client=budget,
+                seconds=seconds,
+                warmup=warmup,
+                label=f"Hub88 bet + win pairs, {on}, a player each",
+            )
+        finally:
+            serve.stop()
+        results += [dice, hot, hub88.pairs, hub88.requests]
+        notes.append(
+            f"Hub88, {on}: {hub88.presigned:,} bodies signed before the clock, "
+            f"{hub88.inline:,} during it; the client's RSA-2048 signing costs {hub88.signing_ms:.2f} ms "
+            "a request"
+        )
+    return results, notes
 
-    The intended shape: start ``croupier serve`` (or the app in process behind a real
-    socket) on this runtime's database, sign in one player per client, and have each
-    client post a round to the game endpoint that stakes and settles (one request per
-    round, i.e. one bet and one win transfer), counting operations and per-request
-    latency over the same window as the service-layer figures. Until that endpoint
-    exists there is nothing to measure, and the table says so.
-    """
-    del runtime, seconds, clients
-    return None
 
-
-async def measure_wallet(server: Any, workdir: Path, seconds: float, clients: int) -> list[Measurement | str]:
+async def measure_wallet(
+    server: Any, workdir: Path, seconds: float, clients: int, workers: list[int]
+) -> tuple[list[Measurement], list[str]]:
+    database_url = embedded_url(server)
+    keyring = Keyring.generate().to_json()  # handed to `croupier serve` too: it reads the players' data
     settings = Settings(
         environment="development",
-        database_url=embedded_url(server),
-        keyring=Keyring.generate().to_json(),
+        database_url=database_url,
+        keyring=keyring,
         data_dir=workdir / "data",
         database_pool_size=clients,
         database_max_overflow=4,
-        argon2_memory_kib=ARGON2_MIN_MEMORY_KIB,  # only registration hashes; it is not measured
+        argon2_memory_kib=ARGON2_MIN_MEMORY_KIB,  # only registration and sign-in hash; neither is measured
         argon2_time_cost=ARGON2_MIN_TIME_COST,
         argon2_parallelism=1,
     )
     runtime = await Runtime.start(settings)
     try:
         await migrate.upgrade(runtime.database.engine)
-        ids = await register(runtime, clients + 1)
+        emails = [f"bench-{uuid.uuid4().hex[:12]}@example.com" for _ in range(clients + 1)]
+        ids = await register(runtime, emails)
         for player_id in ids:
             await fund(runtime.database, player_id)
         warmup = min(2.0, seconds / 5)
@@ -290,14 +339,27 @@ async def measure_wallet(server: Any, workdir: Path, seconds: float, clients: in
             seconds,
             warmup,
         )
-        http = await measure_http_stake_and_settle(runtime, seconds, clients)
+        # Give the idle connections back: the server's pools need them (PostgreSQL allows 100).
+        await runtime.database.engine.dispose()
+        http, notes = await measure_http(
+            runtime,
+            server,
+            workdir,
+            database_url=database_url,
+            keyring=keyring,
+            emails=emails,
+            ids=ids,
+            seconds=seconds,
+            clients=clients,
+            workers=workers,
+        )
         async with runtime.database.unit_of_work() as session:
             problems = await check_books(session)
         if problems:
             raise SystemExit("books check failed after the run:\n" + "\n".join(problems))
     finally:
         await runtime.close()
-    return [spread, hot, http or "HTTP stake-and-settle: not measured (no game endpoint yet)"]
+    return [spread, hot, *http], notes
 
 
 # -- the table ------------------------------------------------------------------------------------
@@ -309,47 +371,65 @@ def ms(value: float) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=15.0, help="duration of each measurement")
+    parser.add_argument("--seconds", type=float, default=12.0, help="duration of each measurement")
     parser.add_argument("--clients", type=int, default=32, help="pgbench clients and wallet workers")
+    parser.add_argument(
+        "--workers", default="1,2", help="`croupier serve --workers` counts to measure, comma-separated"
+    )
     args = parser.parse_args()
+    workers = [int(n) for n in args.workers.split(",")]
     configure_logging("warning")  # registration's audit lines are not part of the output
+    # SIGTERM as an exception, like Ctrl-C: the `finally` blocks then stop `croupier serve`
+    # (in its own process group, out of the terminal's reach) and the embedded PostgreSQL.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="croupier-bench-wallet-") as tmp:
         workdir = Path(tmp)
         server = start_embedded_server(workdir / "pg-data", delete_on_exit=True)
-        reference = measure_pgbench(server, workdir, args.seconds, args.clients)
-        wallet = asyncio.run(measure_wallet(server, workdir, args.seconds, args.clients))
+        try:
+            reference = measure_pgbench(server, workdir, args.seconds, args.clients)
+            wallet, notes = asyncio.run(measure_wallet(server, workdir, args.seconds, args.clients, workers))
+        finally:
+            # Now, while its folder exists: pgserver's own exit hook would find it deleted and
+            # leave the postmaster running until it notices its lock file is gone.
+            server.cleanup()
 
     header = ("measurement", "operations/s", "vs pgbench tps", "p50", "p99", "errors")
-    rows: list[tuple[str, ...]] = []
-    for m in [reference, *wallet]:
-        if isinstance(m, str):
-            rows.append((m, "-", "-", "-", "-", "-"))
-            continue
-        rows.append(
-            (
-                m.label,
-                f"{m.rate:,.0f}",
-                f"{m.rate / reference.rate:.2f}",
-                ms(percentile(m.latencies, 50)) if m.latencies else "-",
-                ms(percentile(m.latencies, 99)) if m.latencies else "-",
-                str(m.errors),
-            )
+    rows = [
+        (
+            m.label,
+            f"{m.rate:,.0f}",
+            f"{m.rate / reference.rate:.2f}",
+            ms(percentile(m.latencies, 50)) if m.latencies else "-",
+            ms(percentile(m.latencies, 99)) if m.latencies else "-",
+            str(m.errors),
         )
+        for m in [reference, *wallet]
+    ]
     print(
         f"Croupier wallet benchmark: {platform.python_implementation()} {platform.python_version()}, "
         f"{os.cpu_count()} cores, {platform.system()} {platform.machine()}, one embedded PostgreSQL, "
         f"{args.seconds:.0f} s per measurement, {time.perf_counter() - started:.0f} s in all, "
         f"load average {os.getloadavg()[0]:.1f} at the end"
     )
-    print("pgbench: an operation is a transaction; wallet: an operation is a transfer in its own transaction")
+    print(
+        "An operation: pgbench, a transaction; wallet (service layer), a transfer in its own transaction;\n"
+        "HTTP dice, a round (one request and transaction: stake and payout in one transfer); Hub88, a pair\n"
+        "(a bet request, then its win: two transactions) or one of its requests. HTTP latencies are as the\n"
+        "client saw them, queueing in the load generator (one Python process on the same cores) included.\n"
+        "The server runs with production settings except argon2id at the floor (19 MiB, t=2, p=1):\n"
+        "sign-in is set-up here, not measured."
+    )
     print()
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:
         print("| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) + " |")
+    print()
+    for note in notes:
+        print(note)
     for m in wallet:
-        if not isinstance(m, str) and m.notes:
+        if m.notes:
             print(f"\n{m.label}: first errors: {'; '.join(m.notes)}")
 
 

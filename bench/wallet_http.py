@@ -4,6 +4,7 @@ load generator of keep-alive clients. ``bench/wallet.py`` drives it; nothing her
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import os
 import signal
@@ -177,14 +178,10 @@ class Serve:
             return
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)  # any worker left behind; the group is ours alone
-        except ProcessLookupError:
-            pass
         if process.poll() is None:
             process.wait(timeout=10)
 

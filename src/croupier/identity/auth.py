@@ -19,7 +19,7 @@ from croupier.kit.settings import Settings
 _bearer = HTTPBearer(auto_error=False, description="A session token from POST /v1/sessions")
 
 
-def get_passwords(runtime: RuntimeDep) -> Passwords:
+async def get_passwords(runtime: RuntimeDep) -> Passwords:
     passwords = runtime.extras.get("passwords")
     if not isinstance(passwords, Passwords):
         passwords = runtime.extras["passwords"] = Passwords(runtime.settings)

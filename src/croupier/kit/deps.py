@@ -13,23 +13,30 @@ from croupier.kit.runtime import Runtime
 from croupier.kit.settings import Settings
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def get_settings(request: Request) -> Settings:
-    return get_runtime(request).settings
+async def get_settings(request: Request) -> Settings:
+    runtime: Runtime = request.app.state.runtime
+    return runtime.settings
 
 
 async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
     # scope="function" below: the transaction commits before the response is
     # sent, so nothing is acknowledged that was not durably written.
-    async with get_runtime(request).database.unit_of_work() as session:
+    runtime: Runtime = request.app.state.runtime
+    async with runtime.database.unit_of_work() as session:
         yield session
+
+
+async def client_info(request: Request) -> ClientInfo:
+    # Dependencies are async on purpose: FastAPI runs a plain `def` one in a worker thread.
+    return ClientInfo.from_request(request)
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbSession = Annotated[AsyncSession, Depends(db_session, scope="function")]
-Client = Annotated[ClientInfo, Depends(ClientInfo.from_request)]
+Client = Annotated[ClientInfo, Depends(client_info)]

@@ -31,7 +31,7 @@ class IdempotencyKeyReused(CroupierError):
     title = "Idempotency key already used for another request"
 
 
-def idempotency_key(
+async def idempotency_key(
     key: Annotated[
         str | None,
         Header(

@@ -13,15 +13,15 @@ from croupier.sandbox.psp.state import PspState
 from croupier.sandbox.psp.webhooks import WebhookDispatcher
 
 
-def _state(request: Request) -> PspState:
+async def _state(request: Request) -> PspState:
     return cast(PspState, request.app.state.psp)
 
 
-def _webhooks(request: Request) -> WebhookDispatcher:
+async def _webhooks(request: Request) -> WebhookDispatcher:
     return cast(WebhookDispatcher, request.app.state.webhooks)
 
 
-def require_api_key(request: Request) -> None:
+async def require_api_key(request: Request) -> None:
     config = cast(PspConfig, request.app.state.config)
     scheme, _, credential = request.headers.get("authorization", "").partition(" ")
     expected = config.api_key.encode()
