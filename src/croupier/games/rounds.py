@@ -122,7 +122,8 @@ async def play(
     )
     if played is None:  # a concurrent first attempt with this key committed meanwhile
         replay = await _replay(session, player_id, key, digest)
-        assert replay is not None  # noqa: S101 - the conflicting row is committed when we get here
+        if replay is None:  # the conflicting row is committed when we get here
+            raise RuntimeError("broken invariant: the conflicting row is committed when we get here")
         return replay, True
     source = FairStream(draw.server_seed, draw.client_seed, draw.nonce)
     if game == blackjack.CODE:

@@ -133,7 +133,8 @@ async def take_nonce(session: AsyncSession, player_id: uuid.UUID) -> Draw:
 async def secret_of(session: AsyncSession, pair_id: uuid.UUID) -> str:
     """The server seed of a pair (an open multi-step round continues with it)."""
     pair = await session.get(SeedPair, pair_id)
-    assert pair is not None  # noqa: S101 - rounds reference existing pairs
+    if pair is None:  # rounds reference existing pairs
+        raise RuntimeError("broken invariant: rounds reference existing pairs")
     return pair.revealed_seed or await _secret(session, pair)
 
 
@@ -148,6 +149,7 @@ async def revealed(session: AsyncSession, pair_ids: set[uuid.UUID]) -> dict[uuid
 
 
 async def _secret(session: AsyncSession, pair: SeedPair) -> str:
-    assert pair.server_seed_sealed is not None  # noqa: S101 - active pairs are sealed
+    if pair.server_seed_sealed is None:  # active pairs are sealed
+        raise RuntimeError("broken invariant: active pairs are sealed")
     cipher = await player_cipher(session, player_id=pair.player_id)
     return cipher.decrypt(f"{_FIELD}:{pair.id}", pair.server_seed_sealed)

@@ -12,7 +12,7 @@ the app again, up to a few times, before letting the last answer through as a
 from __future__ import annotations
 
 import asyncio
-import random
+import secrets
 
 from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -50,7 +50,7 @@ class RetryConflicts:
                 return
             TRANSACTION_RETRIES.inc()
             # Jittered backoff, so the two transactions that collided do not collide again.
-            await asyncio.sleep(random.uniform(0.005, 0.02) * attempt)  # noqa: S311 - timing jitter
+            await asyncio.sleep((5 + secrets.randbelow(16)) / 1000 * attempt)
 
     async def _attempt(
         self, scope: Scope, receive: Receive, send: Send, recorded: list[Message], *, last: bool

@@ -149,7 +149,8 @@ async def _charge(
         )
     async with database.unit_of_work() as session:
         locked = await repository.lock(session, Deposit, deposit.id)
-        assert locked is not None  # noqa: S101 - deposits are never deleted
+        if locked is None:  # deposits are never deleted
+            raise RuntimeError("broken invariant: deposits are never deleted")
         await apply(session, locked, payment)
         return locked
 

@@ -37,7 +37,8 @@ def provider_of(runtime: Runtime) -> PaymentProvider:
             [s for s in secrets if s],
             tolerance_seconds=settings.psp_webhook_tolerance_seconds,
         )
-    assert isinstance(provider, HttpPspProvider)  # noqa: S101 - the one adapter configured from settings
+    if not isinstance(provider, HttpPspProvider):  # the one adapter configured from settings
+        raise TypeError("broken invariant: the one adapter configured from settings")
     return provider
 
 

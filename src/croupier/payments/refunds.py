@@ -122,7 +122,8 @@ async def settle(session: AsyncSession, refund: Refund, report: ProviderTransfer
         return "mismatch"
     if refund.provider_refund_id is None:
         refund.provider_refund_id = report.id
-    assert refund.hold_id is not None  # noqa: S101 - set when the refund was requested
+    if refund.hold_id is None:  # set when the refund was requested
+        raise RuntimeError("broken invariant: set when the refund was requested")
     now = utcnow()
     if report.status == SUCCEEDED:
         await wallet.post_hold(
@@ -136,7 +137,8 @@ async def settle(session: AsyncSession, refund: Refund, report: ProviderTransfer
             metadata={"refund_id": str(refund.id), "deposit_id": str(refund.deposit_id)},
         )
         deposit = await repository.lock(session, Deposit, refund.deposit_id)
-        assert deposit is not None  # noqa: S101 - deposits are never deleted
+        if deposit is None:  # deposits are never deleted
+            raise RuntimeError("broken invariant: deposits are never deleted")
         deposit.refunded_amount += refund.amount
         deposit.updated_at = now
         refund.status, outcome = SUCCEEDED, Outcome.SUCCESS

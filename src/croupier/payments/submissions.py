@@ -120,7 +120,8 @@ class SubmissionRelay(Sweeper):
     async def _submit(self, session: AsyncSession, row: Withdrawal | Refund) -> str:
         if isinstance(row, Withdrawal):
             method = await repository.method(session, row.method_id)
-            assert method is not None  # noqa: S101 - methods are never deleted
+            if method is None:  # methods are never deleted
+                raise RuntimeError("broken invariant: methods are never deleted")
             payout = await self.provider.create_payout(
                 key=str(row.id),
                 amount=row.amount,
@@ -131,8 +132,10 @@ class SubmissionRelay(Sweeper):
             )
             return payout.id
         deposit = await session.get(Deposit, row.deposit_id)
-        assert deposit is not None  # noqa: S101 - refunds belong to deposits
-        assert deposit.provider_payment_id  # noqa: S101 - only credited deposits are refunded
+        if deposit is None:  # refunds belong to deposits
+            raise RuntimeError("broken invariant: refunds belong to deposits")
+        if not deposit.provider_payment_id:  # only credited deposits are refunded
+            raise RuntimeError("broken invariant: only credited deposits are refunded")
         refund = await self.provider.create_refund(
             key=str(row.id),
             payment_id=deposit.provider_payment_id,

@@ -122,7 +122,8 @@ async def request(
         metadata={"withdrawal_id": str(withdrawal_id)},
     )
     withdrawal = await repository.lock(session, Withdrawal, withdrawal_id)
-    assert withdrawal is not None  # noqa: S101 - inserted above in this transaction
+    if withdrawal is None:  # inserted above in this transaction
+        raise RuntimeError("broken invariant: inserted above in this transaction")
     withdrawal.hold_id = held.id
     audit_record(
         session,
@@ -205,7 +206,8 @@ async def review(
 
 
 async def _release(session: AsyncSession, withdrawal: Withdrawal, status: str) -> None:
-    assert withdrawal.hold_id is not None  # noqa: S101 - set when the withdrawal was requested
+    if withdrawal.hold_id is None:  # set when the withdrawal was requested
+        raise RuntimeError("broken invariant: set when the withdrawal was requested")
     await wallet.void_hold(session, hold_id=withdrawal.hold_id)
     withdrawal.status = status
     withdrawal.next_attempt_at = None
@@ -239,7 +241,8 @@ async def settle(session: AsyncSession, withdrawal: Withdrawal, report: Provider
         return "payout_failed"
     if report.status != PAID:
         return "pending"
-    assert withdrawal.hold_id is not None  # noqa: S101 - set when the withdrawal was requested
+    if withdrawal.hold_id is None:  # set when the withdrawal was requested
+        raise RuntimeError("broken invariant: set when the withdrawal was requested")
     await wallet.post_hold(
         session,
         hold_id=withdrawal.hold_id,

@@ -50,18 +50,21 @@ def _field(error: Mapping[str, Any]) -> str:
 
 
 async def _psp_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, PspError)  # noqa: S101 - registered for PspError only
+    if not isinstance(exc, PspError):  # registered for PspError only
+        raise TypeError("broken invariant: registered for PspError only")
     return error_response(exc.status, exc.code, exc.message, exc.headers)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for this type only
+    if not isinstance(exc, RequestValidationError):  # registered for this type only
+        raise TypeError("broken invariant: registered for this type only")
     fields = sorted({_field(error) for error in exc.errors()})
     return error_response(422, "invalid_request", "Invalid or missing fields: " + ", ".join(fields) + ".")
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for this type only
+    if not isinstance(exc, StarletteHTTPException):  # registered for this type only
+        raise TypeError("broken invariant: registered for this type only")
     if exc.status_code == 400:
         # The framework's "could not parse the body": the same answer as any other malformed request.
         return error_response(422, "invalid_request", "The body could not be parsed.")
