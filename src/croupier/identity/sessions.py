@@ -220,15 +220,15 @@ async def start_session(
 
 async def authenticate(session: AsyncSession, *, settings: Settings, token: str) -> Authenticated:
     now = utcnow()
-    found = await repository.session_by_token_hash(session, tokens.digest(token))
-    if found is None or found.revoked_at is not None:
+    pair = await repository.session_and_player(session, tokens.digest(token))
+    if pair is None or pair[0].revoked_at is not None:
         raise InvalidSession()
+    found, player = pair
     if found.expires_at <= now:
         raise InvalidSession("The session has reached its maximum lifetime.")
     if found.last_seen_at + timedelta(minutes=settings.session_idle_minutes) <= now:
         raise InvalidSession("The session expired after inactivity.")
-    player = await repository.get_player(session, found.player_id)
-    if player is None or player.status != "active":
+    if player.status != "active":
         raise InvalidSession()
     if now - found.last_seen_at >= TOUCH_INTERVAL:
         await repository.touch_session(session, found.id, now)
