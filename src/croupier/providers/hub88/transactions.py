@@ -23,6 +23,7 @@ answer; refusals of malformed or unknown input are not, and move nothing.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -43,7 +44,13 @@ from croupier.providers.hub88.exactly_once import (
     seen_now,
 )
 from croupier.providers.hub88.players import knows, player_id_of
-from croupier.providers.hub88.schemas import BetRequest, RollbackRequest, WinRequest, parse
+from croupier.providers.hub88.schemas import (
+    BetRequest,
+    RollbackRequest,
+    TransactionRequest,
+    WinRequest,
+    parse,
+)
 from croupier.providers.hub88.status import Status
 from croupier.providers.repository import Context, ProviderRow, TransactionRow
 from croupier.risk.pre_bet import BetRefused, PlayerDisabled, pre_bet_check
@@ -98,6 +105,53 @@ async def _move(
     return Status.OK, result.id
 
 
+@dataclass(frozen=True)
+class _Opened:
+    """A call whose ``transaction_uuid`` is new: who it is for, what the database knows, its digest."""
+
+    player_id: uuid.UUID | None
+    ctx: Context
+    digest: bytes
+    token_hash: bytes | None
+
+
+async def _open(
+    session: AsyncSession,
+    provider: ProviderRow,
+    request: TransactionRequest,
+    *,
+    kind: str,
+    amount: int | None,
+    currency: str | None,
+    reference_uuid: str | None = None,
+    game_code: str | None = None,
+) -> _Opened | Answer:
+    """Read the call's context in one query; a ``transaction_uuid`` seen before is answered here."""
+    player_id = player_id_of(request.user)
+    token_hash = None if request.token is None else tokens.digest(request.token)
+    ctx = await repository.context(
+        session,
+        provider_id=provider.id,
+        transaction_uuid=request.transaction_uuid,
+        reference_uuid=reference_uuid,
+        token_hash=token_hash,
+        player_id=player_id,
+        game_code=game_code,
+    )
+    digest = call_digest(kind, request, amount=amount, currency=currency)
+    if ctx.seen is not None:
+        return await replay(
+            session,
+            kind=kind,
+            seen=ctx.seen,
+            digest=digest,
+            request=request,
+            player_id=player_id,
+            currency=currency,
+        )
+    return _Opened(player_id, ctx, digest, token_hash)
+
+
 # ---------------------------------------------------------------- bet
 
 
@@ -105,27 +159,18 @@ async def bet(session: AsyncSession, provider: ProviderRow, body: bytes) -> Answ
     request = parse(BetRequest, body)
     if isinstance(request, Status):
         return Answer(request, request_uuid=peek_request_uuid(body))
-    player_id = player_id_of(request.user)
-    token_hash = tokens.digest(request.token)
-    ctx = await repository.context(
+    opened = await _open(
         session,
-        provider_id=provider.id,
-        transaction_uuid=request.transaction_uuid,
-        token_hash=token_hash,
-        player_id=player_id,
+        provider,
+        request,
+        kind=BET,
+        amount=request.amount,
+        currency=request.currency,
         game_code=request.game_code,
     )
-    digest = call_digest(BET, request, amount=request.amount, currency=request.currency)
-    if ctx.seen is not None:
-        return await replay(
-            session,
-            kind=BET,
-            seen=ctx.seen,
-            digest=digest,
-            request=request,
-            player_id=player_id,
-            currency=request.currency,
-        )
+    if isinstance(opened, Answer):
+        return opened
+    player_id, ctx, digest = opened.player_id, opened.ctx, opened.digest
     token = ctx.token
     if player_id is None or not knows(ctx, player_id, request.token) or token is None:
         return Answer(Status.INVALID_TOKEN, request_uuid=request.request_uuid)
@@ -167,8 +212,8 @@ async def bet(session: AsyncSession, provider: ProviderRow, body: bytes) -> Answ
             amount=-stake,
             metadata={"game": request.game_code, "round": request.round},
         )
-    if status is Status.OK and (renewed := tokens.renewal(token, now)) is not None:
-        await repository.touch_token(session, token_hash, renewed)
+    if status is Status.OK and (renewed := tokens.renewal(token, now)) is not None and opened.token_hash:
+        await repository.touch_token(session, opened.token_hash, renewed)
     return await record_answer(
         session,
         claimed,
@@ -217,27 +262,19 @@ async def win(session: AsyncSession, provider: ProviderRow, body: bytes) -> Answ
     request = parse(WinRequest, body)
     if isinstance(request, Status):
         return Answer(request, request_uuid=peek_request_uuid(body))
-    player_id = player_id_of(request.user)
-    ctx = await repository.context(
+    opened = await _open(
         session,
-        provider_id=provider.id,
-        transaction_uuid=request.transaction_uuid,
+        provider,
+        request,
+        kind=WIN,
+        amount=request.amount,
+        currency=request.currency,
         reference_uuid=request.reference_transaction_uuid,
-        token_hash=None if request.token is None else tokens.digest(request.token),
-        player_id=player_id,
         game_code=request.game_code,
     )
-    digest = call_digest(WIN, request, amount=request.amount, currency=request.currency)
-    if ctx.seen is not None:
-        return await replay(
-            session,
-            kind=WIN,
-            seen=ctx.seen,
-            digest=digest,
-            request=request,
-            player_id=player_id,
-            currency=request.currency,
-        )
+    if isinstance(opened, Answer):
+        return opened
+    player_id, ctx, digest = opened.player_id, opened.ctx, opened.digest
     if player_id is None or not knows(ctx, player_id, request.token):
         return Answer(Status.INVALID_TOKEN, request_uuid=request.request_uuid)
     placed = ctx.reference
@@ -310,26 +347,18 @@ async def rollback(session: AsyncSession, provider: ProviderRow, body: bytes) ->
     request = parse(RollbackRequest, body)
     if isinstance(request, Status):
         return Answer(request, request_uuid=peek_request_uuid(body))
-    player_id = player_id_of(request.user)
-    ctx = await repository.context(
+    opened = await _open(
         session,
-        provider_id=provider.id,
-        transaction_uuid=request.transaction_uuid,
+        provider,
+        request,
+        kind=ROLLBACK,
+        amount=None,
+        currency=None,
         reference_uuid=request.reference_transaction_uuid,
-        token_hash=None if request.token is None else tokens.digest(request.token),
-        player_id=player_id,
     )
-    digest = call_digest(ROLLBACK, request, amount=None, currency=None)
-    if ctx.seen is not None:
-        return await replay(
-            session,
-            kind=ROLLBACK,
-            seen=ctx.seen,
-            digest=digest,
-            request=request,
-            player_id=player_id,
-            currency=None,
-        )
+    if isinstance(opened, Answer):
+        return opened
+    player_id, ctx, digest = opened.player_id, opened.ctx, opened.digest
     if player_id is None or not knows(ctx, player_id, request.token):
         return Answer(Status.INVALID_TOKEN, request_uuid=request.request_uuid)
     target = ctx.reference
