@@ -32,10 +32,8 @@ import asyncio
 import os
 import platform
 import signal
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -45,29 +43,12 @@ from pathlib import Path
 
 import httpx
 from argon2 import PasswordHasher, Type
+from serving import free_port, percentile, spawn_until_ready, tail
 
 from croupier.kit.settings import Settings
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 - a throwaway benchmark player
 READY_TIMEOUT = 120.0
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))
-    return ordered[index]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-def croupier_command() -> list[str]:
-    script = Path(sys.executable).with_name("croupier")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "croupier"]
 
 
 def postmaster_running(data_dir: Path) -> int | None:
@@ -98,27 +79,16 @@ class Server:
         # The per-address sign-in throttle (30/minute) would turn the sign-in loop into 429s;
         # nothing else departs from the defaults (argon2id parameters included).
         env["CROUPIER_IP_SIGN_IN_RATE"] = "1000000/minute"
-        started = time.perf_counter()
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [*croupier_command(), "serve", "--port", str(self.port)],
-                env=env,
-                cwd=self.data_dir.parent,
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-            )
-        deadline = started + READY_TIMEOUT
-        while time.perf_counter() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"croupier serve exited with {self.process.returncode}; log: {self.tail()}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return time.perf_counter() - started
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        raise SystemExit(f"not ready within {READY_TIMEOUT:.0f} s; log: {self.tail()}")
+        self.process, seconds = spawn_until_ready(
+            ["serve", "--port", str(self.port)],
+            env=env,
+            cwd=self.data_dir.parent,
+            log=self.log,
+            url=self.url,
+            timeout=READY_TIMEOUT,
+            own_group=False,
+        )
+        return seconds
 
     def stop(self) -> None:
         # SIGINT: uvicorn shuts down gracefully and the process then exits normally, so the
@@ -141,7 +111,7 @@ class Server:
                 time.sleep(0.1)
 
     def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-2000:]
+        return tail(self.log)
 
 
 def time_calls(call: Callable[[], None], seconds: float, at_most: int) -> list[float]:

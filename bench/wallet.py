@@ -50,7 +50,8 @@ from typing import Any
 
 import psycopg
 from hub88_load import Hub88Result, issue_tokens, measure_bet_win, new_key, register_studio
-from wallet_http import Measurement, Serve, measure_dice_rounds, percentile, sign_in
+from serving import percentile
+from wallet_http import Measurement, Serve, measure_dice_rounds, sign_in
 
 from croupier.crypto.keyring import Keyring
 from croupier.identity import players

@@ -9,7 +9,6 @@ import math
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -17,18 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from serving import free_port, spawn_until_ready, tail
 
 from croupier.kit.settings import ARGON2_MIN_MEMORY_KIB, ARGON2_MIN_TIME_COST
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 - throwaway benchmark players
 READY_TIMEOUT = 60.0
 DICE_BET = {"stake": 100, "currency": "EUR", "target": 49.5, "direction": "under"}
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))
-    return ordered[index]
 
 
 @dataclass
@@ -89,20 +83,6 @@ async def closed_loop(
     return measured, requests
 
 
-def croupier_command() -> list[str]:
-    script = Path(sys.executable).with_name("croupier")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "croupier"]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 @dataclass
 class Serve:
     """``croupier serve --workers N`` on an existing, migrated database (the benchmark's)."""
@@ -148,28 +128,16 @@ class Serve:
         """Spawn the server; the seconds until ``/readyz`` answered 200."""
         self.port = free_port()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        started = time.perf_counter()
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [*croupier_command(), "serve", "--port", str(self.port), "--workers", str(self.workers)],
-                env=self.env(),
-                cwd=self.data_dir,
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-                start_new_session=True,  # its own process group: the workers can be stopped with it
-            )
-        deadline = started + READY_TIMEOUT
-        while time.perf_counter() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"croupier serve exited with {self.process.returncode}; log: {self.tail()}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return time.perf_counter() - started
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        raise SystemExit(f"not ready within {READY_TIMEOUT:.0f} s; log: {self.tail()}")
+        self.process, seconds = spawn_until_ready(
+            ["serve", "--port", str(self.port), "--workers", str(self.workers)],
+            env=self.env(),
+            cwd=self.data_dir,
+            log=self.log,
+            url=self.url,
+            timeout=READY_TIMEOUT,
+            own_group=True,
+        )
+        return seconds
 
     def stop(self) -> None:
         """SIGINT (uvicorn's graceful stop, workers included); the process group killed if it lingers."""
@@ -186,7 +154,7 @@ class Serve:
             process.wait(timeout=10)
 
     def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-2000:]
+        return tail(self.log)
 
 
 def sign_in(url: str, emails: Sequence[str]) -> list[str]:

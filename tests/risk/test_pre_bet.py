@@ -9,11 +9,13 @@ from sqlalchemy import text
 
 from croupier.kit.errors import NotFound
 from croupier.kit.runtime import Runtime
-from croupier.risk.pre_bet import PlayerDisabled, StakeLimitExceeded, pre_bet_check
+from croupier.risk.pre_bet import PlayerDisabled, StakeBelowMinimum, StakeLimitExceeded, pre_bet_check
 from tests.wallet.support import make_player
 
 
-async def _check(runtime: Runtime, player_id: uuid.UUID, stake: int, limit: int | None, **kw: str) -> None:
+async def _check(
+    runtime: Runtime, player_id: uuid.UUID, stake: int, limit: int | None, **kw: str | int
+) -> None:
     async with runtime.database.unit_of_work() as session:
         await pre_bet_check(
             session, player_id=player_id, currency="EUR", stake=stake, stake_limit=limit, **kw
@@ -35,6 +37,17 @@ async def test_a_stake_above_the_limit_is_refused(runtime: Runtime) -> None:
 
     assert refused.value.status == 422
     assert refused.value.extra == {"limit": 500, "currency": "EUR"}
+
+
+async def test_a_stake_below_the_minimum_is_refused(runtime: Runtime) -> None:
+    player_id = await make_player(runtime)
+    await _check(runtime, player_id, 10, 500, stake_minimum=10)
+
+    with pytest.raises(StakeBelowMinimum) as refused:
+        await _check(runtime, player_id, 9, 500, stake_minimum=10)
+
+    assert (refused.value.status, refused.value.code) == (422, "stake_below_minimum")
+    assert refused.value.extra == {"minimum": 10, "currency": "EUR"}
 
 
 async def test_a_disabled_player_is_refused_whatever_the_stake(runtime: Runtime) -> None:

@@ -19,12 +19,6 @@ class CurrencyNotOffered(CroupierError):
     title = "This game is not offered in that currency"
 
 
-class StakeBelowMinimum(CroupierError):
-    code = "stake_below_minimum"
-    status = 422
-    title = "The stake is below the table minimum"
-
-
 @dataclass(frozen=True)
 class Limits:
     minimum: int

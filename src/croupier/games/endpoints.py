@@ -30,7 +30,12 @@ from croupier.identity.auth import CurrentAuth
 from croupier.identity.errors import InvalidSession
 from croupier.kit.deps import DbSession, SettingsDep
 from croupier.kit.errors import CroupierError, NotFound, problem, responses
-from croupier.kit.idempotency import IdempotencyKey, IdempotencyKeyRequired, IdempotencyKeyReused
+from croupier.kit.idempotency import (
+    IdempotencyKey,
+    IdempotencyKeyRequired,
+    IdempotencyKeyReused,
+    mark_replayed,
+)
 from croupier.risk.pre_bet import BetRefused
 from croupier.wallet.service import InsufficientFunds, UnknownCurrency
 
@@ -85,7 +90,6 @@ async def list_games(settings: SettingsDep) -> GameList:
         UnknownCurrency,
         BetRefused,
         catalogue.CurrencyNotOffered,
-        catalogue.StakeBelowMinimum,
     ),
 )
 async def play_round(
@@ -119,8 +123,7 @@ async def play_round(
         key=key,
         player_status=auth.player.status,
     )
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
+    mark_replayed(response, replayed)
     return RoundView.of(played)
 
 
@@ -144,8 +147,7 @@ async def act(
     played, replayed = await rounds.act(
         session, settings, player_id=auth.player.id, round_id=round_id, action=body.action, key=key
     )
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
+    mark_replayed(response, replayed)
     return RoundView.of(played)
 
 

@@ -21,12 +21,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from croupier.games import catalogue, seeds
-from croupier.games.engines import blackjack, dice, roulette, slots
+from croupier.games.engines import blackjack
 from croupier.games.errors import InvalidAction
 from croupier.games.fairness import FairStream
 from croupier.games.models import GameRound, RoundAction
 from croupier.games.outcome import Outcome
-from croupier.games.verify import verify_round
+from croupier.games.verify import parse_bet
+from croupier.games.verify import play as play_single_step
 from croupier.kit.clock import utcnow
 from croupier.kit.errors import Conflict, NotFound
 from croupier.kit.idempotency import IdempotencyKeyReused, request_hash
@@ -46,19 +47,6 @@ class RoundFinished(Conflict):
     title = "The round is over"
 
 
-def parse(game: str, bet: Mapping[str, Any]) -> int:
-    """Check the bet against the game's rules; the total it stakes."""
-    catalogue.info(game)
-    data = dict(bet)
-    if game == dice.CODE:
-        return dice.parse_bet(data).stake
-    if game == roulette.CODE:
-        return roulette.parse_bet(data).stake
-    if game == slots.CODE:
-        return slots.parse_bet(data).stake
-    return blackjack.parse_bet(data).stake
-
-
 async def play(
     session: AsyncSession,
     settings: Settings,
@@ -75,21 +63,21 @@ async def play(
     ``player_status`` is the player's status when the caller has just read it (the session's
     authentication does), to spare the pre-bet check a query.
     """
-    stake = parse(game, bet)
+    parsed = parse_bet(game, dict(bet))
+    stake = parsed.stake
     digest = request_hash({"game": game, "currency": currency, "bet": dict(bet)})
     replay = await _replay(session, player_id, key, digest)
     if replay is not None:
         return replay, True
     await wallet.exponent(session, currency)
     table = catalogue.limits_for(settings, game, currency)
-    if stake < table.minimum:
-        raise catalogue.StakeBelowMinimum(f"The smallest stake is {table.minimum}.", minimum=table.minimum)
     await pre_bet_check(
         session,
         player_id=player_id,
         currency=currency,
         stake=stake,
         stake_limit=table.maximum,
+        stake_minimum=table.minimum,
         player_status=player_status,
     )
     account = PlayerAccount(player_id, currency)
@@ -126,16 +114,14 @@ async def play(
             raise RuntimeError("broken invariant: the conflicting row is committed when we get here")
         return replay, True
     source = FairStream(draw.server_seed, draw.client_seed, draw.nonce)
-    if game == blackjack.CODE:
-        state = blackjack.start(blackjack.parse_bet(dict(bet)), source)
+    if isinstance(parsed, blackjack.BlackjackBet):
+        state = blackjack.start(parsed, source)
         await _hold(session, played, stake)
         played.state = state.to_json()
         if state.finished:
             await _settle(session, played, blackjack.outcome(state))
         return played, False
-    await _settle(
-        session, played, verify_round(game, draw.server_seed, draw.client_seed, draw.nonce, bet=bet)
-    )
+    await _settle(session, played, play_single_step(parsed, source))
     return played, False
 
 

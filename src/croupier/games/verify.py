@@ -13,6 +13,31 @@ from croupier.games.errors import InvalidAction, UnknownGame
 from croupier.games.fairness import FairStream
 from croupier.games.outcome import Outcome
 
+SingleStepBet = dice.DiceBet | roulette.RouletteBet | slots.SlotsBet
+Bet = SingleStepBet | blackjack.BlackjackBet
+
+
+def parse_bet(game: str, bet: object) -> Bet:
+    """The bet's JSON form read by its game's rules (``InvalidBet``, ``UnknownGame``)."""
+    if game == dice.CODE:
+        return dice.parse_bet(bet)
+    if game == roulette.CODE:
+        return roulette.parse_bet(bet)
+    if game == slots.CODE:
+        return slots.parse_bet(bet)
+    if game == blackjack.CODE:
+        return blackjack.parse_bet(bet)
+    raise UnknownGame(f"unknown game {game!r}")
+
+
+def play(bet: SingleStepBet, source: FairStream) -> Outcome:
+    """A single-step game's round, from the start of its bet's stream."""
+    if isinstance(bet, dice.DiceBet):
+        return dice.play(bet, source)
+    if isinstance(bet, roulette.RouletteBet):
+        return roulette.play(bet, source)
+    return slots.play(bet, source)
+
 
 def verify_round(
     game: str,
@@ -28,9 +53,10 @@ def verify_round(
     Raises ``InvalidSeed``, ``InvalidBet``, ``InvalidAction`` or ``UnknownGame``
     (all ``GameError``) for input that does not describe a round.
     """
+    parsed = parse_bet(game, bet)
     source = FairStream(server_seed, client_seed, nonce)
-    if game == blackjack.CODE:
-        state = blackjack.start(blackjack.parse_bet(bet), source)
+    if isinstance(parsed, blackjack.BlackjackBet):
+        state = blackjack.start(parsed, source)
         for action in actions:
             state = blackjack.act(state, action, source)
         if not state.finished:
@@ -38,10 +64,4 @@ def verify_round(
         return blackjack.outcome(state)
     if actions:
         raise InvalidAction(f"{game} takes no actions")
-    if game == dice.CODE:
-        return dice.play(dice.parse_bet(bet), source)
-    if game == roulette.CODE:
-        return roulette.play(roulette.parse_bet(bet), source)
-    if game == slots.CODE:
-        return slots.play(slots.parse_bet(bet), source)
-    raise UnknownGame(f"unknown game {game!r}")
+    return play(parsed, source)

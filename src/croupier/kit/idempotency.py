@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Response
 
 from croupier.kit.errors import CroupierError
 
@@ -49,6 +49,13 @@ async def idempotency_key(
 
 
 IdempotencyKey = Annotated[str, Depends(idempotency_key)]
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+def mark_replayed(response: Response, replayed: bool) -> None:
+    """Tell the client that this answer is the stored one of an earlier request with its key."""
+    if replayed:
+        response.headers[REPLAYED_HEADER] = "true"
 
 
 def request_hash(document: Mapping[str, Any]) -> bytes:

@@ -19,7 +19,12 @@ from croupier.identity.auth import CurrentAuth, SteppedUpAuth
 from croupier.identity.errors import InvalidSession, StepUpRequired
 from croupier.kit.deps import Client, DbSession, RuntimeDep
 from croupier.kit.errors import NotFound, responses
-from croupier.kit.idempotency import IdempotencyKey, IdempotencyKeyRequired, IdempotencyKeyReused
+from croupier.kit.idempotency import (
+    IdempotencyKey,
+    IdempotencyKeyRequired,
+    IdempotencyKeyReused,
+    mark_replayed,
+)
 from croupier.payments import deposits, repository, webhooks, withdrawals
 from croupier.payments.debts import OutstandingDebt
 from croupier.payments.gateway import PaymentsNotConfigured, provider_of
@@ -44,13 +49,7 @@ from croupier.payments.schemas import (
 from croupier.wallet.service import InsufficientFunds, UnknownCurrency
 
 router = APIRouter(tags=["payments"])
-REPLAYED = "Idempotent-Replayed"
 LIST_LIMIT = 50
-
-
-def _replayed(response: Response, replayed: bool) -> None:
-    if replayed:
-        response.headers[REPLAYED] = "true"
 
 
 @router.get("/v1/payment-methods", summary="My cards", responses=responses(InvalidSession))
@@ -91,7 +90,7 @@ async def create_deposit(
     deposit, replayed = await deposits.start(
         runtime.database, provider_of(runtime), runtime.settings, request
     )
-    _replayed(response, replayed)
+    mark_replayed(response, replayed)
     return DepositView.of(deposit)
 
 
@@ -153,7 +152,7 @@ async def create_withdrawal(
         currency=body.currency,
         method_id=body.payment_method_id,
     )
-    _replayed(response, replayed)
+    mark_replayed(response, replayed)
     return WithdrawalView.of(withdrawal)
 
 

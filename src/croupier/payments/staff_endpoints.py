@@ -13,7 +13,12 @@ from fastapi import APIRouter, Query, Response
 
 from croupier.kit.deps import DbSession
 from croupier.kit.errors import Forbidden, NotFound, Unauthenticated, responses
-from croupier.kit.idempotency import IdempotencyKey, IdempotencyKeyRequired, IdempotencyKeyReused
+from croupier.kit.idempotency import (
+    IdempotencyKey,
+    IdempotencyKeyRequired,
+    IdempotencyKeyReused,
+    mark_replayed,
+)
 from croupier.payments import refunds, repository, withdrawals
 from croupier.payments.schemas import (
     CreateRefund,
@@ -91,6 +96,5 @@ async def refund(
     done, replayed = await refunds.request(
         session, deposit_id=deposit_id, amount=body.amount, reason=body.reason, key=key, actor=staff.actor
     )
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
+    mark_replayed(response, replayed)
     return RefundView.of(done)

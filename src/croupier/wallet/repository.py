@@ -100,7 +100,9 @@ class HoldRow:
 
 
 @dataclass(frozen=True)
-class EntryRow:
+class Entry:
+    """One line of a player's statement (``wallet.service.Entry``, the public name)."""
+
     id: int
     transfer_id: uuid.UUID
     kind: str
@@ -109,7 +111,7 @@ class EntryRow:
     amount: int
     balance_after: int
     created_at: datetime
-    meta: dict[str, Any]
+    metadata: dict[str, Any]
 
 
 _ACCOUNT_COLUMNS = (
@@ -478,7 +480,7 @@ async def expire_due_holds(session: AsyncSession, *, now: datetime, limit: int) 
 
 async def player_entries(
     session: AsyncSession, player_id: uuid.UUID, *, before: int | None, limit: int
-) -> list[EntryRow]:
+) -> list[Entry]:
     """Newest first across the player's accounts; each account read from its own index, newest first."""
     rows = await session.execute(
         text(
@@ -497,7 +499,7 @@ async def player_entries(
         {"player_id": player_id, "before": before, "limit": limit},
     )
     return [
-        EntryRow(
+        Entry(
             id=row.id,
             transfer_id=row.transfer_id,
             kind=row.kind,
@@ -506,7 +508,7 @@ async def player_entries(
             amount=row.amount,
             balance_after=row.balance_after,
             created_at=row.created_at,
-            meta=row.metadata,
+            metadata=row.metadata,
         )
         for row in rows
     ]

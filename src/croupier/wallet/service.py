@@ -39,7 +39,7 @@ import math
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -119,17 +119,7 @@ class Balance:
     bonus: int
 
 
-@dataclass(frozen=True)
-class Entry:
-    id: int
-    transfer_id: uuid.UUID
-    kind: str
-    currency: str
-    book: str
-    amount: int
-    balance_after: int
-    created_at: datetime
-    metadata: dict[str, Any] = field(default_factory=dict)
+Entry = repository.Entry
 
 
 class InsufficientFunds(CroupierError):
@@ -748,18 +738,4 @@ async def entries(
     session: AsyncSession, *, player_id: uuid.UUID, before: int | None = None, limit: int = 50
 ) -> list[Entry]:
     """The player's entries, newest first; ``before`` is the last id of the previous page."""
-    rows = await repository.player_entries(session, player_id, before=before, limit=max(1, min(limit, 1000)))
-    return [
-        Entry(
-            id=row.id,
-            transfer_id=row.transfer_id,
-            kind=row.kind,
-            currency=row.currency,
-            book=row.book,
-            amount=row.amount,
-            balance_after=row.balance_after,
-            created_at=row.created_at,
-            metadata=row.meta,
-        )
-        for row in rows
-    ]
+    return await repository.player_entries(session, player_id, before=before, limit=max(1, min(limit, 1000)))
