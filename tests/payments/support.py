@@ -107,12 +107,15 @@ class Live:
 async def eventually(
     probe: Callable[[], Awaitable[T]], until: Callable[[T], bool], within: float = 15.0
 ) -> T:
-    """Poll ``probe`` until its value satisfies ``until`` (webhooks arrive asynchronously)."""
+    """Poll ``probe`` until its value satisfies ``until`` (webhooks arrive asynchronously);
+    fail the test when it never does."""
     deadline = time.monotonic() + within
     while True:
         value = await probe()
-        if until(value) or time.monotonic() > deadline:
+        if until(value):
             return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {within} s; last seen: {value!r}")
         await asyncio.sleep(0.05)
 
 
