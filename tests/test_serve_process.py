@@ -90,14 +90,18 @@ class Server:
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
         self.spawned_at = 0.0
+        # CROUPIER_* settings on top of the bare data folder.
+        self.env: dict[str, str] = {}
 
     def start(self) -> None:
         self.spawned_at = time.monotonic()
-        with self.log.open("wb") as stderr:
+        # Appended: one log tells the story of every run of the process.
+        with self.log.open("ab") as stderr:
             self.process = subprocess.Popen(  # noqa: S603 - our own console script, fixed arguments
                 [*croupier_command(), "serve", "--port", str(self.port)],
-                env=clean_env(self.data_dir),
+                env=clean_env(self.data_dir, **self.env),
                 cwd=self.data_dir.parent,
+                stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
             )

@@ -34,7 +34,7 @@ from tests.conftest import make_settings
 from tests.factories import SignedIn, signed_in_player
 from tests.payments.support import DECLINED, VISA
 from tests.psp_sandbox import PspSandbox
-from tests.test_serve_process import STOP_WITHIN_SECONDS, Server, clean_env, croupier_command, free_port
+from tests.test_serve_process import STOP_WITHIN_SECONDS, Server, free_port
 
 CURRENCY = "EUR"
 # Far above any amount the load moves: every withdrawal goes straight to the payout relay.
@@ -102,21 +102,11 @@ class CrashableService(Server):
         self.starts = 0
 
     def start(self) -> None:
-        self.spawned_at = time.monotonic()
         self.starts += 1
-        # Appended: one log tells the story of every run of the process.
         with self.log.open("ab") as stderr:
             stderr.write(f"\n--- start {self.starts}\n".encode())
-            stderr.flush()
-            # The console script is a Python script: the pid is the uvicorn server itself (one worker).
-            self.process = subprocess.Popen(  # noqa: S603 - our own console script, fixed arguments
-                [*croupier_command(), "serve", "--port", str(self.port)],
-                env=clean_env(self.data_dir, **self.env),
-                cwd=self.data_dir.parent,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=stderr,
-            )
+        # The console script is a Python script: the pid is the uvicorn server itself (one worker).
+        super().start()
 
     def crash(self) -> None:
         """SIGKILL: no shutdown, no rollback but the database's own, requests cut off mid-way."""
