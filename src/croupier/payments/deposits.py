@@ -106,7 +106,7 @@ async def start(
             raise RuntimeError("deposit neither claimed nor found")
         if not claimed and existing.status != INITIATED:
             return existing, True
-    return await _charge(database, provider, settings, existing, request.return_url), False
+    return await _charge(database, provider, settings, existing, request), False
 
 
 async def _existing(session: AsyncSession, request: DepositRequest) -> Deposit | None:
@@ -123,20 +123,18 @@ async def _charge(
     provider: PaymentProvider,
     settings: Settings,
     deposit: Deposit,
-    return_url: str | None,
+    request: DepositRequest,
 ) -> Deposit:
-    async with database.unit_of_work() as session:
-        method = await repository.method(session, deposit.method_id)
-        token = method.token if method is not None else ""
+    # The request's token is the deposit's: a retry reaching here matched the stored request hash.
     try:
         payment = await provider.create_payment(
             key=str(deposit.id),
             amount=deposit.amount,
             currency=deposit.currency,
-            token=token,
+            token=request.token,
             reference=str(deposit.id),
             webhook_url=settings.webhook_url,
-            return_url=return_url,
+            return_url=request.return_url,
         )
     except ProviderRefused as refused:
         payment = ProviderPayment(
