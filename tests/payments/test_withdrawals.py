@@ -117,6 +117,14 @@ class TestClosedLoop:
         assert await live.wallet(owner) == {"available": 1_000, "held": 0}
         assert await live.wallet(thief) == {"available": 1_000, "held": 0}
 
+    async def test_an_unknown_currency_is_refused(self, live: Live) -> None:
+        player, method = await live.funded(1_000)
+
+        response = await live.withdraw(player, 500, method, currency="XXX")
+
+        assert (response.status_code, response.json()["code"]) == (422, "unknown_currency")
+        assert await live.wallet(player) == {"available": 1_000, "held": 0}
+
     async def test_an_unknown_card_is_not_found(self, live: Live) -> None:
         player, _ = await live.funded(1_000)
 

@@ -89,8 +89,8 @@ async def start(
                 },
                 ["player_id", "idempotency_key"],
             )
-            existing = await _existing(session, request)
-            if claimed:
+            existing = claimed or await _existing(session, request)
+            if claimed is not None:
                 audit_record(
                     session,
                     AuditAction.DEPOSIT_CREATE,
@@ -104,7 +104,7 @@ async def start(
                 )
         if existing is None:  # pragma: no cover - claimed or found, in one transaction
             raise RuntimeError("deposit neither claimed nor found")
-        if not claimed and existing.status != INITIATED:
+        if claimed is None and existing.status != INITIATED:
             return existing, True
     return await _charge(database, provider, settings, existing, request), False
 

@@ -26,16 +26,15 @@ Row = TypeVar("Row", Deposit, Withdrawal, Refund)
 
 async def claim(
     session: AsyncSession, model: type[Row], values: Mapping[str, Any], keys: Sequence[str]
-) -> bool:
-    """Insert a row unless one with the same idempotency ``keys`` exists (then False).
+) -> Row | None:
+    """Insert a row and return it, unless one with the same idempotency ``keys`` exists (then None).
 
     A concurrent first attempt with the same key makes this wait for it to commit
     or roll back, so a retry never sees half of another attempt.
     """
-    stmt = (
-        insert(model).values(**values).on_conflict_do_nothing(index_elements=list(keys)).returning(model.id)
-    )
-    return (await session.execute(stmt)).first() is not None
+    stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=list(keys)).returning(model)
+    claimed: Row | None = await session.scalar(stmt)
+    return claimed
 
 
 async def by_key(session: AsyncSession, model: type[Row], **where: Any) -> Row | None:

@@ -82,9 +82,10 @@ async def request(
     method = await repository.method(session, method_id)
     if method is None or method.player_id != player_id:
         raise NotFound("No such payment method.")
+    await wallet.exponent(session, currency)  # before the row, whose currency must exist
     withdrawal_id, now = uuid.uuid4(), utcnow()
     review = needs_review(settings, amount=amount, currency=currency)
-    claimed = await repository.claim(
+    withdrawal = await repository.claim(
         session,
         Withdrawal,
         {
@@ -102,12 +103,11 @@ async def request(
         },
         ["player_id", "idempotency_key"],
     )
-    if not claimed:  # a concurrent first attempt with this key committed meanwhile
+    if withdrawal is None:  # a concurrent first attempt with this key committed meanwhile
         existing = await _replay(session, player_id=player_id, key=key, digest=digest)
         if existing is None:  # pragma: no cover - the conflicting row is committed when we get here
             raise RuntimeError("withdrawal key conflict without a stored withdrawal")
         return existing, True
-    await wallet.exponent(session, currency)
     deposited = await repository.deposited_currencies(session, [method_id])
     if currency not in deposited.get(method_id, set()):
         raise ClosedLoop(f"This card has no successful {currency} deposit; withdraw to one that has.")
@@ -121,9 +121,6 @@ async def request(
         expires_at=now + timedelta(days=settings.withdrawal_hold_days),
         metadata={"withdrawal_id": str(withdrawal_id)},
     )
-    withdrawal = await repository.lock(session, Withdrawal, withdrawal_id)
-    if withdrawal is None:  # inserted above in this transaction
-        raise RuntimeError("broken invariant: inserted above in this transaction")
     withdrawal.hold_id = held.id
     audit_record(
         session,
