@@ -1,12 +1,9 @@
-"""The games on offer: what each declares about itself, and its stake limits per currency."""
+"""The stake limits of each game on offer, per currency, from settings."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from croupier.games.engines import GAMES
-from croupier.games.errors import UnknownGame
-from croupier.games.outcome import GameInfo
 from croupier.kit.errors import CroupierError
 from croupier.kit.settings import Settings
 
@@ -23,13 +20,6 @@ class CurrencyNotOffered(CroupierError):
 class Limits:
     minimum: int
     maximum: int
-
-
-def info(game: str) -> GameInfo:
-    found = GAMES.get(game)
-    if found is None:
-        raise UnknownGame(f"There is no game {game!r}; GET /v1/games lists them.")
-    return found
 
 
 def limits(settings: Settings, game: str) -> dict[str, Limits]:
