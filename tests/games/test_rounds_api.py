@@ -12,6 +12,8 @@ import httpx
 import pytest
 
 from croupier.games.cli import app as fairness_app
+from croupier.games.engines import GAMES
+from croupier.games.schemas import VerifyRequest
 from croupier.games.verify import verify_round
 from croupier.kit.runtime import Runtime
 from croupier.wallet import books
@@ -302,6 +304,12 @@ class TestRefusals:
         response = await client.post("/v1/fairness/verify", json=body)
 
         assert (response.status_code, response.json()["code"]) == (422, "invalid_seed")
+        unknown = await client.post("/v1/fairness/verify", json={**body, "game": "craps"})
+        assert (unknown.status_code, unknown.json()["code"]) == (422, "validation_error")
+
+    def test_verify_names_every_game_there_is(self) -> None:
+        named = set(VerifyRequest.model_fields["game"].annotation.__args__)  # type: ignore[union-attr]
+        assert named == set(GAMES)
 
 
 class TestOwnership:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -126,7 +126,8 @@ class RotationView(BaseModel):
 class VerifyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    game: str = Field(max_length=32)
+    # Named in the body, an unknown game is invalid input (422), not a missing resource.
+    game: Literal["dice", "roulette", "slots", "blackjack"]
     server_seed: str = Field(max_length=64)
     client_seed: str = Field(max_length=64)
     nonce: int = Field(ge=0, le=2**63 - 1)
