@@ -3,6 +3,7 @@ idempotent, limited, and checkable by anyone once the seed is revealed."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import uuid
@@ -250,6 +251,22 @@ class TestRefusals:
         assert (keyless.status_code, keyless.json()["code"]) == (400, "idempotency_key_required")
         assert await available(client, player) == (100_000 - 100 + first.json()["payout"], 0)
 
+    async def test_concurrent_attempts_with_one_key_play_one_round(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        player = await funded(client, runtime)
+
+        answers = await asyncio.gather(*(bet(client, player, "dice", DICE, key="same") for _ in range(6)))
+
+        assert {response.status_code for response in answers} == {201}
+        assert len({response.json()["id"] for response in answers}) == 1
+        assert sum(response.headers.get("idempotent-replayed") == "true" for response in answers) == 5
+        # One nonce taken, one transfer: the attempts that lost the race left nothing behind.
+        assert (await client.get("/v1/fairness/seeds", headers=player.headers)).json()["nonce"] == 1
+        assert await sql(runtime, "SELECT count(*) FROM ledger_transfers WHERE source = 'games'") == [(1,)]
+        assert await available(client, player) == (100_000 - 100 + answers[0].json()["payout"], 0)
+        await books_balance(runtime)
+
     async def test_not_enough_money_plays_nothing_and_takes_no_nonce(
         self, client: httpx.AsyncClient, runtime: Runtime
     ) -> None:
@@ -260,6 +277,8 @@ class TestRefusals:
         assert (response.status_code, response.json()["code"]) == (422, "insufficient_funds")
         assert (await client.get("/v1/fairness/seeds", headers=player.headers)).json()["nonce"] == 0
         assert await sql(runtime, "SELECT count(*) FROM game_rounds") == [(0,)]
+        # A round's transfer key is new with each round: its refusal is not kept.
+        assert await sql(runtime, "SELECT count(*) FROM ledger_transfers WHERE source = 'games'") == [(0,)]
 
     @pytest.mark.parametrize(
         ("body", "status", "code"),

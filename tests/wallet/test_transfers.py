@@ -16,6 +16,7 @@ from croupier.wallet.service import (
     REVENUE_BUCKETS,
     HouseBook,
     InsufficientFunds,
+    InvalidAmount,
     Leg,
     UnbalancedTransfer,
     UnknownCurrency,
@@ -201,6 +202,19 @@ class TestRefusedTransfers:
         assert (status, error_code) == ("failed", "insufficient_funds")
         await assert_books_balance(runtime)
 
+    async def test_a_balance_beyond_the_bigint_range_is_refused_and_nothing_moves(
+        self, runtime: Runtime
+    ) -> None:
+        player = await make_player(runtime)
+        await deposit(runtime, player, 2**63 - 1)
+
+        with pytest.raises(InvalidAmount):
+            await deposit(runtime, player, 1)
+
+        assert await available(runtime, player) == (2**63 - 1, 0)
+        assert await sql(runtime, "SELECT count(*) FROM ledger_transfers") == [(1,)]
+        await assert_books_balance(runtime)
+
     async def test_a_refused_transfer_leaves_the_rest_of_the_unit_of_work_usable(
         self, runtime: Runtime
     ) -> None:
@@ -216,7 +230,7 @@ class TestRefusedTransfers:
                     kind="bet",
                     legs=[Leg(cash(player), -900), Leg(house(HouseBook.REVENUE), 900)],
                 )
-            # The refused legs were undone to their savepoint; the session carries on.
+            # The refusal wrote nothing (every check comes before the first write); the session carries on.
             await wallet.transfer(
                 session,
                 source="test",

@@ -82,13 +82,32 @@ async def player_cipher(session: AsyncSession, *, player_id: uuid.UUID) -> Playe
     if player_id in cache:
         return cache[player_id]
     key = await repository.get(session, player_id)
-    if key is None or key.wrapped is None:
+    if key is None:
+        raise PersonalDataErased()
+    return cipher_of_wrapped(
+        session,
+        player_id=player_id,
+        wrapped=key.wrapped,
+        kek_version=key.kek_version,
+        dek_version=key.dek_version,
+    )
+
+
+def cipher_of_wrapped(
+    session: AsyncSession, *, player_id: uuid.UUID, wrapped: bytes | None, kek_version: int, dek_version: int
+) -> PlayerCipher:
+    """The player's cipher from a data key row the caller read with its own query (a bet reads it
+    with the seed it unseals, in one statement)."""
+    cache: dict[uuid.UUID, PlayerCipher] = session.info.setdefault(_CACHE, {})
+    if player_id in cache:
+        return cache[player_id]
+    if wrapped is None:
         raise PersonalDataErased()
     ring = keyring_of(session)
-    if envelope.sealed_version(key.wrapped) != key.kek_version:
+    if envelope.sealed_version(wrapped) != kek_version:
         raise envelope.DecryptionFailed("wrapped data key disagrees with its KEK version")
-    dek = envelope.unseal(ring.kek(key.kek_version), key.wrapped, _wrap_aad(player_id, key.dek_version))
-    cache[player_id] = PlayerCipher(player_id, dek, key.dek_version)
+    dek = envelope.unseal(ring.kek(kek_version), wrapped, _wrap_aad(player_id, dek_version))
+    cache[player_id] = PlayerCipher(player_id, dek, dek_version)
     return cache[player_id]
 
 

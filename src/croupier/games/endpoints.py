@@ -26,7 +26,7 @@ from croupier.games.schemas import (
     VerifyView,
 )
 from croupier.games.verify import verify_round
-from croupier.identity.auth import CurrentAuth
+from croupier.identity.auth import CurrentAuth, CurrentPrincipal
 from croupier.identity.errors import InvalidSession
 from croupier.kit.deps import DbSession, SettingsDep
 from croupier.kit.errors import CroupierError, NotFound, problem, responses
@@ -105,7 +105,7 @@ async def play_round(
     ],
     session: DbSession,
     settings: SettingsDep,
-    auth: CurrentAuth,
+    auth: CurrentPrincipal,
     key: IdempotencyKey,
     response: Response,
 ) -> RoundView:
@@ -116,12 +116,12 @@ async def play_round(
     played, replayed = await rounds.play(
         session,
         settings,
-        player_id=auth.player.id,
+        player_id=auth.player_id,
         game=game,
         currency=currency,
         bet=bet,
         key=key,
-        player_status=auth.player.status,
+        player_status=auth.status,
     )
     mark_replayed(response, replayed)
     return RoundView.of(played)

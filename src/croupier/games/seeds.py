@@ -16,11 +16,12 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from croupier.crypto.service import player_cipher
+from croupier.crypto.service import cipher_of_wrapped, player_cipher
 from croupier.games import fairness
 from croupier.games.errors import InvalidSeed
 from croupier.games.models import GameRound, SeedPair
 from croupier.kit.clock import utcnow
+from croupier.kit.db import execute_plain
 from croupier.kit.errors import Conflict, CroupierError
 
 _FIELD = "fairness.server_seed"
@@ -128,6 +129,43 @@ async def take_nonce(session: AsyncSession, player_id: uuid.UUID) -> Draw:
     nonce = pair.next_nonce
     pair.next_nonce = nonce + 1
     return Draw(pair.id, await _secret(session, pair), pair.server_seed_hash, pair.client_seed, nonce)
+
+
+# A new bet's first statement: is the key's round there already (a replay)? If not, the
+# next nonce of the active pair (locked until the bet commits), its sealed seed, and
+# the player's wrapped data key that unseals it.
+_DRAW_UNLESS_PLAYED = """
+WITH prior AS (
+    SELECT 1 FROM game_rounds WHERE player_id = %(player)s AND idempotency_key = %(key)s
+), taken AS (
+    UPDATE fairness_seed_pairs SET next_nonce = next_nonce + 1
+    WHERE player_id = %(player)s AND revealed_at IS NULL AND NOT EXISTS (SELECT 1 FROM prior)
+    RETURNING id, server_seed_sealed, server_seed_hash, client_seed, next_nonce - 1 AS nonce
+)
+SELECT EXISTS (SELECT 1 FROM prior), t.id, t.server_seed_sealed, t.server_seed_hash, t.client_seed, t.nonce,
+       k.wrapped, k.kek_version, k.dek_version
+FROM (SELECT 1) AS one
+LEFT JOIN taken AS t ON true
+LEFT JOIN player_data_keys AS k ON k.player_id = %(player)s
+"""
+
+
+async def take_nonce_unless_played(session: AsyncSession, player_id: uuid.UUID, key: str) -> Draw | None:
+    """``take_nonce`` for a new bet in one statement; None when the player's round with this
+    idempotency key exists already (the bet is a replay, and no nonce is taken)."""
+    cursor = await execute_plain(session, _DRAW_UNLESS_PLAYED, {"player": player_id, "key": key})
+    row = await cursor.fetchone()
+    if row is None:  # pragma: no cover - the query always returns one row
+        raise RuntimeError("the draw query returned no row")
+    played, pair_id, sealed, seed_hash, client_seed, nonce, wrapped, kek_version, dek_version = row
+    if played:
+        return None
+    if pair_id is None:  # the player's first bet: no pair yet
+        return await take_nonce(session, player_id)
+    cipher = cipher_of_wrapped(
+        session, player_id=player_id, wrapped=wrapped, kek_version=kek_version, dek_version=dek_version
+    )
+    return Draw(pair_id, cipher.decrypt(f"{_FIELD}:{pair_id}", sealed), seed_hash, client_seed, nonce)
 
 
 async def secret_of(session: AsyncSession, pair_id: uuid.UUID) -> str:

@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from croupier.identity import mfa
 from croupier.identity.errors import InvalidSession, StepUpRequired
 from croupier.identity.passwords import Passwords
-from croupier.identity.sessions import Authenticated, authenticate
+from croupier.identity.sessions import Authenticated, Principal, authenticate, authenticate_principal
 from croupier.kit.clock import utcnow
 from croupier.kit.deps import DbSession, RuntimeDep, SettingsDep
 from croupier.kit.settings import Settings
@@ -31,13 +31,27 @@ async def current_session(
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Authenticated:
+    return await authenticate(session, settings=settings, token=_token(credentials))
+
+
+async def current_principal(
+    session: DbSession,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """``current_session`` without ORM objects, for the routes every bet takes."""
+    return await authenticate_principal(session, settings=settings, token=_token(credentials))
+
+
+def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
     if credentials is None or credentials.scheme.lower() != "bearer" or len(credentials.credentials) > 256:
         raise InvalidSession("Send `Authorization: Bearer <token>`.")
-    return await authenticate(session, settings=settings, token=credentials.credentials)
+    return credentials.credentials
 
 
 PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
 CurrentAuth = Annotated[Authenticated, Depends(current_session)]
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
 async def ensure_step_up(

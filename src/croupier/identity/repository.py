@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
@@ -18,6 +19,7 @@ from croupier.identity.models import (
     RecoveryCode,
     SignInGuard,
 )
+from croupier.kit.db import execute_plain
 
 
 async def email_taken(session: AsyncSession, email_index: bytes) -> bool:
@@ -101,6 +103,28 @@ async def session_and_player(session: AsyncSession, token_hash: bytes) -> tuple[
         )
     ).first()
     return None if row is None else (row[0], row[1])
+
+
+@dataclass(frozen=True)
+class SessionPrincipalRow:
+    session_id: uuid.UUID
+    player_id: uuid.UUID
+    revoked_at: datetime | None
+    expires_at: datetime
+    last_seen_at: datetime
+    status: str
+
+
+_SESSION_PRINCIPAL = (
+    "SELECT s.id, s.player_id, s.revoked_at, s.expires_at, s.last_seen_at, p.status"
+    " FROM player_sessions AS s JOIN players AS p ON p.id = s.player_id WHERE s.token_hash = %s"
+)
+
+
+async def session_principal(session: AsyncSession, token_hash: bytes) -> SessionPrincipalRow | None:
+    """What ``session_and_player`` reads, as plain values (no ORM objects), in one plain statement."""
+    row = await (await execute_plain(session, _SESSION_PRINCIPAL, (token_hash,))).fetchone()
+    return None if row is None else SessionPrincipalRow(*row)
 
 
 async def active_sessions(

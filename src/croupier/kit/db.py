@@ -9,11 +9,13 @@ once the data is durable (waking the outbox relay).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from croupier.kit.embedded import embedded_url, start_embedded_server, to_sqlalchemy_url
@@ -100,6 +102,35 @@ class Database:
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
         async with self.sessionmaker() as session, _committing(session):
             yield session
+
+
+async def driver_connection(session: AsyncSession) -> psycopg.AsyncConnection[Any]:
+    """The psycopg connection under the session, inside the unit of work's transaction.
+
+    For the few statements every bet runs: they skip SQLAlchemy's compilation and
+    result layers. Only plain statements belong here; the ORM never sees them.
+    """
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    if not isinstance(driver, psycopg.AsyncConnection):
+        raise TypeError("the database driver is not psycopg's asynchronous connection")
+    return driver
+
+
+async def execute_plain(
+    session: AsyncSession, statement: str, params: Sequence[Any] | Mapping[str, Any]
+) -> psycopg.AsyncCursor[Any]:
+    """Run one plain statement (psycopg placeholders) on the driver's connection; its cursor.
+
+    Errors come out as SQLAlchemy's (``IntegrityError``, ``OperationalError`` ...),
+    so the handlers that map them, the conflict retry included, treat both paths alike.
+    """
+    connection = await driver_connection(session)
+    try:
+        return await connection.execute(statement, params)
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(statement, params, exc, psycopg.Error) from exc
 
 
 SHARED_INFO = "croupier.shared"

@@ -157,22 +157,43 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
-        from croupier.kit.retry import RETRY_MARKER, is_retryable
+        from croupier.kit.retry import is_retryable
 
         if not is_retryable(exc):
             return await _unexpected(request, exc)
         _log.info("transaction_conflict", sqlstate=getattr(exc.orig, "sqlstate", None))
-        response = problem(
-            503, "transaction_conflict", "Busy", "A concurrent change got in the way; send it again."
-        )
-        response.headers["Retry-After"] = "1"
-        response.headers[RETRY_MARKER.decode()] = "1"
-        return response
+        return _try_again()
+
+    @app.exception_handler(ConcurrentAttempt)
+    async def _concurrent(_: Request, exc: ConcurrentAttempt) -> JSONResponse:
+        _log.info("transaction_conflict", sqlstate=exc.sqlstate)
+        return _try_again()
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         _log.exception("unhandled_error", error_type=type(exc).__name__)
         return problem(500, "internal_error", "Internal error", "An unexpected error occurred.")
+
+
+class ConcurrentAttempt(Exception):
+    """A concurrent request with the same idempotency key committed first.
+
+    Raised where continuing would commit half of a duplicate; the request is run
+    again (``kit.retry``), and then answers with what the first one stored.
+    """
+
+    sqlstate = "40001"  # serialization_failure: retried like one
+
+
+def _try_again() -> JSONResponse:
+    from croupier.kit.retry import RETRY_MARKER
+
+    response = problem(
+        503, "transaction_conflict", "Busy", "A concurrent change got in the way; send it again."
+    )
+    response.headers["Retry-After"] = "1"
+    response.headers[RETRY_MARKER.decode()] = "1"
+    return response
 
 
 def install_problem_openapi(app: FastAPI) -> None:

@@ -14,12 +14,14 @@ from datetime import datetime
 from typing import Any, cast
 
 from psycopg.errors import ForeignKeyViolation
+from psycopg.types.json import Jsonb
 from sqlalchemy import BigInteger, Table, Text, any_, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from croupier.kit.db import execute_plain
 from croupier.kit.errors import NotFound
 from croupier.wallet.models import Currency, LedgerAccount, LedgerEntry, LedgerHold, LedgerTransfer
 
@@ -291,48 +293,66 @@ async def find_transfer(session: AsyncSession, source: str, key: str) -> Transfe
     )
 
 
-_WRITE_TRANSFER = text(
-    "WITH moved AS ("
-    "  UPDATE ledger_accounts AS a"
-    "  SET balance = a.balance + d.balance_delta, held = a.held + d.held_delta"
-    "  FROM unnest(CAST(:ids AS bigint[]), CAST(:balances AS bigint[]), CAST(:helds AS bigint[]))"
-    "    AS d(id, balance_delta, held_delta)"
-    "  WHERE a.id = d.id"
-    "  RETURNING a.id"
-    ")"
-    " INSERT INTO ledger_entries (transfer_id, account_id, amount, balance_after, created_at)"
-    " SELECT :transfer_id, e.account_id, e.amount, e.balance_after, :created_at"
-    " FROM unnest(CAST(:accounts AS bigint[]), CAST(:amounts AS bigint[]), CAST(:afters AS bigint[]))"
-    "   WITH ORDINALITY AS e(account_id, amount, balance_after, leg)"
-    " ORDER BY e.leg"
+@dataclass(frozen=True)
+class PostedLeg:
+    """A leg as ``ledger_post`` takes it: the account's row code, the amount, and what creates the row."""
+
+    code: str
+    amount: int
+    kind: str
+    player_id: uuid.UUID | None
+    currency: str
+
+
+_LEDGER_POST = (
+    "SELECT outcome, detail FROM ledger_post("
+    "%s::uuid, %s::text, %s::text, %s::bytea, %s::text, %s::uuid, %s::jsonb, %s::timestamptz,"
+    " %s::text[], %s::bigint[], %s::text[], %s::uuid[], %s::text[], %s::text[], %s::bigint[], %s::boolean)"
 )
 
 
-async def write_transfer(
+async def post_transfer(
     session: AsyncSession,
+    row: TransferRow,
+    legs: Sequence[PostedLeg],
     *,
-    transfer_id: uuid.UUID,
-    created_at: datetime,
-    entries: Sequence[tuple[int, int, int]],
-    changes: Mapping[int, tuple[int, int]],
-) -> None:
-    """Insert the entries (``(account_id, amount, balance_after)``, in leg order, so ids follow the legs)
-    and apply each account's ``(balance delta, held delta)``: one statement. The accounts are locked.
+    held_changes: Mapping[str, int] | None = None,
+    find_existing: bool = True,
+) -> tuple[str, str | None]:
+    """The database's part of a transfer in one call: ``(outcome, detail)``, see ``ledger_post``.
+
+    Sent on the driver's connection (the unit of work's transaction), with no ORM
+    or statement compilation on the way: every bet and every payment passes here.
     """
-    ids = sorted(changes)
-    await session.execute(
-        _WRITE_TRANSFER,
-        {
-            "ids": ids,
-            "balances": [changes[i][0] for i in ids],
-            "helds": [changes[i][1] for i in ids],
-            "transfer_id": transfer_id,
-            "created_at": created_at,
-            "accounts": [account_id for account_id, _, _ in entries],
-            "amounts": [amount for _, amount, _ in entries],
-            "afters": [after for _, _, after in entries],
-        },
-    )
+    held = held_changes or {}
+    async with _player_must_exist():
+        cursor = await execute_plain(
+            session,
+            _LEDGER_POST,
+            (
+                row.id,
+                row.source,
+                row.idempotency_key,
+                row.request_hash,
+                row.kind,
+                row.player_id,
+                Jsonb(row.meta),
+                row.created_at,
+                [leg.code for leg in legs],
+                [leg.amount for leg in legs],
+                [leg.kind for leg in legs],
+                [leg.player_id for leg in legs],
+                [leg.currency for leg in legs],
+                list(held),
+                list(held.values()),
+                find_existing,
+            ),
+        )
+        result = await cursor.fetchone()
+    if result is None:  # pragma: no cover - the function always returns one row
+        raise RuntimeError("ledger_post returned no row")
+    outcome, detail = result
+    return str(outcome), detail
 
 
 async def transfer_legs(session: AsyncSession, transfer_id: uuid.UUID) -> list[LegRow]:

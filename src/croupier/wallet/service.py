@@ -183,14 +183,6 @@ _CURRENCIES = "croupier.wallet.currencies"
 _log = structlog.get_logger("croupier.wallet")
 
 
-class _Shortfall(Exception):
-    """A player account would go below zero, held funds counted (internal; becomes InsufficientFunds)."""
-
-    def __init__(self, currency: str) -> None:
-        super().__init__(currency)
-        self.currency = currency
-
-
 def account_code(account: AccountRef, *, bucket: int = 0) -> str:
     """The account's row: ``player:<uuid>:cash:EUR``, ``house:fees:EUR``, ``house:revenue:EUR:<bucket>``."""
     if isinstance(account, PlayerAccount):
@@ -304,78 +296,20 @@ def _sole_player(legs: Sequence[Leg]) -> uuid.UUID | None:
     return players.pop() if len(players) == 1 else None
 
 
-def _new_account(code: str, ref: AccountRef) -> repository.NewAccount:
-    player_id = ref.player_id if isinstance(ref, PlayerAccount) else None
-    return repository.NewAccount(code=code, kind=str(ref.book), player_id=player_id, currency=ref.currency)
-
-
-@dataclass
-class _Plan:
-    """A transfer's effect on locked accounts, checked and ready to write."""
-
-    entries: list[tuple[int, int, int]]  # account id, amount, balance after
-    changes: dict[int, tuple[int, int]]  # account id -> (balance delta, held delta)
-
-
-async def _plan(
-    session: AsyncSession,
-    *,
-    transfer_id: uuid.UUID,
-    legs: Sequence[Leg],
-    held_changes: Mapping[str, int] | None = None,
-) -> _Plan:
-    """Create missing accounts, lock every account touched in id order, and check the funds.
-
-    Raises ``_Shortfall`` when a player account would end below zero counting
-    held funds, and ``InvalidAmount`` when a balance would leave the bigint range.
-    """
-    held_changes = held_changes or {}
-    # Revenue legs go to one of the currency's buckets, chosen by the transfer
-    # id: concurrent bets spread over REVENUE_BUCKETS rows instead of one.
+def _posted_legs(legs: Sequence[Leg], transfer_id: uuid.UUID) -> list[repository.PostedLeg]:
+    """The legs with their rows' codes. Revenue legs go to one of the currency's buckets, chosen
+    by the transfer id: concurrent bets spread over REVENUE_BUCKETS rows instead of one."""
     bucket = transfer_id.int % REVENUE_BUCKETS
-    codes = [account_code(leg.account, bucket=bucket) for leg in legs]
-    wanted = sorted(set(codes) | set(held_changes))
-    locked = await repository.lock_accounts(session, wanted)
-    if len(locked) < len(wanted):
-        refs = {code: leg.account for code, leg in zip(codes, legs, strict=True)}
-        await repository.create_accounts(
-            session, [_new_account(code, refs[code]) for code in wanted if code not in locked]
+    return [
+        repository.PostedLeg(
+            code=account_code(leg.account, bucket=bucket),
+            amount=leg.amount,
+            kind=str(leg.account.book),
+            player_id=leg.account.player_id if isinstance(leg.account, PlayerAccount) else None,
+            currency=leg.account.currency,
         )
-        locked = await repository.lock_accounts(session, wanted)
-
-    net: dict[str, int] = defaultdict(int)
-    debits: dict[str, int] = defaultdict(int)
-    for code, leg in zip(codes, legs, strict=True):
-        net[code] += leg.amount
-        debits[code] += min(leg.amount, 0)
-    for code in wanted:
-        row = locked[code]
-        balance, held = row.balance + net[code], row.held + held_changes.get(code, 0)
-        if abs(balance) > MAX_AMOUNT:
-            raise InvalidAmount("The resulting balance is out of range.")
-        # Debits are covered by what is available before this transfer's credits
-        # (a round's payout must never pay for its own stake); funds a posted hold
-        # releases in the same step are available to it.
-        held_change = held_changes.get(code, 0)
-        available_before = row.balance - row.held - min(held_change, 0)
-        if row.is_player and (
-            available_before + debits[code] < 0 or (held_change > 0 and balance - held < 0)
-        ):
-            raise _Shortfall(row.currency)
-
-    running = {code: row.balance for code, row in locked.items()}
-    entries: list[tuple[int, int, int]] = []
-    for code, leg in zip(codes, legs, strict=True):
-        running[code] += leg.amount
-        entries.append((locked[code].id, leg.amount, running[code]))
-    changes = {locked[code].id: (net[code], held_changes.get(code, 0)) for code in wanted}
-    return _Plan(entries=entries, changes=changes)
-
-
-async def _write(session: AsyncSession, *, transfer_id: uuid.UUID, created_at: datetime, plan: _Plan) -> None:
-    await repository.write_transfer(
-        session, transfer_id=transfer_id, created_at=created_at, entries=plan.entries, changes=plan.changes
-    )
+        for leg in legs
+    ]
 
 
 async def _answer(session: AsyncSession, stored: repository.TransferRow, digest: bytes) -> TransferResult:
@@ -397,6 +331,14 @@ async def _answer(session: AsyncSession, stored: repository.TransferRow, digest:
         legs=tuple(Leg(_ref_from_row(row.kind, row.player_id, row.currency), row.amount) for row in legs),
         replayed=True,
     )
+
+
+async def _answer_taken(session: AsyncSession, source: str, key: str, digest: bytes) -> TransferResult:
+    """The answer for a key that ``ledger_post`` found taken (its transfer is committed)."""
+    stored = await repository.find_transfer(session, source, key)
+    if stored is None:  # pragma: no cover - the conflicting row is committed when we get here
+        raise RuntimeError("transfer key conflict without a stored transfer")
+    return await _answer(session, stored, digest)
 
 
 async def _record_failure(
@@ -434,8 +376,13 @@ async def transfer(
     legs: list[Leg],
     player_id: uuid.UUID | None = None,
     metadata: dict[str, Any] | None = None,
+    keep_failure: bool = True,
 ) -> TransferResult:
-    """Post balanced legs once per ``(source, key)``; see the module docstring for the rules."""
+    """Post balanced legs once per ``(source, key)``; see the module docstring for the rules.
+
+    ``keep_failure=False`` is for keys made fresh for this one transfer (a round's): nothing
+    can repeat them, so a refusal is only raised, not recorded.
+    """
     _check_request(source, key, kind)
     legs = list(legs)
     _check_legs(legs)
@@ -461,26 +408,26 @@ async def transfer(
         meta=meta,
         created_at=utcnow(),
     )
-    stored: repository.TransferRow | None = None
-    try:
-        # A savepoint, so that a refused transfer lets go of its key and its
-        # account locks before the failure is recorded on another connection.
-        async with session.begin_nested():
-            if await repository.claim_transfer(session, claim):
-                plan = await _plan(session, transfer_id=claim.id, legs=legs)
-                await _write(session, transfer_id=claim.id, created_at=claim.created_at, plan=plan)
-            else:
-                stored = await repository.find_transfer(session, source, key)
-    except _Shortfall as shortfall:
+    outcome, detail = await repository.post_transfer(session, claim, _posted_legs(legs, claim.id))
+    if outcome == "exists":
+        return await _answer_taken(session, source, key, digest)
+    if outcome == "shortfall":
         failed = replace(claim, status=FAILED, error_code=InsufficientFunds.code)
         error = InsufficientFunds(
-            f"Not enough available {shortfall.currency} funds; held funds cannot be spent.",
-            currency=shortfall.currency,
+            f"Not enough available {detail} funds; held funds cannot be spent.", currency=detail
         )
+        if not keep_failure:
+            raise error
         return await _record_failure(session, failed, error)
-    if stored is not None:
-        return await _answer(session, stored, digest)
+    _raise_unless_posted(outcome)
     return TransferResult(id=claim.id, kind=kind, created_at=claim.created_at, legs=tuple(legs))
+
+
+def _raise_unless_posted(outcome: str) -> None:
+    if outcome == "out_of_range":
+        raise InvalidAmount("The resulting balance is out of range.")
+    if outcome != "posted":  # pragma: no cover - the function has no other outcome
+        raise RuntimeError(f"ledger_post answered {outcome!r}")
 
 
 # ------------------------------------------------------------------ holds
@@ -642,19 +589,19 @@ async def post_hold(
         meta=meta,
         created_at=now,
     )
-    try:
-        # Everything is checked before the first write: the hold's release covers the debit.
-        plan = await _plan(
-            session, transfer_id=claim.id, legs=legs, held_changes={account_code(origin): -found.amount}
-        )
-    except _Shortfall as shortfall:  # pragma: no cover - impossible while balance >= held holds
-        raise InsufficientFunds(currency=shortfall.currency) from None
-    if not await repository.claim_transfer(session, claim):
-        stored = await repository.find_transfer(session, source, key)
-        if stored is None:  # pragma: no cover - the conflicting row is committed when we get here
-            raise RuntimeError("transfer key conflict without a stored transfer")
-        return await _answer(session, stored, digest)
-    await _write(session, transfer_id=claim.id, created_at=now, plan=plan)
+    # The key was looked up under the hold's lock; the hold's release covers the debit.
+    outcome, _ = await repository.post_transfer(
+        session,
+        claim,
+        _posted_legs(legs, claim.id),
+        held_changes={account_code(origin): -found.amount},
+        find_existing=False,
+    )
+    if outcome == "exists":
+        return await _answer_taken(session, source, key, digest)
+    if outcome == "shortfall":  # pragma: no cover - impossible while balance >= held holds
+        raise InsufficientFunds(currency=found.currency)
+    _raise_unless_posted(outcome)
     await repository.resolve_hold(
         session, hold_id, status=HOLD_POSTED, posted_amount=amount, transfer_id=claim.id, resolved_at=now
     )
