@@ -17,9 +17,9 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import httpx
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from lean_http import LeanClient
 from wallet_http import Failed, Measurement, Operation, closed_loop
 
 from croupier.audit.service import Actor
@@ -158,19 +158,19 @@ async def measure_bet_win(
     ]
     signed = [deque(s.pair() for _ in range(pairs_per_client)) for s in studios]
     presigned = sum(s.signatures for s in studios)
-    clients = [httpx.AsyncClient(base_url=f"{url}/providers/hub88/{PROVIDER}", timeout=30) for _ in studios]
+    clients = [LeanClient(f"{url}/providers/hub88/{PROVIDER}") for _ in studios]
 
-    async def post(http: httpx.AsyncClient, path: str, raw: bytes, signature: str) -> float:
+    async def post(http: LeanClient, path: str, raw: bytes, signature: str) -> float:
         headers = {"Content-Type": "application/json", "X-Hub88-Signature": signature}
         t0 = time.perf_counter()
-        response = await http.post(path, content=raw, headers=headers)
+        response = await http.post(path, raw, headers)
         elapsed = time.perf_counter() - t0
-        status = response.json().get("status") if response.status_code == 200 else response.status_code
+        status = response.json().get("status") if response.status == 200 else response.status
         if status != "RS_OK":
-            raise Failed(f"{path}: {status} {response.text[:200]}")
+            raise Failed(f"{path}: {status} {response.body[:200]!r}")
         return elapsed
 
-    def operation(http: httpx.AsyncClient, studio: Studio, queue: deque[Pair]) -> Operation:
+    def operation(http: LeanClient, studio: Studio, queue: deque[Pair]) -> Operation:
         async def bet_and_win() -> list[float]:
             # Signed inline only when the pre-signed pairs run out; counted and reported.
             pair = queue.popleft() if queue else studio.pair()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import math
 import os
 import signal
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from lean_http import LeanClient, ProtocolError
 from serving import free_port, spawn_until_ready, tail
 
 from croupier.kit.settings import ARGON2_MIN_MEMORY_KIB, ARGON2_MIN_TIME_COST
@@ -62,7 +64,7 @@ async def closed_loop(
             t0 = time.perf_counter()
             try:
                 made = await operation()
-            except (Failed, httpx.HTTPError) as exc:
+            except (Failed, httpx.HTTPError, ProtocolError, OSError, asyncio.IncompleteReadError) as exc:
                 errors.append(repr(exc)[:300])
                 continue
             if measuring:
@@ -174,23 +176,27 @@ async def measure_dice_rounds(
 ) -> Measurement:
     """Each client posts dice rounds (stake and settle, one request, one transaction) on its own session.
 
-    One httpx.AsyncClient per client: a shared one's connection pool is itself a bottleneck at 32
-    connections (see bench/identity.py)."""
-    clients = [httpx.AsyncClient(base_url=url, timeout=30) for _ in tokens]
+    One keep-alive connection per client (``lean_http``: the load generator shares the cores)."""
+    clients = [LeanClient(url) for _ in tokens]
+    body = json.dumps(DICE_BET).encode()
 
-    def operation(http: httpx.AsyncClient, token: str) -> Operation:
+    def operation(http: LeanClient, token: str) -> Operation:
         auth = f"Bearer {token}"
 
         async def play() -> list[float]:
             t0 = time.perf_counter()
             response = await http.post(
                 "/v1/games/dice/rounds",
-                json=DICE_BET,
-                headers={"Authorization": auth, "Idempotency-Key": uuid.uuid4().hex},
+                body,
+                {
+                    "Content-Type": "application/json",
+                    "Authorization": auth,
+                    "Idempotency-Key": uuid.uuid4().hex,
+                },
             )
             elapsed = time.perf_counter() - t0
-            if response.status_code != 201:
-                raise Failed(f"{response.status_code} {response.text[:200]}")
+            if response.status != 201:
+                raise Failed(f"{response.status} {response.body[:200]!r}")
             return [elapsed]
 
         return play
