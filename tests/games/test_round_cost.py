@@ -15,9 +15,9 @@ import psycopg
 import pytest
 
 from croupier.kit.runtime import Runtime
-from croupier.wallet import repository
 from croupier.wallet.service import REVENUE_BUCKETS, HouseAccount, HouseBook, account_code
 from tests.games.test_rounds_api import DICE, bet, funded
+from tests.mail.helpers import sql
 
 # The session and its player; the replay check, the nonce and the seed's data key; the
 # transfer; the round; the pool's liveness ping.
@@ -30,18 +30,12 @@ async def test_a_dice_round_takes_at_most_five_statements(
     player = await funded(client, runtime)
     assert (await bet(client, player, "dice", DICE)).status_code == 201  # creates the seed pair
     # Steady state: every revenue bucket exists (the ledger creates them on first use).
-    async with runtime.database.unit_of_work() as session:
-        await repository.create_accounts(
-            session,
-            [
-                repository.NewAccount(
-                    code=account_code(HouseAccount(HouseBook.REVENUE, "EUR"), bucket=bucket),
-                    kind="revenue",
-                    player_id=None,
-                    currency="EUR",
-                )
-                for bucket in range(REVENUE_BUCKETS)
-            ],
+    for bucket in range(REVENUE_BUCKETS):
+        await sql(
+            runtime,
+            "INSERT INTO ledger_accounts (code, kind, currency, balance, held, is_player)"
+            " VALUES (:code, 'revenue', 'EUR', 0, 0, false) ON CONFLICT (code) DO NOTHING",
+            code=account_code(HouseAccount(HouseBook.REVENUE, "EUR"), bucket=bucket),
         )
     seen: list[str] = []
 

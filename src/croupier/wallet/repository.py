@@ -55,14 +55,6 @@ class AccountRow:
 
 
 @dataclass(frozen=True)
-class NewAccount:
-    code: str
-    kind: str
-    player_id: uuid.UUID | None
-    currency: str
-
-
-@dataclass(frozen=True)
 class TransferRow:
     id: uuid.UUID
     source: str
@@ -174,28 +166,6 @@ async def lock_accounts_by_id(session: AsyncSession, ids: Iterable[int]) -> None
         .with_for_update()
     )
     await session.execute(stmt)
-
-
-async def create_accounts(session: AsyncSession, new: Sequence[NewAccount]) -> None:
-    """Create the accounts that do not exist yet; in code order, so concurrent creators queue alike.
-
-    A player account for a player who does not exist is refused by the foreign key.
-    """
-    values = [
-        {
-            "code": account.code,
-            "kind": account.kind,
-            "player_id": account.player_id,
-            "currency": account.currency,
-            "balance": 0,
-            "held": 0,
-            "is_player": account.player_id is not None,
-        }
-        for account in sorted(new, key=lambda a: a.code)
-    ]
-    stmt = pg_insert(accounts).values(values).on_conflict_do_nothing(index_elements=[accounts.c.code])
-    async with _player_must_exist():
-        await session.execute(stmt)
 
 
 async def player_accounts(session: AsyncSession, player_id: uuid.UUID) -> list[AccountRow]:
