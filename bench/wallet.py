@@ -10,6 +10,9 @@ of the run, so the figures compare like with like:
 * reference: ``pgbench -i -s 10`` then pgbench's built-in TPC-B-like script
   (three UPDATEs, a SELECT and an INSERT per transaction) at N clients, with a
   per-transaction log for the latency percentiles;
+* the database's share of a dice round: pgbench replaying the very statements the
+  service sends for one (``bench/round_replay.py``), a player per client, from its
+  C client: the ceiling of the HTTP dice figure on this machine;
 * the wallet through its service layer (``croupier.wallet.service.transfer``):
   stake-and-settle pairs, a bet transfer then a win transfer, each in its own
   unit of work (so one pair is two operations, two transactions), at N concurrent
@@ -26,7 +29,7 @@ Operations/s are counted over the measured window after a short warm-up; the
 latency of an operation is that of its unit of work (transfer and commit), or
 of its requests as the client saw them. The load generator is one Python process
 on the same machine as the server, so the ratio to pgbench (a C client) is the
-figure that travels between machines. About two and a half minutes in all.
+figure that travels between machines. About three minutes in all.
 Everything is deleted at the end; all traffic stays on the machine.
 """
 
@@ -37,7 +40,6 @@ import asyncio
 import os
 import platform
 import random
-import re
 import signal
 import subprocess
 import sys
@@ -50,6 +52,8 @@ from typing import Any
 
 import psycopg
 from hub88_load import Hub88Result, issue_tokens, measure_bet_win, new_key, register_studio
+from pgbench import pg_tool, run_pgbench, threads_for
+from round_replay import measure_round_replay
 from serving import percentile
 from wallet_http import Measurement, Serve, measure_dice_rounds, sign_in
 
@@ -59,7 +63,7 @@ from croupier.identity.passwords import Passwords
 from croupier.kit import migrate
 from croupier.kit.client import ClientInfo
 from croupier.kit.db import Database
-from croupier.kit.embedded import embedded_url, start_embedded_server
+from croupier.kit.embedded import DATABASE_NAME, embedded_url, start_embedded_server
 from croupier.kit.logging import configure_logging
 from croupier.kit.runtime import Runtime
 from croupier.kit.settings import ARGON2_MIN_MEMORY_KIB, ARGON2_MIN_TIME_COST, Settings
@@ -77,12 +81,6 @@ PASSWORD = "correct horse battery staple"  # noqa: S105 - throwaway benchmark pl
 # -- reference: pgbench ---------------------------------------------------------------------------
 
 
-def pg_tool(name: str) -> str:
-    import pgserver
-
-    return str(Path(pgserver.__file__).parent / "pginstall" / "bin" / name)
-
-
 def checkpoint(server: Any) -> None:
     """Flush what the previous measurement dirtied, so that its checkpoint does not land in the next one."""
     with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
@@ -96,44 +94,13 @@ def measure_pgbench(server: Any, workdir: Path, seconds: float, clients: int) ->
         [pg_tool("pgbench"), "-i", "-s", "10", "-q", uri], check=True, capture_output=True, timeout=300
     )
     checkpoint(server)
-    logs = workdir / "pgbench-logs"
-    logs.mkdir()
-    threads = max(1, min(clients, os.cpu_count() or 1))
-    run = subprocess.run(
-        [
-            pg_tool("pgbench"),
-            "--builtin=tpcb-like",
-            f"--client={clients}",
-            f"--jobs={threads}",
-            f"--time={round(seconds)}",
-            "--log",
-            "--log-prefix=tx",
-            uri,
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=seconds + 120,
-        cwd=logs,
-    )
-    found = re.search(r"tps = ([\d.]+) \(without initial connection time\)", run.stdout)
-    if found is None:
-        raise SystemExit(f"pgbench printed no tps:\n{run.stdout}\n{run.stderr}")
-    tps = float(found.group(1))
-    # Per-transaction log lines: client_id transaction_no time_us script_no time_epoch time_us_part
-    latencies = [
-        int(line.split()[2]) / 1e6
-        for path in logs.iterdir()
-        for line in path.read_text().splitlines()
-        if line
-    ]
-    failed = re.search(r"number of failed transactions: (\d+)", run.stdout)
-    return Measurement(
-        f"pgbench TPC-B-like, scale 10, {clients} clients, {threads} threads",
-        operations=round(tps * seconds),
+    return run_pgbench(
+        f"pgbench TPC-B-like, scale 10, {clients} clients, {threads_for(clients)} threads",
+        uri,
+        scripts=["--builtin=tpcb-like"],
+        clients=clients,
         seconds=seconds,
-        latencies=latencies,
-        errors=int(failed.group(1)) if failed else 0,
+        logs=workdir / "pgbench-logs",
     )
 
 
@@ -354,13 +321,18 @@ async def measure_wallet(
             clients=clients,
             workers=workers,
         )
+        checkpoint(server)
+        # After the HTTP runs: they left each player a live session and an active seed pair.
+        replay = await asyncio.to_thread(
+            measure_round_replay, server.get_uri(DATABASE_NAME), workdir, ids[:clients], seconds
+        )
         async with runtime.database.unit_of_work() as session:
             problems = await check_books(session)
         if problems:
             raise SystemExit("books check failed after the run:\n" + "\n".join(problems))
     finally:
         await runtime.close()
-    return [spread, hot, *http], notes
+    return [replay, spread, hot, *http], notes
 
 
 # -- the table ------------------------------------------------------------------------------------
