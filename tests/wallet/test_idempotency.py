@@ -69,6 +69,19 @@ class TestReplays:
         [(entries,)] = await sql(runtime, "SELECT count(*) FROM ledger_entries")
         assert entries == 4
 
+    async def test_a_replay_answers_the_original_once_the_funds_are_gone(self, runtime: Runtime) -> None:
+        player = await make_player(runtime)
+        await deposit(runtime, player, 1_000)
+        first = await stake(runtime, player, 300, idem="early")
+        await stake(runtime, player, 700, idem="all-the-rest")
+
+        again = await stake(runtime, player, 300, idem="early")
+
+        assert again.replayed
+        assert again.id == first.id
+        assert await available(runtime, player) == (0, 0)
+        assert await transfer_count(runtime, "early") == [("posted", None)]
+
     async def test_legs_in_another_order_are_the_same_request(self, runtime: Runtime) -> None:
         player = await make_player(runtime)
         await deposit(runtime, player, 1_000)
