@@ -119,6 +119,15 @@ async def eventually(
         await asyncio.sleep(0.05)
 
 
+async def payment_of(live: Live, deposit_id: str) -> str:
+    """The provider's payment id of a deposit, once its first event has been delivered."""
+    [event] = await eventually(
+        lambda: live.psp.events(reference=deposit_id), lambda found: len(found) == 1 and found[0]["delivered"]
+    )
+    payment = await live.psp.payment(event["object_id"])
+    return str(payment["id"])
+
+
 async def serve(settings: Settings) -> AsyncIterator[tuple[Runtime, str]]:
     """The app on a real socket in this event loop, its lifespan (relays) running."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

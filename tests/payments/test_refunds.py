@@ -8,7 +8,7 @@ from croupier.payments.cli import payments_app
 from croupier.staff import service as staff
 from croupier.staff.service import StaffRole
 from tests.mail.helpers import invoke, sql
-from tests.payments.support import Live, eventually
+from tests.payments.support import Live, eventually, payment_of
 
 
 async def _desk(live: Live) -> dict[str, str]:
@@ -22,15 +22,23 @@ class TestRefunds:
         player = await live.player()
         deposit = (await live.deposit(player, 5_000)).json()
         desk = await _desk(live)
+        await live.psp.pause_webhooks()
+        try:
+            response = await live.http.post(
+                f"/v1/staff/deposits/{deposit['id']}/refunds",
+                json={"amount": 2_000, "reason": "duplicate"},
+                headers=desk,
+            )
 
-        response = await live.http.post(
-            f"/v1/staff/deposits/{deposit['id']}/refunds",
-            json={"amount": 2_000, "reason": "duplicate"},
-            headers=desk,
-        )
-
-        assert response.status_code == 201, response.text
-        assert response.json()["status"] in {"requested", "submitted"}
+            assert response.status_code == 201, response.text
+            assert response.json()["status"] in {"requested", "submitted"}
+            # Until the provider's word arrives, the amount is held, not gone.
+            await eventually(
+                lambda: sql(live.runtime, "SELECT status FROM refunds"), lambda r: r == [("submitted",)]
+            )
+            assert await live.wallet(player) == {"available": 3_000, "held": 2_000}
+        finally:
+            await live.psp.resume_webhooks()
         done = await eventually(
             lambda: live.get(player, f"/v1/deposits/{deposit['id']}"), lambda d: d["refunded_amount"] == 2_000
         )
@@ -79,6 +87,42 @@ class TestRefunds:
         await eventually(
             lambda: live.get(player, f"/v1/deposits/{deposit['id']}"), lambda d: d["refunded_amount"] == 1_200
         )
+        assert await live.wallet(player) == {"available": 0, "held": 0}
+        await live.books_balance()
+
+    async def test_refunds_the_provider_refuses_fail_and_release_their_holds(self, live: Live) -> None:
+        player = await live.player()
+        deposit = (await live.deposit(player, 5_000)).json()
+        payment_id = await payment_of(live, deposit["id"])
+        desk = await _desk(live)
+        path = f"/v1/staff/deposits/{deposit['id']}/refunds"
+        await live.psp.pause_webhooks()
+        try:
+            # Charged back at the provider, not yet told to Croupier: the provider refuses any refund.
+            await live.psp.chargeback(payment_id, amount=5_000)
+            for key in ("r-1", "r-2"):
+                response = await live.http.post(
+                    path, json={"amount": 1_000, "reason": "x"}, headers={**desk, "Idempotency-Key": key}
+                )
+                assert response.status_code == 201, response.text
+
+            refused = await eventually(
+                lambda: sql(live.runtime, "SELECT status, failure_code, provider_refund_id FROM refunds"),
+                lambda rows: len(rows) == 2 and all(row.status == "failed" for row in rows),
+            )
+
+            assert [(r.failure_code, r.provider_refund_id) for r in refused] == [
+                ("amount_exceeds_payment", None),
+                ("amount_exceeds_payment", None),
+            ]
+            assert await live.wallet(player) == {"available": 5_000, "held": 0}
+        finally:
+            await live.psp.resume_webhooks()
+        done = await eventually(
+            lambda: live.get(player, f"/v1/deposits/{deposit['id']}"),
+            lambda d: d["charged_back_amount"] == 5_000,
+        )
+        assert done["refunded_amount"] == 0
         assert await live.wallet(player) == {"available": 0, "held": 0}
         await live.books_balance()
 

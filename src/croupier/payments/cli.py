@@ -7,7 +7,6 @@ is the login name of whoever runs the command (or ``--by``), as the audit actor.
 
 from __future__ import annotations
 
-import getpass
 import json
 import uuid
 from typing import Annotated
@@ -15,6 +14,7 @@ from typing import Annotated
 import typer
 
 from croupier.audit.service import Actor
+from croupier.crypto.rotation import operator
 from croupier.kit.commands import run_with_runtime
 from croupier.kit.runtime import Runtime
 from croupier.payments import refunds, repository, withdrawals
@@ -29,7 +29,7 @@ By = Annotated[str | None, typer.Option("--by", help="Who decides (default: the 
 
 
 def _actor(by: str | None) -> Actor:
-    return Actor.operator(by or getpass.getuser())
+    return Actor.operator(by) if by else operator()
 
 
 def _print(view: StaffWithdrawalView | RefundView) -> None:

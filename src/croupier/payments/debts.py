@@ -41,7 +41,7 @@ async def record(session: AsyncSession, *, player_id: uuid.UUID, currency: str, 
 
 
 async def refuse_if_owing(session: AsyncSession, *, player_id: uuid.UUID, currency: str) -> None:
-    owed = (await repository.debts(session, player_id)).get(currency, 0)
+    owed = await repository.owed(session, player_id, currency)
     if owed > 0:
         raise OutstandingDebt(
             f"You owe {owed} {currency} (minor units) from a reversed card payment; deposit to settle it.",

@@ -21,7 +21,7 @@ from croupier.audit.service import record as audit_record
 from croupier.audit.tags import AuditAction, Outcome
 from croupier.kit.clock import utcnow
 from croupier.kit.db import Database
-from croupier.kit.idempotency import IdempotencyKeyReused, request_hash
+from croupier.kit.idempotency import request_hash
 from croupier.kit.settings import Settings
 from croupier.payments import debts, methods, repository
 from croupier.payments.models import Deposit
@@ -110,12 +110,9 @@ async def start(
 
 
 async def _existing(session: AsyncSession, request: DepositRequest) -> Deposit | None:
-    found = await repository.by_key(
-        session, Deposit, player_id=request.player_id, idempotency_key=request.key
+    return await repository.replay(
+        session, Deposit, request.digest(), player_id=request.player_id, idempotency_key=request.key
     )
-    if found is not None and found.request_hash != request.digest():
-        raise IdempotencyKeyReused("This Idempotency-Key was used for a different deposit.")
-    return found
 
 
 async def _charge(

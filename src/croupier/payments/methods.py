@@ -21,8 +21,9 @@ async def remember(
     """The player's method for this token, created on first use; another player's token is refused."""
     found = await repository.method_by_token(session, provider, card.token)
     if found is None:
-        await repository.add_method(
+        found = await repository.claim(
             session,
+            PaymentMethod,
             {
                 "id": uuid.uuid4(),
                 "player_id": player_id,
@@ -36,9 +37,11 @@ async def remember(
                 "fingerprint": card.fingerprint[:128],
                 "created_at": utcnow(),
             },
+            ["provider", "token"],
         )
-        found = await repository.method_by_token(session, provider, card.token)
-        if found is not None and found.player_id == player_id:
+        if found is None:  # a concurrent first use of the token committed meanwhile
+            found = await repository.method_by_token(session, provider, card.token)
+        else:
             audit_record(
                 session,
                 AuditAction.PAYMENT_METHOD_ADD,

@@ -18,7 +18,7 @@ from croupier.audit.service import record as audit_record
 from croupier.audit.tags import AuditAction, Outcome
 from croupier.kit.clock import utcnow
 from croupier.kit.errors import CroupierError, NotFound
-from croupier.kit.idempotency import IdempotencyKeyReused, request_hash
+from croupier.kit.idempotency import request_hash
 from croupier.payments import deposits, repository
 from croupier.payments.gateway import wake_submissions
 from croupier.payments.models import Deposit, Refund
@@ -50,10 +50,8 @@ async def request(
     if deposit is None:
         raise NotFound("No such deposit.")
     digest = request_hash({"amount": amount, "reason": reason})
-    existing = await repository.by_key(session, Refund, deposit_id=deposit_id, idempotency_key=key)
+    existing = await repository.replay(session, Refund, digest, deposit_id=deposit_id, idempotency_key=key)
     if existing is not None:
-        if existing.request_hash != digest:
-            raise IdempotencyKeyReused("This Idempotency-Key was used for a different refund.")
         return existing, True
     if deposit.status != deposits.SUCCEEDED:
         raise RefundNotPossible("Only a credited deposit can be refunded.")
@@ -122,13 +120,10 @@ async def settle(session: AsyncSession, refund: Refund, report: ProviderTransfer
         return "mismatch"
     if refund.provider_refund_id is None:
         refund.provider_refund_id = report.id
-    if refund.hold_id is None:  # set when the refund was requested
-        raise RuntimeError("broken invariant: set when the refund was requested")
-    now = utcnow()
     if report.status == SUCCEEDED:
         await wallet.post_hold(
             session,
-            hold_id=refund.hold_id,
+            hold_id=_hold_of(refund),
             amount=refund.amount,
             to=HouseAccount(HouseBook.PSP_CLEARING, refund.currency),
             source=SOURCE,
@@ -140,15 +135,31 @@ async def settle(session: AsyncSession, refund: Refund, report: ProviderTransfer
         if deposit is None:  # deposits are never deleted
             raise RuntimeError("broken invariant: deposits are never deleted")
         deposit.refunded_amount += refund.amount
-        deposit.updated_at = now
-        refund.status, outcome = SUCCEEDED, Outcome.SUCCESS
+        deposit.updated_at = utcnow()
+        _settled(session, refund, SUCCEEDED, Outcome.SUCCESS)
     elif report.status == FAILED:
-        await wallet.void_hold(session, hold_id=refund.hold_id)
-        refund.status, outcome = FAILED, Outcome.FAILURE
-        refund.failure_code = (report.failure_code or "failed")[:64]
+        await fail(session, refund, report.failure_code or "failed")
     else:
         return "pending"
-    refund.updated_at = now
+    return f"refund_{refund.status}"
+
+
+async def fail(session: AsyncSession, refund: Refund, failure_code: str) -> None:
+    """The provider will not refund it (its webhook said so, or it refused the request): release the funds."""
+    await wallet.void_hold(session, hold_id=_hold_of(refund))
+    refund.failure_code = failure_code[:64]
+    _settled(session, refund, FAILED, Outcome.FAILURE)
+
+
+def _hold_of(refund: Refund) -> uuid.UUID:
+    if refund.hold_id is None:  # set when the refund was requested
+        raise RuntimeError("broken invariant: set when the refund was requested")
+    return refund.hold_id
+
+
+def _settled(session: AsyncSession, refund: Refund, status: str, outcome: Outcome) -> None:
+    refund.status = status
+    refund.updated_at = utcnow()
     refund.next_attempt_at = None
     audit_record(
         session,
@@ -158,4 +169,3 @@ async def settle(session: AsyncSession, refund: Refund, report: ProviderTransfer
         target=Target.player(refund.player_id),
         details={"refund_id": str(refund.id), "status": refund.status, "failure_code": refund.failure_code},
     )
-    return f"refund_{refund.status}"

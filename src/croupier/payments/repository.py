@@ -7,10 +7,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from croupier.kit.idempotency import IdempotencyKeyReused
 from croupier.payments.models import (
     Chargeback,
     Deposit,
@@ -22,24 +23,31 @@ from croupier.payments.models import (
 )
 
 Row = TypeVar("Row", Deposit, Withdrawal, Refund)
+Claimed = TypeVar("Claimed", Deposit, Withdrawal, Refund, PaymentMethod)
 
 
 async def claim(
-    session: AsyncSession, model: type[Row], values: Mapping[str, Any], keys: Sequence[str]
-) -> Row | None:
-    """Insert a row and return it, unless one with the same idempotency ``keys`` exists (then None).
+    session: AsyncSession, model: type[Claimed], values: Mapping[str, Any], keys: Sequence[str]
+) -> Claimed | None:
+    """Insert a row and return it, unless one with the same unique ``keys`` exists (then None).
 
     A concurrent first attempt with the same key makes this wait for it to commit
     or roll back, so a retry never sees half of another attempt.
     """
     stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=list(keys)).returning(model)
-    claimed: Row | None = await session.scalar(stmt)
+    claimed: Claimed | None = await session.scalar(stmt)
     return claimed
 
 
-async def by_key(session: AsyncSession, model: type[Row], **where: Any) -> Row | None:
-    stmt = select(model).filter_by(**where).with_for_update()
-    found: Row | None = await session.scalar(stmt)
+async def replay(session: AsyncSession, model: type[Row], digest: bytes, **where: Any) -> Row | None:
+    """The row an earlier request with this idempotency key made, locked (None if none did).
+
+    ``IdempotencyKeyReused`` when that request asked for something else (another ``digest``).
+    """
+    found: Row | None = await session.scalar(select(model).filter_by(**where).with_for_update())
+    if found is not None and found.request_hash != digest:
+        noun = model.__tablename__[:-1]
+        raise IdempotencyKeyReused(f"This Idempotency-Key was used for a different {noun}.")
     return found
 
 
@@ -66,11 +74,6 @@ async def method_by_token(session: AsyncSession, provider: str, token: str) -> P
         select(PaymentMethod).where(PaymentMethod.provider == provider, PaymentMethod.token == token)
     )
     return found
-
-
-async def add_method(session: AsyncSession, values: Mapping[str, Any]) -> None:
-    stmt = insert(PaymentMethod).values(**values).on_conflict_do_nothing(index_elements=["provider", "token"])
-    await session.execute(stmt)
 
 
 async def methods(session: AsyncSession, player_id: uuid.UUID) -> list[PaymentMethod]:
@@ -145,13 +148,11 @@ async def add_debt(
     await session.execute(stmt)
 
 
-async def debts(session: AsyncSession, player_id: uuid.UUID) -> dict[str, int]:
-    rows = await session.execute(
-        select(PlayerDebt.currency, PlayerDebt.outstanding).where(
-            PlayerDebt.player_id == player_id, PlayerDebt.outstanding > 0
-        )
+async def owed(session: AsyncSession, player_id: uuid.UUID, currency: str) -> int:
+    outstanding = await session.scalar(
+        select(PlayerDebt.outstanding).filter_by(player_id=player_id, currency=currency)
     )
-    return {currency: int(outstanding) for currency, outstanding in rows}
+    return int(outstanding or 0)
 
 
 # ---------------------------------------------------------------- withdrawals and refunds to submit
@@ -196,6 +197,10 @@ async def record_event(session: AsyncSession, values: Mapping[str, Any]) -> bool
 
 
 async def set_event_outcome(session: AsyncSession, provider: str, event_id: str, outcome: str) -> None:
-    event = await session.get(PaymentEvent, (provider, event_id))
-    if event is not None:
-        event.outcome = outcome
+    # One UPDATE: the row was inserted by a Core statement, so the ORM would load it first.
+    await session.execute(
+        update(PaymentEvent)
+        .where(PaymentEvent.provider == provider, PaymentEvent.event_id == event_id)
+        .values(outcome=outcome)
+        .execution_options(synchronize_session=False)
+    )

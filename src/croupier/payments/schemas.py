@@ -5,19 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, Field, StrictInt
 
+from croupier.identity.schemas import Strict
 from croupier.payments.models import Deposit, PaymentMethod, Refund, Withdrawal
+from croupier.wallet.service import MAX_AMOUNT
 
-MAX_AMOUNT = 2**63 - 1
 CURRENCY = r"^[A-Z]{3,8}$"
 
 
-class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class CreateDeposit(_Request):
+class CreateDeposit(Strict):
     amount: StrictInt = Field(gt=0, le=MAX_AMOUNT, description="Minor units (1000 is 10.00 EUR).")
     currency: str = Field(pattern=CURRENCY, examples=["EUR"])
     payment_token: str = Field(
@@ -31,7 +28,7 @@ class CreateDeposit(_Request):
     )
 
 
-class CreateWithdrawal(_Request):
+class CreateWithdrawal(Strict):
     amount: StrictInt = Field(gt=0, le=MAX_AMOUNT)
     currency: str = Field(pattern=CURRENCY, examples=["EUR"])
     payment_method_id: uuid.UUID = Field(
@@ -39,15 +36,15 @@ class CreateWithdrawal(_Request):
     )
 
 
-class ReviewWithdrawal(_Request):
+class ReviewWithdrawal(Strict):
     note: str | None = Field(None, max_length=500)
 
 
-class RejectWithdrawal(_Request):
+class RejectWithdrawal(Strict):
     note: str = Field(min_length=1, max_length=500, description="Why; kept in the audit trail.")
 
 
-class CreateRefund(_Request):
+class CreateRefund(Strict):
     amount: StrictInt | None = Field(None, gt=0, le=MAX_AMOUNT, description="Default: all that is left.")
     reason: str = Field(min_length=1, max_length=500)
 

@@ -27,12 +27,7 @@ from croupier.kit.scrub import scrub_text
 from croupier.payments import refunds, repository, withdrawals
 from croupier.payments.gateway import WAKE_KEY, PaymentsNotConfigured, provider_of
 from croupier.payments.models import Deposit, Refund, Withdrawal
-from croupier.payments.provider import (
-    PaymentProvider,
-    ProviderRefused,
-    ProviderTransfer,
-    ProviderUnavailable,
-)
+from croupier.payments.provider import PaymentProvider, ProviderRefused, ProviderUnavailable
 
 FIRST_RETRY = timedelta(seconds=5)
 LONGEST_RETRY = timedelta(minutes=30)
@@ -148,13 +143,5 @@ class SubmissionRelay(Sweeper):
     async def _refused(self, session: AsyncSession, row: Withdrawal | Refund, code: str) -> None:
         if isinstance(row, Withdrawal):
             await withdrawals.fail(session, row, code)
-            return
-        refusal = ProviderTransfer(
-            id="",
-            status=refunds.FAILED,
-            amount=row.amount,
-            currency=row.currency,
-            reference=str(row.id),
-            failure_code=code,
-        )
-        await refunds.settle(session, row, refusal)
+        else:
+            await refunds.fail(session, row, code)

@@ -20,7 +20,7 @@ from croupier.audit.service import record as audit_record
 from croupier.audit.tags import AuditAction, Outcome
 from croupier.kit.clock import utcnow
 from croupier.kit.errors import Conflict, CroupierError, NotFound
-from croupier.kit.idempotency import IdempotencyKeyReused, request_hash
+from croupier.kit.idempotency import request_hash
 from croupier.kit.settings import Settings
 from croupier.payments import debts, repository
 from croupier.payments.gateway import wake_submissions
@@ -76,7 +76,7 @@ async def request(
 ) -> tuple[Withdrawal, bool]:
     """Hold the funds and record the withdrawal; ``(withdrawal, replayed)``."""
     digest = request_hash({"amount": amount, "currency": currency, "method": str(method_id)})
-    existing = await _replay(session, player_id=player_id, key=key, digest=digest)
+    existing = await repository.replay(session, Withdrawal, digest, player_id=player_id, idempotency_key=key)
     if existing is not None:
         return existing, True
     method = await repository.method(session, method_id)
@@ -104,7 +104,9 @@ async def request(
         ["player_id", "idempotency_key"],
     )
     if withdrawal is None:  # a concurrent first attempt with this key committed meanwhile
-        existing = await _replay(session, player_id=player_id, key=key, digest=digest)
+        existing = await repository.replay(
+            session, Withdrawal, digest, player_id=player_id, idempotency_key=key
+        )
         if existing is None:  # pragma: no cover - the conflicting row is committed when we get here
             raise RuntimeError("withdrawal key conflict without a stored withdrawal")
         return existing, True
@@ -137,15 +139,6 @@ async def request(
     if not review:
         wake_submissions(session)
     return withdrawal, False
-
-
-async def _replay(
-    session: AsyncSession, *, player_id: uuid.UUID, key: str, digest: bytes
-) -> Withdrawal | None:
-    found = await repository.by_key(session, Withdrawal, player_id=player_id, idempotency_key=key)
-    if found is not None and found.request_hash != digest:
-        raise IdempotencyKeyReused("This Idempotency-Key was used for a different withdrawal.")
-    return found
 
 
 async def own(session: AsyncSession, *, player_id: uuid.UUID, withdrawal_id: uuid.UUID) -> Withdrawal:
