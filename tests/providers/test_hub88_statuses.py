@@ -331,12 +331,30 @@ class TestTokenExpired:
         [(expiry,)] = await studio.sql("SELECT expires_at FROM game_tokens")
         assert (expiry - issued_expiry).total_seconds() > 20 * 60
 
+    async def test_a_busy_session_does_not_write_its_expiry_on_every_bet(self, studio: Studio) -> None:
+        player = await studio.player()
+        await studio.bet(player, 100 * EUR_CENT)
+        [(renewed,)] = await studio.sql("SELECT expires_at FROM game_tokens")
+
+        again = await studio.bet(player, 100 * EUR_CENT)
+
+        assert again["status"] == "RS_OK"
+        assert await studio.sql("SELECT expires_at FROM game_tokens") == [(renewed,)]
+
 
 class TestWrongSyntax:
     async def test_a_body_that_is_not_a_json_object_is_wrong_syntax(self, studio: Studio) -> None:
         for raw in (b"{not json", b"[1, 2]", b"", b'"text"'):
             answer = await studio.post("transaction/bet", content=raw)
             assert answer == {"status": "RS_ERROR_WRONG_SYNTAX"}
+
+    async def test_every_operation_reads_its_body_alike(self, studio: Studio) -> None:
+        paths = ("user/info", "user/balance", "transaction/bet", "transaction/win", "transaction/rollback")
+        for path in paths:
+            broken = await studio.post(path, content=b'{"request_uuid": "r-1", "user": ')
+            missing = await studio.post(path, {"request_uuid": "r-2"})
+            assert broken == {"status": "RS_ERROR_WRONG_SYNTAX"}, path
+            assert missing == {"status": "RS_ERROR_WRONG_SYNTAX", "request_uuid": "r-2"}, path
 
     async def test_a_missing_field_is_wrong_syntax_and_echoes_the_request_uuid(self, studio: Studio) -> None:
         player = await studio.player()

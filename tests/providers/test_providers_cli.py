@@ -28,6 +28,12 @@ def _key_file(tmp_path: Path, key: rsa.RSAPrivateKey) -> Path:
     return path
 
 
+async def _add_acme(settings: Settings, tmp_path: Path, key: rsa.RSAPrivateKey, *options: str) -> None:
+    key_file = str(_key_file(tmp_path, key))
+    added = await invoke(app, ["add", "acme", "--public-key", key_file, *options], settings)
+    assert added.exit_code == 0, added.output
+
+
 async def _audited(runtime: Runtime, action: AuditAction) -> list[AuditEvent]:
     async with runtime.database.unit_of_work() as session:
         return list(await audit.events(session, action=action))
@@ -79,8 +85,8 @@ async def test_add_refuses_a_key_hub88_cannot_sign_with(settings: Settings, tmp_
 async def test_add_refuses_a_taken_name_or_a_taken_game(
     settings: Settings, tmp_path: Path, studio_key: rsa.RSAPrivateKey
 ) -> None:
+    await _add_acme(settings, tmp_path, studio_key, "--game", "slot_a")
     key_file = str(_key_file(tmp_path, studio_key))
-    await invoke(app, ["add", "acme", "--public-key", key_file, "--game", "slot_a"], settings)
 
     same_name = await invoke(app, ["add", "acme", "--public-key", key_file], settings)
     same_game = await invoke(app, ["add", "other", "--public-key", key_file, "--game", "slot_a"], settings)
@@ -88,6 +94,10 @@ async def test_add_refuses_a_taken_name_or_a_taken_game(
 
     assert same_name.exit_code == same_game.exit_code == bad_name.exit_code == 1
     assert "slot_a" in same_game.output
+    # Refused by the rules, not by a constraint the database trips over.
+    assert "conflict:" in same_name.output
+    assert "conflict:" in same_game.output
+    assert "invalid_provider_name:" in bad_name.output
 
 
 async def test_token_prints_what_a_studio_needs_and_the_token_works(
@@ -97,7 +107,7 @@ async def test_token_prints_what_a_studio_needs_and_the_token_works(
     tmp_path: Path,
     studio_key: rsa.RSAPrivateKey,
 ) -> None:
-    await invoke(app, ["add", "acme", "--public-key", str(_key_file(tmp_path, studio_key))], settings)
+    await _add_acme(settings, tmp_path, studio_key)
     player_id = await make_player(runtime)
     await deposit(runtime, player_id, 1_000)
 
@@ -120,17 +130,18 @@ async def test_token_prints_what_a_studio_needs_and_the_token_works(
 async def test_token_refuses_an_unknown_provider_player_or_currency(
     settings: Settings, runtime: Runtime, tmp_path: Path, studio_key: rsa.RSAPrivateKey
 ) -> None:
-    await invoke(app, ["add", "acme", "--public-key", str(_key_file(tmp_path, studio_key))], settings)
+    await _add_acme(settings, tmp_path, studio_key)
     player_id = str(await make_player(runtime))
 
-    for args in (
-        [player_id, "--provider", "nobody", "--currency", "EUR"],
-        [str(uuid.uuid4()), "--provider", "acme", "--currency", "EUR"],
-        [player_id, "--provider", "acme", "--currency", "XYZ"],
-        [player_id, "--provider", "acme", "--currency", "EUR", "--game", "not_its_game"],
+    for args, code in (
+        ([player_id, "--provider", "nobody", "--currency", "EUR"], "not_found"),
+        ([str(uuid.uuid4()), "--provider", "acme", "--currency", "EUR"], "not_found"),
+        ([player_id, "--provider", "acme", "--currency", "XYZ"], "unknown_currency"),
+        ([player_id, "--provider", "acme", "--currency", "EUR", "--game", "not_its_game"], "not_found"),
     ):
         result = await invoke(app, ["token", *args], settings)
         assert result.exit_code == 1, (args, result.output)
+        assert f"{code}:" in result.output, (args, result.output)
 
 
 async def test_games_limits_and_disable_take_effect_at_once(
@@ -140,7 +151,7 @@ async def test_games_limits_and_disable_take_effect_at_once(
     tmp_path: Path,
     studio_key: rsa.RSAPrivateKey,
 ) -> None:
-    await invoke(app, ["add", "acme", "--public-key", str(_key_file(tmp_path, studio_key))], settings)
+    await _add_acme(settings, tmp_path, studio_key)
     acme = Studio(client, runtime, "acme", studio_key, game="acme_slot")
 
     assert (await invoke(app, ["games", "acme", "acme_slot", "acme_poker"], settings)).exit_code == 0

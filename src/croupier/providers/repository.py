@@ -57,7 +57,6 @@ class TransactionRow:
     request_hash: bytes | None
     status: str
     balance: int | None
-    win_count: int
     rolled_back_at: datetime | None
 
 
@@ -82,7 +81,6 @@ class Context:
 
 @dataclass(frozen=True)
 class PlayerInfo:
-    status: str
     country: str
     registered_on: date
 
@@ -160,13 +158,11 @@ async def add_games(session: AsyncSession, provider_id: int, codes: Sequence[str
 
 async def player_info(session: AsyncSession, player_id: uuid.UUID) -> PlayerInfo | None:
     row = (
-        await session.execute(
-            select(Player.status, Player.country, Player.created_at).where(Player.id == player_id)
-        )
+        await session.execute(select(Player.country, Player.created_at).where(Player.id == player_id))
     ).first()
     if row is None:
         return None
-    return PlayerInfo(status=row.status, country=row.country, registered_on=row.created_at.date())
+    return PlayerInfo(country=row.country, registered_on=row.created_at.date())
 
 
 async def player_exists(session: AsyncSession, player_id: uuid.UUID) -> bool:
@@ -212,12 +208,10 @@ _CONTEXT = text(
     "SELECT"
     " t.id AS t_id, t.kind AS t_kind, t.player_id AS t_player_id,"
     " t.currency AS t_currency, t.amount AS t_amount, t.request_hash AS t_request_hash,"
-    " t.status AS t_status, t.balance AS t_balance, t.win_count AS t_win_count,"
-    " t.rolled_back_at AS t_rolled_back_at,"
+    " t.status AS t_status, t.balance AS t_balance, t.rolled_back_at AS t_rolled_back_at,"
     " r.id AS r_id, r.kind AS r_kind, r.player_id AS r_player_id,"
     " r.currency AS r_currency, r.amount AS r_amount, r.request_hash AS r_request_hash,"
-    " r.status AS r_status, r.balance AS r_balance, r.win_count AS r_win_count,"
-    " r.rolled_back_at AS r_rolled_back_at,"
+    " r.status AS r_status, r.balance AS r_balance, r.rolled_back_at AS r_rolled_back_at,"
     " k.player_id AS k_player_id, k.currency AS k_currency,"
     " k.expires_at AS k_expires_at, k.ends_at AS k_ends_at,"
     " pl.status AS player_status, g.code IS NOT NULL AS game_known"
@@ -252,7 +246,6 @@ def _transaction(row: Any, alias: str) -> TransactionRow | None:
         request_hash=values[f"{alias}_request_hash"],
         status=values[f"{alias}_status"],
         balance=values[f"{alias}_balance"],
-        win_count=values[f"{alias}_win_count"],
         rolled_back_at=values[f"{alias}_rolled_back_at"],
     )
 

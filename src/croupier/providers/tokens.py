@@ -51,10 +51,15 @@ def digest(token: str) -> bytes:
     return tokens.digest(token)
 
 
-def renewal(token: TokenRow, now: datetime) -> datetime | None:
-    """The token's new expiry after a use at ``now``, or None when it need not be written yet."""
-    wanted = min(now + IDLE, token.ends_at)
-    return wanted if wanted - token.expires_at >= TOUCH_INTERVAL else None
+def expired(row: TokenRow, now: datetime) -> bool:
+    return now >= row.expires_at
+
+
+async def keep_alive(session: AsyncSession, token: str, row: TokenRow, now: datetime) -> None:
+    """Push the token's expiry forward after a use at ``now``; written at most once a ``TOUCH_INTERVAL``."""
+    wanted = min(now + IDLE, row.ends_at)
+    if wanted - row.expires_at >= TOUCH_INTERVAL:
+        await repository.touch_token(session, digest(token), wanted)
 
 
 async def _issue(

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from croupier.providers import repository
 from croupier.providers.hub88.amounts import from_minor
-from croupier.providers.hub88.schemas import Hub88Request
+from croupier.providers.hub88.schemas import Hub88Request, Request, parse
 from croupier.providers.hub88.status import Status
 from croupier.wallet import service as wallet
 from croupier.wallet.service import PlayerAccount
@@ -41,6 +41,12 @@ class Answer:
                 out[name] = value
         out.update(self.profile)
         return out
+
+
+def read(model: type[Request], body: bytes) -> Request | Answer:
+    """The request, or the answer to a body that is not one (echoing its ``request_uuid`` if it has one)."""
+    request = parse(model, body)
+    return Answer(request, request_uuid=peek_request_uuid(body)) if isinstance(request, Status) else request
 
 
 def peek_request_uuid(body: bytes) -> str | None:
@@ -67,38 +73,19 @@ async def in_units(session: AsyncSession, minor: int, currency: str) -> int:
     return from_minor(minor, await wallet.exponent(session, currency))
 
 
-async def with_balance(
-    session: AsyncSession,
-    status: Status,
-    *,
-    request_uuid: str,
-    user: str,
-    player_id: uuid.UUID,
-    currency: str | None,
-) -> Answer:
-    """``status`` with the player's current balance in ``currency`` (none if the currency is unknown)."""
-    currency = await supported(session, currency)
-    if currency is None:
-        return Answer(status, request_uuid=request_uuid, user=user)
-    minor = await repository.available(session, account(player_id, currency))
-    return Answer(
-        status,
-        request_uuid=request_uuid,
-        user=user,
-        currency=currency,
-        balance=await in_units(session, minor, currency),
-    )
-
-
 async def about(
     session: AsyncSession, status: Status, request: Hub88Request, player_id: uuid.UUID, currency: str | None
 ) -> Answer:
-    """``status`` for the request's player, with their current balance in ``currency``."""
-    return await with_balance(
-        session,
+    """``status`` for the request's player, with their current balance in ``currency`` (none if the
+    currency is unknown)."""
+    currency = await supported(session, currency)
+    if currency is None:
+        return Answer(status, request_uuid=request.request_uuid, user=request.user)
+    minor = await repository.available(session, account(player_id, currency))
+    return Answer(
         status,
         request_uuid=request.request_uuid,
         user=request.user,
-        player_id=player_id,
         currency=currency,
+        balance=await in_units(session, minor, currency),
     )

@@ -20,15 +20,21 @@ from croupier.kit.clock import utcnow
 from croupier.kit.idempotency import request_hash
 from croupier.providers import repository
 from croupier.providers.hub88.answers import Answer, about, account, in_units
-from croupier.providers.hub88.schemas import TransactionRequest
+from croupier.providers.hub88.schemas import TransactionRequest, WagerRequest, reference_of
 from croupier.providers.hub88.status import Status
 from croupier.providers.repository import ProviderRow, TransactionRow
 
 BET, WIN, ROLLBACK = "bet", "win", "rollback"
 
 
-def call_digest(kind: str, request: TransactionRequest, *, amount: int | None, currency: str | None) -> bytes:
+def _wager(request: TransactionRequest) -> tuple[int | None, str | None]:
+    """The amount (Hub88 units) and currency a bet or a win names; a rollback names neither."""
+    return (request.amount, request.currency) if isinstance(request, WagerRequest) else (None, None)
+
+
+def call_digest(kind: str, request: TransactionRequest) -> bytes:
     """What makes two calls with one ``transaction_uuid`` the same call, as Hub88 defines it."""
+    amount, currency = _wager(request)
     return request_hash(
         {
             "kind": kind,
@@ -36,7 +42,7 @@ def call_digest(kind: str, request: TransactionRequest, *, amount: int | None, c
             "amount": amount,
             "currency": currency,
             "round": request.round,
-            "reference": getattr(request, "reference_transaction_uuid", None),
+            "reference": reference_of(request),
             "game": request.game_code,
         }
     )
@@ -58,9 +64,9 @@ async def replay(
     digest: bytes,
     request: TransactionRequest,
     player_id: uuid.UUID | None,
-    currency: str | None,
 ) -> Answer:
-    """The answer to a ``transaction_uuid`` seen before."""
+    """The answer to a ``transaction_uuid`` seen before, about the currency the request names if the
+    stored call has none."""
     if seen.request_hash is None:  # a rollback's placeholder: only a late bet may carry this uuid
         status = Status.TRANSACTION_ROLLED_BACK if kind == BET else Status.DUPLICATE_TRANSACTION
     elif not hmac.compare_digest(seen.request_hash, digest):
@@ -79,7 +85,7 @@ async def replay(
         status = Status(seen.status)
     if player_id is None or seen.player_id != player_id:
         return Answer(status, request_uuid=request.request_uuid)
-    return await about(session, status, request, player_id, seen.currency or currency)
+    return await about(session, status, request, player_id, seen.currency or _wager(request)[1])
 
 
 def claim_values(
@@ -91,7 +97,6 @@ def claim_values(
     currency: str | None,
     amount: int | None,
     digest: bytes,
-    reference: str | None = None,
 ) -> dict[str, Any]:
     """The row that claims the call's uuid: ``RS_OK`` until ``record_answer`` says otherwise."""
     return {
@@ -104,7 +109,7 @@ def claim_values(
         "request_hash": digest,
         "status": str(Status.OK),
         "round": request.round,
-        "reference_uuid": reference,
+        "reference_uuid": reference_of(request),
         "game_code": request.game_code,
         "created_at": utcnow(),
     }
@@ -147,31 +152,14 @@ async def claim_or_replay(
     currency: str | None,
     amount: int | None,
     digest: bytes,
-    reference: str | None = None,
-    replay_currency: str | None,
 ) -> int | Answer:
     """Claim the call's uuid and return the claimed row's id; or, when a concurrent call with
     the same uuid got there first, the answer to a repeat."""
     values = claim_values(
-        provider,
-        request,
-        kind=kind,
-        player_id=player_id,
-        currency=currency,
-        amount=amount,
-        digest=digest,
-        reference=reference,
+        provider, request, kind=kind, player_id=player_id, currency=currency, amount=amount, digest=digest
     )
     claimed = await repository.claim(session, values)
     if claimed is not None:
         return claimed
     seen = await seen_now(session, provider, request.transaction_uuid)
-    return await replay(
-        session,
-        kind=kind,
-        seen=seen,
-        digest=digest,
-        request=request,
-        player_id=player_id,
-        currency=replay_currency,
-    )
+    return await replay(session, kind=kind, seen=seen, digest=digest, request=request, player_id=player_id)

@@ -8,7 +8,6 @@ the body beyond its ``request_uuid`` nor says anything about a player.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
@@ -48,12 +47,10 @@ _HANDLERS: dict[Operation, Callable[[AsyncSession, ProviderRow, bytes], Awaitabl
 
 def _public_key(session: AsyncSession, provider: ProviderRow) -> rsa.RSAPublicKey:
     """The provider's key, parsed once per process (keyed by the PEM, so a new key is picked up)."""
-    cache: dict[bytes, rsa.RSAPublicKey] = shared_context(session).setdefault(_KEYS, {})
-    pem = provider.public_key.encode("ascii")
-    key_id = hashlib.sha256(pem).digest()
-    key = cache.get(key_id)
+    cache: dict[str, rsa.RSAPublicKey] = shared_context(session).setdefault(_KEYS, {})
+    key = cache.get(provider.public_key)
     if key is None:
-        key = cache[key_id] = signature.load_public_key(pem)
+        key = cache[provider.public_key] = signature.load_public_key(provider.public_key.encode("ascii"))
     return key
 
 

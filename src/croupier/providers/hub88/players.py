@@ -16,8 +16,8 @@ def player_id_of(user: str) -> uuid.UUID | None:
     return parsed if str(parsed) == user else None
 
 
-def knows(ctx: Context, player_id: uuid.UUID | None, token: str | None) -> bool:
+def knows(ctx: Context, player_id: uuid.UUID, token: str | None) -> bool:
     """The user is a player, and the token, when one is sent, is this provider's token for them."""
-    if player_id is None or ctx.player_status is None:
+    if ctx.player_status is None:
         return False
     return token is None or (ctx.token is not None and ctx.token.player_id == player_id)

@@ -48,30 +48,33 @@ class TransactionRequest(Hub88Request):
     meta: dict[str, Any] | None = None
 
 
-class BetRequest(TransactionRequest):
+class WagerRequest(TransactionRequest):
+    """What a bet and a win both carry: the game, and an amount in a currency."""
+
+    game_code: str = Field(max_length=64)
+    currency: str = Field(max_length=ID)
+    amount: int = Field(ge=0, le=MAX_AMOUNT, description="1/100000 of the currency.")
+    bet: str | None = Field(None, max_length=ID)
+    reward_uuid: str | None = Field(None, max_length=ID)
+    is_free: bool | None = None
+    is_aggregated: bool | None = None
+
+
+class BetRequest(WagerRequest):
     token: str = Field(max_length=ID)
-    game_code: str = Field(max_length=64)
-    currency: str = Field(max_length=ID)
-    amount: int = Field(ge=0, le=MAX_AMOUNT, description="1/100000 of the currency.")
-    bet: str | None = Field(None, max_length=ID)
-    reward_uuid: str | None = Field(None, max_length=ID)
-    is_free: bool | None = None
-    is_aggregated: bool | None = None
 
 
-class WinRequest(TransactionRequest):
+class WinRequest(WagerRequest):
     reference_transaction_uuid: str = Field(min_length=1, max_length=ID)
-    game_code: str = Field(max_length=64)
-    currency: str = Field(max_length=ID)
-    amount: int = Field(ge=0, le=MAX_AMOUNT, description="1/100000 of the currency.")
-    bet: str | None = Field(None, max_length=ID)
-    reward_uuid: str | None = Field(None, max_length=ID)
-    is_free: bool | None = None
-    is_aggregated: bool | None = None
 
 
 class RollbackRequest(TransactionRequest):
     reference_transaction_uuid: str = Field(min_length=1, max_length=ID)
+
+
+def reference_of(request: TransactionRequest) -> str | None:
+    """The transaction a win or a rollback refers to; None for a bet."""
+    return request.reference_transaction_uuid if isinstance(request, WinRequest | RollbackRequest) else None
 
 
 Request = TypeVar("Request", bound=Hub88Request)

@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.kit.clock import utcnow
 from croupier.providers import repository, tokens
 from croupier.providers.hub88.amounts import to_minor
-from croupier.providers.hub88.answers import Answer, about, peek_request_uuid, supported
+from croupier.providers.hub88.answers import Answer, about, read, supported
 from croupier.providers.hub88.exactly_once import (
     BET,
     ROLLBACK,
@@ -49,10 +49,10 @@ from croupier.providers.hub88.schemas import (
     RollbackRequest,
     TransactionRequest,
     WinRequest,
-    parse,
+    reference_of,
 )
 from croupier.providers.hub88.status import Status
-from croupier.providers.repository import Context, ProviderRow, TransactionRow
+from croupier.providers.repository import Context, ProviderRow, TokenRow, TransactionRow
 from croupier.risk.pre_bet import BetRefused, PlayerDisabled, pre_bet_check
 from croupier.wallet import service as ledger
 from croupier.wallet.service import (
@@ -107,12 +107,11 @@ async def _move(
 
 @dataclass(frozen=True)
 class _Opened:
-    """A call whose ``transaction_uuid`` is new: who it is for, what the database knows, its digest."""
+    """A call from a known player whose ``transaction_uuid`` is new: what the database knows, its digest."""
 
-    player_id: uuid.UUID | None
+    player_id: uuid.UUID
     ctx: Context
     digest: bytes
-    token_hash: bytes | None
 
 
 async def _open(
@@ -121,58 +120,42 @@ async def _open(
     request: TransactionRequest,
     *,
     kind: str,
-    amount: int | None,
-    currency: str | None,
-    reference_uuid: str | None = None,
     game_code: str | None = None,
 ) -> _Opened | Answer:
-    """Read the call's context in one query; a ``transaction_uuid`` seen before is answered here."""
+    """Read the call's context in one query; a ``transaction_uuid`` seen before is answered here, and
+    so is a ``user`` that is no player or a token that is not theirs."""
     player_id = player_id_of(request.user)
-    token_hash = None if request.token is None else tokens.digest(request.token)
     ctx = await repository.context(
         session,
         provider_id=provider.id,
         transaction_uuid=request.transaction_uuid,
-        reference_uuid=reference_uuid,
-        token_hash=token_hash,
+        reference_uuid=reference_of(request),
+        token_hash=None if request.token is None else tokens.digest(request.token),
         player_id=player_id,
         game_code=game_code,
     )
-    digest = call_digest(kind, request, amount=amount, currency=currency)
+    digest = call_digest(kind, request)
     if ctx.seen is not None:
         return await replay(
-            session,
-            kind=kind,
-            seen=ctx.seen,
-            digest=digest,
-            request=request,
-            player_id=player_id,
-            currency=currency,
+            session, kind=kind, seen=ctx.seen, digest=digest, request=request, player_id=player_id
         )
-    return _Opened(player_id, ctx, digest, token_hash)
+    if player_id is None or not knows(ctx, player_id, request.token):
+        return Answer(Status.INVALID_TOKEN, request_uuid=request.request_uuid)
+    return _Opened(player_id, ctx, digest)
 
 
 # ---------------------------------------------------------------- bet
 
 
 async def bet(session: AsyncSession, provider: ProviderRow, body: bytes) -> Answer:
-    request = parse(BetRequest, body)
-    if isinstance(request, Status):
-        return Answer(request, request_uuid=peek_request_uuid(body))
-    opened = await _open(
-        session,
-        provider,
-        request,
-        kind=BET,
-        amount=request.amount,
-        currency=request.currency,
-        game_code=request.game_code,
-    )
+    request = read(BetRequest, body)
+    if isinstance(request, Answer):
+        return request
+    opened = await _open(session, provider, request, kind=BET, game_code=request.game_code)
     if isinstance(opened, Answer):
         return opened
-    player_id, ctx, digest = opened.player_id, opened.ctx, opened.digest
-    token = ctx.token
-    if player_id is None or not knows(ctx, player_id, request.token) or token is None:
+    player_id, ctx, token = opened.player_id, opened.ctx, opened.ctx.token
+    if token is None:  # pragma: no cover - a bet always sends a token, and ``knows`` found it
         return Answer(Status.INVALID_TOKEN, request_uuid=request.request_uuid)
     currency = token.currency
     if request.currency != currency:
@@ -192,15 +175,14 @@ async def bet(session: AsyncSession, provider: ProviderRow, body: bytes) -> Answ
         player_id=player_id,
         currency=currency,
         amount=stake,
-        digest=digest,
-        replay_currency=request.currency,
+        digest=opened.digest,
     )
     if isinstance(claimed, Answer):  # the same uuid, sent concurrently, got there first
         return claimed
     now = utcnow()
     transfer_id = None
     status = await _refusal(
-        session, provider, ctx, player_id=player_id, currency=currency, stake=stake, now=now
+        session, provider, token, player_id=player_id, player_status=ctx.player_status, stake=stake, now=now
     )
     if status is Status.OK:
         status, transfer_id = await _move(
@@ -212,8 +194,8 @@ async def bet(session: AsyncSession, provider: ProviderRow, body: bytes) -> Answ
             amount=-stake,
             metadata={"game": request.game_code, "round": request.round},
         )
-    if status is Status.OK and (renewed := tokens.renewal(token, now)) is not None and opened.token_hash:
-        await repository.touch_token(session, opened.token_hash, renewed)
+    if status is Status.OK:
+        await tokens.keep_alive(session, request.token, token, now)
     return await record_answer(
         session,
         claimed,
@@ -228,24 +210,24 @@ async def bet(session: AsyncSession, provider: ProviderRow, body: bytes) -> Answ
 async def _refusal(
     session: AsyncSession,
     provider: ProviderRow,
-    ctx: Context,
+    token: TokenRow,
     *,
     player_id: uuid.UUID,
-    currency: str,
+    player_status: str | None,
     stake: int,
     now: datetime,
 ) -> Status:
     """Why a well-formed bet may not be taken now, or ``RS_OK``: the session and the pre-bet check."""
-    if ctx.token is None or now >= ctx.token.expires_at:
+    if tokens.expired(token, now):
         return Status.TOKEN_EXPIRED
     try:
         await pre_bet_check(
             session,
             player_id=player_id,
-            currency=currency,
+            currency=token.currency,
             stake=stake,
-            stake_limit=provider.stake_limits.get(currency),
-            player_status=ctx.player_status,
+            stake_limit=provider.stake_limits.get(token.currency),
+            player_status=player_status,
         )
     except PlayerDisabled:
         return Status.USER_DISABLED
@@ -259,24 +241,13 @@ async def _refusal(
 
 
 async def win(session: AsyncSession, provider: ProviderRow, body: bytes) -> Answer:
-    request = parse(WinRequest, body)
-    if isinstance(request, Status):
-        return Answer(request, request_uuid=peek_request_uuid(body))
-    opened = await _open(
-        session,
-        provider,
-        request,
-        kind=WIN,
-        amount=request.amount,
-        currency=request.currency,
-        reference_uuid=request.reference_transaction_uuid,
-        game_code=request.game_code,
-    )
+    request = read(WinRequest, body)
+    if isinstance(request, Answer):
+        return request
+    opened = await _open(session, provider, request, kind=WIN, game_code=request.game_code)
     if isinstance(opened, Answer):
         return opened
-    player_id, ctx, digest = opened.player_id, opened.ctx, opened.digest
-    if player_id is None or not knows(ctx, player_id, request.token):
-        return Answer(Status.INVALID_TOKEN, request_uuid=request.request_uuid)
+    player_id, ctx = opened.player_id, opened.ctx
     placed = ctx.reference
     if placed is not None and placed.player_id == player_id and placed.rolled_back_at is not None:
         return await about(session, Status.TRANSACTION_ROLLED_BACK, request, player_id, request.currency)
@@ -307,9 +278,7 @@ async def win(session: AsyncSession, provider: ProviderRow, body: bytes) -> Answ
         player_id=player_id,
         currency=currency,
         amount=amount,
-        digest=digest,
-        reference=request.reference_transaction_uuid,
-        replay_currency=currency,
+        digest=opened.digest,
     )
     if isinstance(claimed, Answer):
         return claimed
@@ -344,23 +313,13 @@ async def win(session: AsyncSession, provider: ProviderRow, body: bytes) -> Answ
 
 
 async def rollback(session: AsyncSession, provider: ProviderRow, body: bytes) -> Answer:
-    request = parse(RollbackRequest, body)
-    if isinstance(request, Status):
-        return Answer(request, request_uuid=peek_request_uuid(body))
-    opened = await _open(
-        session,
-        provider,
-        request,
-        kind=ROLLBACK,
-        amount=None,
-        currency=None,
-        reference_uuid=request.reference_transaction_uuid,
-    )
+    request = read(RollbackRequest, body)
+    if isinstance(request, Answer):
+        return request
+    opened = await _open(session, provider, request, kind=ROLLBACK)
     if isinstance(opened, Answer):
         return opened
-    player_id, ctx, digest = opened.player_id, opened.ctx, opened.digest
-    if player_id is None or not knows(ctx, player_id, request.token):
-        return Answer(Status.INVALID_TOKEN, request_uuid=request.request_uuid)
+    player_id, ctx = opened.player_id, opened.ctx
     target = ctx.reference
     currency = (target.currency if target else None) or (ctx.token.currency if ctx.token else None)
     if currency is None:
@@ -376,9 +335,7 @@ async def rollback(session: AsyncSession, provider: ProviderRow, body: bytes) ->
         player_id=player_id,
         currency=currency,
         amount=None,
-        digest=digest,
-        reference=request.reference_transaction_uuid,
-        replay_currency=None,
+        digest=opened.digest,
     )
     if isinstance(claimed, Answer):
         return claimed

@@ -6,9 +6,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from croupier.kit.clock import utcnow
 from croupier.providers import repository, tokens
-from croupier.providers.hub88.answers import Answer, about, peek_request_uuid
+from croupier.providers.hub88.answers import Answer, about, read
 from croupier.providers.hub88.players import knows, player_id_of
-from croupier.providers.hub88.schemas import BalanceRequest, UserInfoRequest, parse
+from croupier.providers.hub88.schemas import BalanceRequest, UserInfoRequest
 from croupier.providers.hub88.status import Status
 from croupier.providers.repository import ProviderRow
 
@@ -19,9 +19,9 @@ async def user_info(session: AsyncSession, provider: ProviderRow, body: bytes) -
     Nothing else is shared: birth date and sex are optional in Hub88's answer and
     a game does not need them.
     """
-    request = parse(UserInfoRequest, body)
-    if isinstance(request, Status):
-        return Answer(request, request_uuid=peek_request_uuid(body))
+    request = read(UserInfoRequest, body)
+    if isinstance(request, Answer):
+        return request
     player_id = player_id_of(request.user)
     info = None if player_id is None else await repository.player_info(session, player_id)
     if (
@@ -40,20 +40,18 @@ async def user_info(session: AsyncSession, provider: ProviderRow, body: bytes) -
 
 async def balance(session: AsyncSession, provider: ProviderRow, body: bytes) -> Answer:
     """The available cash in the token's currency; asking keeps the game session alive."""
-    request = parse(BalanceRequest, body)
-    if isinstance(request, Status):
-        return Answer(request, request_uuid=peek_request_uuid(body))
+    request = read(BalanceRequest, body)
+    if isinstance(request, Answer):
+        return request
     player_id = player_id_of(request.user)
-    token_hash = tokens.digest(request.token)
     ctx = await repository.context(
-        session, provider_id=provider.id, token_hash=token_hash, player_id=player_id
+        session, provider_id=provider.id, token_hash=tokens.digest(request.token), player_id=player_id
     )
-    if player_id is None or not knows(ctx, player_id, request.token) or ctx.token is None:
+    token = ctx.token
+    if player_id is None or not knows(ctx, player_id, request.token) or token is None:
         return Answer(Status.INVALID_TOKEN, request_uuid=request.request_uuid)
     now = utcnow()
-    if now >= ctx.token.expires_at:
-        return await about(session, Status.TOKEN_EXPIRED, request, player_id, ctx.token.currency)
-    renewed = tokens.renewal(ctx.token, now)
-    if renewed is not None:
-        await repository.touch_token(session, token_hash, renewed)
-    return await about(session, Status.OK, request, player_id, ctx.token.currency)
+    if tokens.expired(token, now):
+        return await about(session, Status.TOKEN_EXPIRED, request, player_id, token.currency)
+    await tokens.keep_alive(session, request.token, token, now)
+    return await about(session, Status.OK, request, player_id, token.currency)
