@@ -48,6 +48,19 @@ async def books_balance(runtime: Runtime) -> None:
         assert await books.check_books(session) == []
 
 
+async def open_blackjack(
+    client: httpx.AsyncClient, player: SignedIn, stake: int = 100
+) -> tuple[dict[str, Any], int]:
+    """A blackjack round waiting for a decision (a natural settles at once, so deal again), and the
+    player's available funds just before it was dealt."""
+    for _ in range(20):
+        before, _ = await available(client, player)
+        played = (await bet(client, player, "blackjack", {"currency": "EUR", "stake": stake})).json()
+        if played["status"] == "open":
+            return played, before
+    pytest.fail("twenty naturals in a row")
+
+
 class TestDice:
     async def test_a_round_moves_stake_and_payout_and_answers_the_contract(
         self, client: httpx.AsyncClient, runtime: Runtime
@@ -170,10 +183,10 @@ class TestBlackjack:
         self, client: httpx.AsyncClient, runtime: Runtime
     ) -> None:
         player = await funded(client, runtime)
-        played = (await bet(client, player, "blackjack", {"currency": "EUR", "stake": 1_000})).json()
+        played, before = await open_blackjack(client, player, 1_000)
         held = 1_000
         while played["status"] == "open":
-            assert await available(client, player) == (100_000 - held, held)
+            assert await available(client, player) == (before - held, held)
             assert len(played["table"]["dealer"]) == 1  # the hole card stays face down
             action = "double" if "double" in played["table"]["actions"] and held == 1_000 else "stand"
             headers = {**player.headers, "Idempotency-Key": str(uuid.uuid4())}
@@ -187,7 +200,7 @@ class TestBlackjack:
 
         assert played["status"] == "settled"
         assert played["stake"] == held
-        assert await available(client, player) == (100_000 - held + played["payout"], 0)
+        assert await available(client, player) == (before - held + played["payout"], 0)
         late = await client.post(
             f"/v1/rounds/{played['id']}/actions",
             json={"action": "hit"},
@@ -200,12 +213,7 @@ class TestBlackjack:
         self, client: httpx.AsyncClient, runtime: Runtime
     ) -> None:
         player = await funded(client, runtime)
-        for _ in range(20):  # until a round that does not end on a natural
-            played = (await bet(client, player, "blackjack", {"currency": "EUR", "stake": 100})).json()
-            if played["status"] == "open":
-                break
-        else:
-            pytest.fail("twenty naturals in a row")
+        await open_blackjack(client, player)
 
         response = await client.post("/v1/fairness/seeds/rotate", headers=player.headers)
 
@@ -215,10 +223,7 @@ class TestBlackjack:
         self, client: httpx.AsyncClient, runtime: Runtime
     ) -> None:
         player = await funded(client, runtime)
-        for _ in range(20):
-            played = (await bet(client, player, "blackjack", {"currency": "EUR", "stake": 100})).json()
-            if played["status"] == "open":
-                break
+        played, _ = await open_blackjack(client, player)
         headers = {**player.headers, "Idempotency-Key": "hit-1"}
 
         first = await client.post(
@@ -234,6 +239,43 @@ class TestBlackjack:
         assert again.headers["idempotent-replayed"] == "true"
         assert again.json()["actions"] == first.json()["actions"] == ["hit"]
         assert (other.status_code, other.json()["code"]) == (409, "idempotency_key_reused")
+
+    async def test_not_enough_money_deals_nothing_and_takes_no_nonce(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        player = await funded(client, runtime, amount=50)
+
+        response = await bet(client, player, "blackjack", {"currency": "EUR", "stake": 100})
+
+        assert (response.status_code, response.json()["code"]) == (422, "insufficient_funds")
+        assert response.json()["detail"] == "Not enough available EUR for this stake."
+        assert (await client.get("/v1/fairness/seeds", headers=player.headers)).json()["nonce"] == 0
+        assert await sql(runtime, "SELECT count(*) FROM game_rounds") == [(0,)]
+        assert await sql(runtime, "SELECT count(*) FROM ledger_holds") == [(0,)]
+        assert await available(client, player) == (50, 0)
+
+    async def test_a_double_beyond_the_funds_is_refused_and_the_round_goes_on(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        for _ in range(20):  # a fresh player each time, so that a natural's payout cannot fund the double
+            player = await funded(client, runtime, amount=150)
+            played = (await bet(client, player, "blackjack", {"currency": "EUR", "stake": 100})).json()
+            if played["status"] == "open":
+                break
+        else:
+            pytest.fail("twenty naturals in a row")
+        assert "double" in played["table"]["actions"]
+
+        response = await client.post(
+            f"/v1/rounds/{played['id']}/actions",
+            json={"action": "double"},
+            headers={**player.headers, "Idempotency-Key": str(uuid.uuid4())},
+        )
+
+        assert (response.status_code, response.json()["code"]) == (422, "insufficient_funds")
+        shown = (await client.get(f"/v1/rounds/{played['id']}", headers=player.headers)).json()
+        assert (shown["status"], shown["stake"], shown["actions"]) == ("open", 100, [])
+        assert await available(client, player) == (50, 100)
 
 
 class TestRefusals:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import httpx
@@ -8,7 +9,9 @@ from sqlalchemy import select, update
 from croupier.identity.models import PlayerSession
 from croupier.identity.tokens import digest
 from croupier.kit.runtime import Runtime
-from tests.factories import sign_in, signed_in_player
+from tests.factories import SignedIn, sign_in, signed_in_player
+from tests.mail.helpers import sql
+from tests.wallet.support import deposit
 
 
 async def _shift_session(runtime: Runtime, token: str, **deltas: timedelta) -> None:
@@ -98,3 +101,63 @@ class TestManagingSessions:
         assert response.status_code == 404
         still = await client.get("/v1/me", headers={"Authorization": f"Bearer {bob.json()['token']}"})
         assert still.status_code == 200
+
+
+async def _bet(client: httpx.AsyncClient, player: SignedIn) -> httpx.Response:
+    """A dice bet: its route reads the session in one plain statement (``authenticate_principal``)."""
+    headers = {**player.headers, "Idempotency-Key": str(uuid.uuid4())}
+    body = {"currency": "EUR", "stake": 100, "target": 49.5, "direction": "under"}
+    return await client.post("/v1/games/dice/rounds", json=body, headers=headers)
+
+
+async def _funded(client: httpx.AsyncClient, runtime: Runtime) -> SignedIn:
+    player = await signed_in_player(client)
+    await deposit(runtime, uuid.UUID(player.id), 10_000, "EUR")
+    return player
+
+
+class TestBetsAuthenticateAlike:
+    """The routes every bet takes read the session their own way; the rules are those of every route."""
+
+    async def test_an_idle_session_cannot_bet(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+        player = await _funded(client, runtime)
+        idle = timedelta(minutes=runtime.settings.session_idle_minutes, seconds=1)
+        await _shift_session(runtime, player.token, last_seen_at=idle)
+        response = await _bet(client, player)
+        assert (response.status_code, response.json()["code"]) == (401, "invalid_session")
+        assert "inactivity" in response.json()["detail"]
+
+    async def test_a_session_past_its_lifetime_cannot_bet(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        player = await _funded(client, runtime)
+        lifetime = timedelta(hours=runtime.settings.session_absolute_hours, seconds=1)
+        await _shift_session(runtime, player.token, expires_at=lifetime)
+        response = await _bet(client, player)
+        assert (response.status_code, response.json()["code"]) == (401, "invalid_session")
+        assert "maximum lifetime" in response.json()["detail"]
+
+    async def test_a_signed_out_session_cannot_bet(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+        player = await _funded(client, runtime)
+        assert (await client.delete("/v1/sessions/current", headers=player.headers)).status_code == 204
+        response = await _bet(client, player)
+        assert (response.status_code, response.json()["code"]) == (401, "invalid_session")
+
+    async def test_a_player_no_longer_active_cannot_bet_on_a_session_left_open(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        player = await _funded(client, runtime)
+        assert (await _bet(client, player)).status_code == 201
+        await sql(runtime, "UPDATE players SET status = 'disabled' WHERE id = :id", id=uuid.UUID(player.id))
+        response = await _bet(client, player)
+        assert (response.status_code, response.json()["code"]) == (401, "invalid_session")
+        assert (await client.get("/v1/me", headers=player.headers)).status_code == 401
+
+    async def test_betting_keeps_a_session_alive(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+        player = await _funded(client, runtime)
+        almost_idle = timedelta(minutes=runtime.settings.session_idle_minutes - 1)
+        await _shift_session(runtime, player.token, last_seen_at=almost_idle)
+        assert (await _bet(client, player)).status_code == 201
+        # Idle by now unless the bet refreshed last_seen_at.
+        await _shift_session(runtime, player.token, last_seen_at=timedelta(minutes=2))
+        assert (await client.get("/v1/me", headers=player.headers)).status_code == 200

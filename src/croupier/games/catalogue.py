@@ -29,7 +29,10 @@ def limits(settings: Settings, game: str) -> dict[str, Limits]:
 
 
 def limits_for(settings: Settings, game: str, currency: str) -> Limits:
-    found = limits(settings, game).get(currency)
-    if found is None:
-        raise CurrencyNotOffered(f"{game} is not offered in {currency}.", currency=currency)
-    return found
+    """``limits(settings, game)[currency]``, looked up without building the whole table (every bet asks)."""
+    for scope in (game, EVERY_GAME):
+        found = settings.game_stake_limits.get(scope, {}).get(currency)
+        if found is not None:
+            low, high = found
+            return Limits(low, high)
+    raise CurrencyNotOffered(f"{game} is not offered in {currency}.", currency=currency)

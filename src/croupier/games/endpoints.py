@@ -140,12 +140,18 @@ async def act(
     body: ActionRequest,
     session: DbSession,
     settings: SettingsDep,
-    auth: CurrentAuth,
+    auth: CurrentPrincipal,
     key: IdempotencyKey,
     response: Response,
 ) -> RoundView:
     played, replayed = await rounds.act(
-        session, settings, player_id=auth.player.id, round_id=round_id, action=body.action, key=key
+        session,
+        settings,
+        player_id=auth.player_id,
+        round_id=round_id,
+        action=body.action,
+        key=key,
+        player_status=auth.status,
     )
     mark_replayed(response, replayed)
     return RoundView.of(played)
@@ -179,10 +185,7 @@ async def my_round(round_id: uuid.UUID, session: DbSession, auth: CurrentAuth) -
 
 @router.get("/v1/fairness/seeds", summary="My seed commitment", responses=responses(InvalidSession))
 async def my_seeds(session: DbSession, auth: CurrentAuth) -> SeedsView:
-    found = await seeds.commitment(session, auth.player.id)
-    return SeedsView(
-        server_seed_hash=found.server_seed_hash, client_seed=found.client_seed, nonce=found.nonce
-    )
+    return SeedsView.of(await seeds.commitment(session, auth.player.id))
 
 
 @router.put(
@@ -191,10 +194,7 @@ async def my_seeds(session: DbSession, auth: CurrentAuth) -> SeedsView:
     responses=responses(InvalidSession, seeds.InvalidClientSeed),
 )
 async def set_client_seed(body: ClientSeedRequest, session: DbSession, auth: CurrentAuth) -> SeedsView:
-    found = await seeds.set_client_seed(session, auth.player.id, body.client_seed)
-    return SeedsView(
-        server_seed_hash=found.server_seed_hash, client_seed=found.client_seed, nonce=found.nonce
-    )
+    return SeedsView.of(await seeds.set_client_seed(session, auth.player.id, body.client_seed))
 
 
 @router.post(

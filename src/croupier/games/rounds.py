@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,6 +50,36 @@ class RoundFinished(Conflict):
     title = "The round is over"
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Bet:
+    """A new round's request: who bets what, on which game, under which Idempotency-Key."""
+
+    player_id: uuid.UUID
+    game: str
+    currency: str
+    bet: dict[str, Any]
+    key: str
+    digest: bytes
+
+    def columns(self, round_id: uuid.UUID, draw: seeds.Draw, now: datetime) -> dict[str, Any]:
+        """The new round's row, less its status and money: who, what, and what makes it
+        verifiable (the committed seed, the client seed, the nonce, the bet)."""
+        return {
+            "id": round_id,
+            "player_id": self.player_id,
+            "game": self.game,
+            "currency": self.currency,
+            "idempotency_key": self.key,
+            "request_hash": self.digest,
+            "seed_pair_id": draw.pair_id,
+            "server_seed_hash": draw.server_seed_hash,
+            "client_seed": draw.client_seed,
+            "nonce": draw.nonce,
+            "bet": self.bet,
+            "created_at": now,
+        }
+
+
 async def play(
     session: AsyncSession,
     settings: Settings,
@@ -65,99 +96,45 @@ async def play(
     ``player_status`` is the player's status when the caller has just read it (the session's
     authentication does), to spare the pre-bet check a query.
     """
-    parsed = parse_bet(game, dict(bet))
-    digest = request_hash({"game": game, "currency": currency, "bet": dict(bet)})
+    plain = dict(bet)
+    parsed = parse_bet(game, plain)
+    digest = request_hash({"game": game, "currency": currency, "bet": plain})
+    request = _Bet(player_id=player_id, game=game, currency=currency, bet=plain, key=key, digest=digest)
     if isinstance(parsed, blackjack.BlackjackBet):
-        return await _open_multi_step(
-            session,
-            settings,
-            player_id=player_id,
-            game=game,
-            currency=currency,
-            bet=bet,
-            key=key,
-            digest=digest,
-            parsed=parsed,
-            player_status=player_status,
-        )
+        return await _open_multi_step(session, settings, request, parsed, player_status)
     draw = await seeds.take_nonce_unless_played(session, player_id, key)
     if draw is None:
-        return await _replayed(session, player_id, key, digest), True
-    await _pre_bet(
-        session,
-        settings,
-        player_id=player_id,
-        game=game,
-        currency=currency,
-        stake=parsed.stake,
-        player_status=player_status,
-    )
+        return await _replayed(session, request), True
+    await _pre_bet(session, settings, request, parsed.stake, player_status)
     outcome = play_single_step(parsed, FairStream(draw.server_seed, draw.client_seed, draw.nonce))
     round_id, now = uuid.uuid4(), utcnow()
     transfer_id = await _move_money(
         session, round_id=round_id, player_id=player_id, game=game, currency=currency, outcome=outcome
     )
-    played = GameRound(
-        **_round_columns(
-            round_id=round_id, player_id=player_id, game=game, currency=currency, key=key, digest=digest
-        ),
-        **_draw_columns(draw, bet, now),
-        status=SETTLED,
-        stake=outcome.stake,
-        payout=outcome.payout,
-        state=None,
-        actions=[],
-        hold_ids=[],
-        outcome=outcome.detail,
-        transfer_id=transfer_id,
-        settled_at=now,
-        version=0,
-    )
-    await _save_settled(session, played)
-    return played, False
-
-
-def _round_columns(
-    *, round_id: uuid.UUID, player_id: uuid.UUID, game: str, currency: str, key: str, digest: bytes
-) -> dict[str, Any]:
-    return {
-        "id": round_id,
-        "player_id": player_id,
-        "game": game,
-        "currency": currency,
-        "idempotency_key": key,
-        "request_hash": digest,
+    columns = {
+        **request.columns(round_id, draw, now),
+        "status": SETTLED,
+        "stake": outcome.stake,
+        "payout": outcome.payout,
+        "outcome": outcome.detail,
+        "transfer_id": transfer_id,
+        "settled_at": now,
     }
-
-
-def _draw_columns(draw: seeds.Draw, bet: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-    """What makes the round verifiable: the committed seed, the client seed, the nonce, the bet."""
-    return {
-        "seed_pair_id": draw.pair_id,
-        "server_seed_hash": draw.server_seed_hash,
-        "client_seed": draw.client_seed,
-        "nonce": draw.nonce,
-        "bet": dict(bet),
-        "created_at": now,
-    }
+    await _save_settled(session, columns)
+    return GameRound(**columns, state=None, actions=[], hold_ids=[], version=0), False
 
 
 async def _pre_bet(
-    session: AsyncSession,
-    settings: Settings,
-    *,
-    player_id: uuid.UUID,
-    game: str,
-    currency: str,
-    stake: int,
-    player_status: str | None,
+    session: AsyncSession, settings: Settings, request: _Bet, stake: int, player_status: str | None
 ) -> None:
-    await wallet.exponent(session, currency)
-    table = catalogue.limits_for(settings, game, currency)
+    # First, so that an unknown currency is refused as unknown rather than "not offered" by the
+    # limits; the exponents are cached, so this sends no query.
+    await wallet.exponent(session, request.currency)
+    table = catalogue.limits_for(settings, request.game, request.currency)
     await pre_bet_check(
         session,
-        player_id=player_id,
-        currency=currency,
+        player_id=request.player_id,
+        currency=request.currency,
         stake=stake,
         stake_limit=table.maximum,
         stake_minimum=table.minimum,
@@ -183,31 +160,9 @@ RETURNING id
 """
 
 
-async def _save_settled(session: AsyncSession, played: GameRound) -> None:
-    cursor = await execute_plain(
-        session,
-        _SAVE_SETTLED,
-        {
-            "id": played.id,
-            "player_id": played.player_id,
-            "game": played.game,
-            "currency": played.currency,
-            "idempotency_key": played.idempotency_key,
-            "request_hash": played.request_hash,
-            "status": played.status,
-            "stake": played.stake,
-            "payout": played.payout,
-            "seed_pair_id": played.seed_pair_id,
-            "server_seed_hash": played.server_seed_hash,
-            "client_seed": played.client_seed,
-            "nonce": played.nonce,
-            "bet": Jsonb(played.bet),
-            "outcome": Jsonb(played.outcome),
-            "transfer_id": played.transfer_id,
-            "created_at": played.created_at,
-            "settled_at": played.settled_at,
-        },
-    )
+async def _save_settled(session: AsyncSession, columns: Mapping[str, Any]) -> None:
+    params = {**columns, "bet": Jsonb(columns["bet"]), "outcome": Jsonb(columns["outcome"])}
+    cursor = await execute_plain(session, _SAVE_SETTLED, params)
     if await cursor.fetchone() is None:
         # Committing now would keep a nonce and a transfer without their round: run the
         # request again instead; it then finds the other attempt's round and answers it.
@@ -217,42 +172,23 @@ async def _save_settled(session: AsyncSession, played: GameRound) -> None:
 async def _open_multi_step(
     session: AsyncSession,
     settings: Settings,
-    *,
-    player_id: uuid.UUID,
-    game: str,
-    currency: str,
-    bet: Mapping[str, Any],
-    key: str,
-    digest: bytes,
+    request: _Bet,
     parsed: blackjack.BlackjackBet,
     player_status: str | None,
 ) -> tuple[GameRound, bool]:
     """A blackjack round: its stake held, dealt to the first decision (or the end)."""
-    replay = await _replay(session, player_id, key, digest)
+    replay = await _replay(session, request)
     if replay is not None:
         return replay, True
     stake = parsed.stake
-    await _pre_bet(
-        session,
-        settings,
-        player_id=player_id,
-        game=game,
-        currency=currency,
-        stake=stake,
-        player_status=player_status,
-    )
-    account = PlayerAccount(player_id, currency)
-    if await wallet.lock_available(session, account) < stake:
-        raise wallet.InsufficientFunds(f"Not enough available {currency} for this stake.", currency=currency)
-    draw = await seeds.take_nonce(session, player_id)
-    round_id, now = uuid.uuid4(), utcnow()
+    await _pre_bet(session, settings, request, stake, player_status)
+    # The seed pair is locked before the player's account (by the hold below), in the order a
+    # single-step bet locks them; a shortfall then refuses the hold and rolls all of it back.
+    draw = await seeds.take_nonce(session, request.player_id)
     played = await session.scalar(
         insert(GameRound)
         .values(
-            **_round_columns(
-                round_id=round_id, player_id=player_id, game=game, currency=currency, key=key, digest=digest
-            ),
-            **_draw_columns(draw, bet, now),
+            **request.columns(uuid.uuid4(), draw, utcnow()),
             status=OPEN,
             stake=stake,
             actions=[],
@@ -279,8 +215,12 @@ async def act(
     round_id: uuid.UUID,
     action: str,
     key: str,
+    player_status: str | None = None,
 ) -> tuple[GameRound, bool]:
-    """A player's decision in an open multi-step round; ``(round, replayed)``."""
+    """A player's decision in an open multi-step round; ``(round, replayed)``.
+
+    ``player_status``: as for ``play``, spares a double's or a split's pre-bet check a query.
+    """
     played = await _own(session, player_id, round_id)
     digest = request_hash({"action": action})
     done = await session.get(RoundAction, (round_id, key))
@@ -300,6 +240,7 @@ async def act(
             currency=played.currency,
             stake=played.stake + extra,
             stake_limit=table.maximum,
+            player_status=player_status,
         )
         await _hold(session, played, extra)
         played.stake += extra
@@ -329,9 +270,7 @@ async def _hold(session: AsyncSession, played: GameRound, amount: int) -> None:
             metadata={"round_id": str(played.id)},
         )
     except wallet.InsufficientFunds:
-        raise wallet.InsufficientFunds(
-            f"Not enough available {played.currency} for this stake.", currency=played.currency
-        ) from None
+        raise _shortfall(played.currency) from None
     played.hold_ids = [*played.hold_ids, str(held.id)]
 
 
@@ -384,24 +323,29 @@ async def _move_money(
             keep_failure=False,
         )
     except wallet.InsufficientFunds:
-        raise wallet.InsufficientFunds(
-            f"Not enough available {currency} for this stake.", currency=currency
-        ) from None
+        raise _shortfall(currency) from None
     return result.id
 
 
-async def _replayed(session: AsyncSession, player_id: uuid.UUID, key: str, digest: bytes) -> GameRound:
-    found = await _replay(session, player_id, key, digest)
+def _shortfall(currency: str) -> wallet.InsufficientFunds:
+    """The ledger's refusal as a bet words it."""
+    return wallet.InsufficientFunds(f"Not enough available {currency} for this stake.", currency=currency)
+
+
+async def _replayed(session: AsyncSession, request: _Bet) -> GameRound:
+    found = await _replay(session, request)
     if found is None:  # pragma: no cover - the draw saw it in this transaction
         raise RuntimeError("broken invariant: the replayed round is committed")
     return found
 
 
-async def _replay(session: AsyncSession, player_id: uuid.UUID, key: str, digest: bytes) -> GameRound | None:
+async def _replay(session: AsyncSession, request: _Bet) -> GameRound | None:
     found: GameRound | None = await session.scalar(
-        select(GameRound).where(GameRound.player_id == player_id, GameRound.idempotency_key == key)
+        select(GameRound).where(
+            GameRound.player_id == request.player_id, GameRound.idempotency_key == request.key
+        )
     )
-    if found is not None and found.request_hash != digest:
+    if found is not None and found.request_hash != request.digest:
         raise IdempotencyKeyReused("This Idempotency-Key was used for a different bet.")
     return found
 

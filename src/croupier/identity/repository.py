@@ -112,7 +112,14 @@ class SessionPrincipalRow:
     revoked_at: datetime | None
     expires_at: datetime
     last_seen_at: datetime
-    status: str
+    status: str  # the player's
+
+    @classmethod
+    def of(cls, found: PlayerSession, player: Player) -> SessionPrincipalRow:
+        """The same values from ``session_and_player``'s ORM objects."""
+        return cls(
+            found.id, found.player_id, found.revoked_at, found.expires_at, found.last_seen_at, player.status
+        )
 
 
 _SESSION_PRINCIPAL = (
