@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import uuid
 from typing import Any
 
@@ -81,6 +83,21 @@ class TestReplays:
         assert again.id == first.id
         assert await available(runtime, player) == (0, 0)
         assert await transfer_count(runtime, "early") == [("posted", None)]
+
+    async def test_the_stored_hash_keeps_non_ascii_characters_as_they_are(self, runtime: Runtime) -> None:
+        """Hashes stored before are compared with new ones: their form must not change."""
+        player = await make_player(runtime)
+        await deposit(runtime, player, 1_000)
+
+        await stake(runtime, player, 300, idem="café", metadata={"table": "Hôtel de Paris"})
+
+        [(stored,)] = await sql(
+            runtime, "SELECT request_hash FROM ledger_transfers WHERE idempotency_key = 'café'"
+        )
+        legs = sorted([[f"player:{player}:cash:EUR", -300], ["house:revenue:EUR", 300]])
+        document = {"op": "transfer", "kind": "bet", "legs": legs, "metadata": {"table": "Hôtel de Paris"}}
+        canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        assert bytes(stored) == hashlib.sha256(canonical.encode()).digest()
 
     async def test_legs_in_another_order_are_the_same_request(self, runtime: Runtime) -> None:
         player = await make_player(runtime)

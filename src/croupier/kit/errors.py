@@ -19,6 +19,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from croupier.kit.retry import RETRY_MARKER, is_retryable
+
 PROBLEM_JSON = "application/problem+json"
 _log = structlog.get_logger("croupier.errors")
 
@@ -156,17 +158,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return response
 
     @app.exception_handler(DBAPIError)
-    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
-        from croupier.kit.retry import is_retryable
-
+    @app.exception_handler(ConcurrentAttempt)  # its sqlstate makes it retryable like the database's own
+    async def _conflict(request: Request, exc: DBAPIError | ConcurrentAttempt) -> JSONResponse:
         if not is_retryable(exc):
             return await _unexpected(request, exc)
-        _log.info("transaction_conflict", sqlstate=getattr(exc.orig, "sqlstate", None))
-        return _try_again()
-
-    @app.exception_handler(ConcurrentAttempt)
-    async def _concurrent(_: Request, exc: ConcurrentAttempt) -> JSONResponse:
-        _log.info("transaction_conflict", sqlstate=exc.sqlstate)
+        _log.info("transaction_conflict", sqlstate=getattr(getattr(exc, "orig", exc), "sqlstate", None))
         return _try_again()
 
     @app.exception_handler(Exception)
@@ -186,8 +182,6 @@ class ConcurrentAttempt(Exception):
 
 
 def _try_again() -> JSONResponse:
-    from croupier.kit.retry import RETRY_MARKER
-
     response = problem(
         503, "transaction_conflict", "Busy", "A concurrent change got in the way; send it again."
     )

@@ -58,6 +58,11 @@ def mark_replayed(response: Response, replayed: bool) -> None:
         response.headers[REPLAYED_HEADER] = "true"
 
 
-def request_hash(document: Mapping[str, Any]) -> bytes:
-    """A digest of what a request asked for, to tell a retry from a different request."""
-    return hashlib.sha256(json.dumps(document, sort_keys=True, separators=(",", ":")).encode()).digest()
+def request_hash(document: Mapping[str, Any], *, ensure_ascii: bool = True) -> bytes:
+    """A digest of what a request asked for, to tell a retry from a different request.
+
+    ``ensure_ascii=False`` is the ledger's form: its stored hashes were made with the
+    characters as they are, so each caller keeps the form its stored hashes have.
+    """
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=ensure_ascii)
+    return hashlib.sha256(canonical.encode()).digest()

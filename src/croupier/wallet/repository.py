@@ -1,7 +1,8 @@
 """SQL for the ledger. Rules live in ``service``; this module only reads and writes rows.
 
-Statements are SQLAlchemy Core on the mapped tables (no ORM identity map): a
-transfer is a handful of set-based statements whatever its number of legs.
+Statements are SQLAlchemy Core on the mapped tables (no ORM identity map). A
+transfer is one call of the ``ledger_post`` function (migration 0007), which
+locks, checks and writes whatever its number of legs.
 """
 
 from __future__ import annotations
@@ -51,7 +52,6 @@ class AccountRow:
     currency: str
     balance: int
     held: int
-    is_player: bool
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,6 @@ _ACCOUNT_COLUMNS = (
     accounts.c.currency,
     accounts.c.balance,
     accounts.c.held,
-    accounts.c.is_player,
 )
 
 
@@ -129,7 +128,6 @@ def _account(row: Any) -> AccountRow:
         currency=row.currency,
         balance=row.balance,
         held=row.held,
-        is_player=row.is_player,
     )
 
 

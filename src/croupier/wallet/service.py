@@ -32,9 +32,7 @@ do not queue behind one row.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import json
 import math
 import uuid
 from collections import defaultdict
@@ -183,21 +181,19 @@ _CURRENCIES = "croupier.wallet.currencies"
 _log = structlog.get_logger("croupier.wallet")
 
 
-def account_code(account: AccountRef, *, bucket: int = 0) -> str:
-    """The account's row: ``player:<uuid>:cash:EUR``, ``house:fees:EUR``, ``house:revenue:EUR:<bucket>``."""
-    if isinstance(account, PlayerAccount):
-        return f"player:{account.player_id}:{PlayerBook(account.book)}:{account.currency}"
-    book = HouseBook(account.book)
-    if book is HouseBook.REVENUE:
-        return f"house:{book}:{account.currency}:{bucket % REVENUE_BUCKETS}"
-    return f"house:{book}:{account.currency}"
-
-
 def _ref_name(account: AccountRef) -> str:
     """What the request named (bucket-free): the part of an account that a request hash covers."""
     if isinstance(account, PlayerAccount):
         return f"player:{account.player_id}:{PlayerBook(account.book)}:{account.currency}"
     return f"house:{HouseBook(account.book)}:{account.currency}"
+
+
+def account_code(account: AccountRef, *, bucket: int = 0) -> str:
+    """The account's row: ``player:<uuid>:cash:EUR``, ``house:fees:EUR``, ``house:revenue:EUR:<bucket>``."""
+    name = _ref_name(account)
+    if not isinstance(account, PlayerAccount) and account.book == HouseBook.REVENUE:
+        return f"{name}:{bucket % REVENUE_BUCKETS}"
+    return name
 
 
 def _ref_from_row(kind: str, player_id: uuid.UUID | None, currency: str) -> AccountRef:
@@ -219,11 +215,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and math.isfinite(value):
         return value
     return str(value).replace("\x00", "")
-
-
-def _digest(document: Mapping[str, Any]) -> bytes:
-    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).digest()
 
 
 def _check_request(source: str, key: str, kind: str | None = None) -> None:
@@ -388,13 +379,14 @@ async def transfer(
     _check_legs(legs)
     await _check_currencies(session, (leg.account.currency for leg in legs))
     meta = _plain(metadata or {})
-    digest = _digest(
+    digest = idempotency.request_hash(
         {
             "op": "transfer",
             "kind": kind,
             "legs": sorted([_ref_name(leg.account), leg.amount] for leg in legs),
             "metadata": meta,
-        }
+        },
+        ensure_ascii=False,
     )
     claim = repository.TransferRow(
         id=uuid.uuid4(),
@@ -472,14 +464,15 @@ async def hold(
         raise TypeError("only player accounts hold funds")
     await _check_currencies(session, [account.currency])
     meta = _plain(metadata or {})
-    digest = _digest(
+    digest = idempotency.request_hash(
         {
             "op": "hold",
             "account": _ref_name(account),
             "amount": amount,
             "expires_at": expires_at.astimezone(UTC).isoformat(),
             "metadata": meta,
-        }
+        },
+        ensure_ascii=False,
     )
     code = account_code(account)
     row = (await repository.lock_accounts(session, [code])).get(code)
@@ -549,7 +542,7 @@ async def post_hold(
     _check_positive(amount)
     await _check_currencies(session, [to.currency])
     meta = _plain(metadata or {})
-    digest = _digest(
+    digest = idempotency.request_hash(
         {
             "op": "post_hold",
             "hold_id": str(hold_id),
@@ -557,7 +550,8 @@ async def post_hold(
             "to": _ref_name(to),
             "kind": kind,
             "metadata": meta,
-        }
+        },
+        ensure_ascii=False,
     )
     # The hold first, then the key: a repeat that waited for the first attempt's lock sees its result.
     found = await _locked_pending_hold(session, hold_id)

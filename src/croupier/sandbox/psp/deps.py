@@ -1,15 +1,18 @@
-"""What the endpoints share: the state, the API key check, the Idempotency-Key header."""
+"""What the endpoints share: the state, the API key check, the Idempotency-Key header and its answer."""
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from typing import Annotated, cast
 
 from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from croupier.sandbox.psp.config import PspConfig
 from croupier.sandbox.psp.errors import PspError
-from croupier.sandbox.psp.state import PspState
+from croupier.sandbox.psp.state import PspState, Public
 from croupier.sandbox.psp.webhooks import WebhookDispatcher
 
 
@@ -48,3 +51,11 @@ StateDep = Annotated[PspState, Depends(_state)]
 WebhooksDep = Annotated[WebhookDispatcher, Depends(_webhooks)]
 IdempotencyKey = Annotated[str, Depends(_idempotency_key)]
 OptionalIdempotencyKey = Annotated[str | None, Depends(_optional_idempotency_key)]
+
+
+def idempotent_answer(
+    state: PspState, scope: str, key: str, request: BaseModel, create: Callable[[], Public]
+) -> JSONResponse:
+    """201 with what ``create`` made, or 200 with what ``key`` made before (``PspState.idempotent``)."""
+    obj, created = state.idempotent(scope, key, request.model_dump(mode="json"), create)
+    return JSONResponse(obj, status_code=201 if created else 200)

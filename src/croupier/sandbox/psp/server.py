@@ -5,14 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from croupier.sandbox.psp.deps import IdempotencyKey, StateDep, require_api_key
+from croupier.sandbox.psp.deps import IdempotencyKey, StateDep, idempotent_answer, require_api_key
 from croupier.sandbox.psp.schemas import PaymentRequest, PayoutRequest, RefundRequest
 
 router = APIRouter(prefix="/v1", tags=["server"], dependencies=[Depends(require_api_key)])
-
-
-def _answer(obj: dict[str, object], created: bool) -> JSONResponse:
-    return JSONResponse(obj, status_code=201 if created else 200)
 
 
 @router.get("/tokens/{token_id}", summary="A vaulted card, without its number")
@@ -25,13 +21,9 @@ async def create_payment(
     body: PaymentRequest, request: Request, state: StateDep, key: IdempotencyKey
 ) -> JSONResponse:
     base_url = str(request.base_url)
-    obj, created = state.idempotent(
-        "payments",
-        key,
-        body.model_dump(mode="json"),
-        lambda: state.create_payment(**body.model_dump(), base_url=base_url),
+    return idempotent_answer(
+        state, "payments", key, body, lambda: state.create_payment(**body.model_dump(), base_url=base_url)
     )
-    return _answer(obj, created)
 
 
 @router.get("/payments/{payment_id}")
@@ -41,10 +33,7 @@ async def get_payment(payment_id: str, state: StateDep) -> JSONResponse:
 
 @router.post("/refunds", status_code=201, summary="Refund part or all of a succeeded payment")
 async def create_refund(body: RefundRequest, state: StateDep, key: IdempotencyKey) -> JSONResponse:
-    obj, created = state.idempotent(
-        "refunds", key, body.model_dump(mode="json"), lambda: state.create_refund(**body.model_dump())
-    )
-    return _answer(obj, created)
+    return idempotent_answer(state, "refunds", key, body, lambda: state.create_refund(**body.model_dump()))
 
 
 @router.get("/refunds/{refund_id}")
@@ -54,10 +43,7 @@ async def get_refund(refund_id: str, state: StateDep) -> JSONResponse:
 
 @router.post("/payouts", status_code=201, summary="Pay money out to a tokenized card")
 async def create_payout(body: PayoutRequest, state: StateDep, key: IdempotencyKey) -> JSONResponse:
-    obj, created = state.idempotent(
-        "payouts", key, body.model_dump(mode="json"), lambda: state.create_payout(**body.model_dump())
-    )
-    return _answer(obj, created)
+    return idempotent_answer(state, "payouts", key, body, lambda: state.create_payout(**body.model_dump()))
 
 
 @router.get("/payouts/{payout_id}")

@@ -5,7 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
-from croupier.sandbox.psp.deps import OptionalIdempotencyKey, StateDep, WebhooksDep, require_api_key
+from croupier.sandbox.psp.deps import (
+    OptionalIdempotencyKey,
+    StateDep,
+    WebhooksDep,
+    idempotent_answer,
+    require_api_key,
+)
 from croupier.sandbox.psp.errors import PspError
 from croupier.sandbox.psp.schemas import ChargebackRequest, ResumeRequest
 from croupier.sandbox.psp.state import Chargeback
@@ -25,8 +31,7 @@ async def chargeback(
     # The key is optional here: a test that simulates a dispute has nothing to retry.
     if key is None:
         return JSONResponse(create().public(), status_code=201)
-    obj, created = state.idempotent(f"chargeback:{payment_id}", key, request.model_dump(mode="json"), create)
-    return JSONResponse(obj, status_code=201 if created else 200)
+    return idempotent_answer(state, f"chargeback:{payment_id}", key, request, create)
 
 
 @router.post("/webhooks/pause", summary="Hold every delivery until resumed")

@@ -13,16 +13,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import secrets
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, TypeVar
 
 import structlog
 
+from croupier.kit.idempotency import request_hash
 from croupier.sandbox.psp import cards
 from croupier.sandbox.psp.cards import CardError
 from croupier.sandbox.psp.config import PspConfig
@@ -47,7 +47,9 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class _Public(Protocol):
+class Public(Protocol):
+    """What the API hands out: an id and the view of it that leaves the process."""
+
     id: str
 
     def public(self) -> dict[str, Any]: ...
@@ -200,8 +202,12 @@ class Chargeback:
         }
 
 
-def _not_found(kind: str) -> PspError:
-    return PspError(404, f"no_such_{kind}", f"No such {kind}.")
+def _find(found_in: Mapping[str, _T], object_id: str, kind: str, *, status: int = 404) -> _T:
+    """The object, or ``no_such_<kind>``: 404 for the object a path names, 422 for one a body names."""
+    found = found_in.get(object_id)
+    if found is None:
+        raise PspError(status, f"no_such_{kind}", f"No such {kind}.")
+    return found
 
 
 class PspState:
@@ -215,7 +221,7 @@ class PspState:
         self.refunds: dict[str, Refund] = {}
         self.payouts: dict[str, Payout] = {}
         self.chargebacks: dict[str, Chargeback] = {}
-        self._idempotency: dict[tuple[str, str], tuple[str, _Public]] = {}
+        self._idempotency: dict[tuple[str, str], tuple[bytes, Public]] = {}
         self._timers: set[asyncio.TimerHandle] = set()
 
     def close(self) -> None:
@@ -226,16 +232,14 @@ class PspState:
     # Idempotency
 
     def idempotent(
-        self, scope: str, key: str, request: dict[str, Any], create: Callable[[], _Public]
+        self, scope: str, key: str, request: dict[str, Any], create: Callable[[], Public]
     ) -> tuple[dict[str, Any], bool]:
         """The object made under ``key`` before (and False), or a new one from ``create`` (and True).
 
         Only successes are remembered: a request refused for a rule (not enough left
         to refund) may be sent again with the same key once the rule allows it.
         """
-        digest = hashlib.sha256(
-            json.dumps(request, sort_keys=True, separators=(",", ":")).encode()
-        ).hexdigest()
+        digest = request_hash(request)
         seen = self._idempotency.get((scope, key))
         if seen is not None:
             if not hmac.compare_digest(seen[0], digest):
@@ -274,16 +278,7 @@ class PspState:
         return token
 
     def token(self, token_id: str) -> Token:
-        found = self.tokens.get(token_id)
-        if found is None:
-            raise _not_found("token")
-        return found
-
-    def _referenced_token(self, token_id: str) -> Token:
-        found = self.tokens.get(token_id)
-        if found is None:
-            raise PspError(422, "no_such_token", "No such token.")
-        return found
+        return _find(self.tokens, token_id, "token")
 
     # Payments
 
@@ -298,7 +293,7 @@ class PspState:
         return_url: str | None,
         base_url: str,
     ) -> Payment:
-        card = self._referenced_token(token)
+        card = _find(self.tokens, token, "token", status=422)
         payment_id = new_id("pay_")
         challenge_above = self._config.challenge_above
         challenged = cards.requires_challenge(card.number) or (
@@ -334,10 +329,7 @@ class PspState:
         self._emit(f"payment.{payment.status}", payment, payment.reference, payment.webhook_url, payment.id)
 
     def payment(self, payment_id: str) -> Payment:
-        found = self.payments.get(payment_id)
-        if found is None:
-            raise _not_found("payment")
-        return found
+        return _find(self.payments, payment_id, "payment")
 
     def challenge(self, payment_id: str) -> Payment:
         payment = self.payments.get(payment_id)
@@ -360,9 +352,7 @@ class PspState:
     # Refunds
 
     def create_refund(self, *, payment_id: str, amount: int, reference: str, webhook_url: str) -> Refund:
-        payment = self.payments.get(payment_id)
-        if payment is None:
-            raise PspError(422, "no_such_payment", "No such payment.")
+        payment = _find(self.payments, payment_id, "payment", status=422)
         if payment.status != "succeeded":
             raise PspError(422, "payment_not_succeeded", "Only a succeeded payment can be refunded.")
         if amount > payment.available:
@@ -391,17 +381,14 @@ class PspState:
         self._emit("refund.succeeded", refund, refund.reference, refund.webhook_url, refund.payment.id)
 
     def refund(self, refund_id: str) -> Refund:
-        found = self.refunds.get(refund_id)
-        if found is None:
-            raise _not_found("refund")
-        return found
+        return _find(self.refunds, refund_id, "refund")
 
     # Payouts
 
     def create_payout(
         self, *, amount: int, currency: str, token: str, reference: str, webhook_url: str
     ) -> Payout:
-        card = self._referenced_token(token)
+        card = _find(self.tokens, token, "token", status=422)
         payout = Payout(
             id=new_id("po_"),
             amount=amount,
@@ -424,10 +411,7 @@ class PspState:
         self._emit(f"payout.{payout.status}", payout, payout.reference, payout.webhook_url, payout.id)
 
     def payout(self, payout_id: str) -> Payout:
-        found = self.payouts.get(payout_id)
-        if found is None:
-            raise _not_found("payout")
-        return found
+        return _find(self.payouts, payout_id, "payout")
 
     # Chargebacks
 
@@ -453,7 +437,7 @@ class PspState:
 
     # Plumbing
 
-    def _emit(self, event_type: str, obj: _Public, reference: str, url: str, lane: str) -> None:
+    def _emit(self, event_type: str, obj: Public, reference: str, url: str, lane: str) -> None:
         self._webhooks.publish(
             event_id=new_id("evt_"),
             event_type=event_type,

@@ -83,7 +83,6 @@ class WebhookDispatcher:
         self._lane_tasks: dict[str, asyncio.Task[None]] = {}
         self._batch: asyncio.Task[None] | None = None
         self._extra_lanes = itertools.count(1)
-        self._paused = False
         # Lanes deliver only while _open is set; a resumed batch only needs _unpaused.
         self._open = asyncio.Event()
         self._unpaused = asyncio.Event()
@@ -146,8 +145,11 @@ class WebhookDispatcher:
 
     # Pause and resume
 
+    @property
+    def _paused(self) -> bool:
+        return not self._unpaused.is_set()
+
     def pause(self) -> None:
-        self._paused = True
         self._open.clear()
         self._unpaused.clear()
 
@@ -162,7 +164,6 @@ class WebhookDispatcher:
             for delivery in waiting:
                 lane.remove(delivery)
         queued.sort(key=lambda d: d.event.seq, reverse=order == "reverse")
-        self._paused = False
         self._unpaused.set()
         previous = self._batch
         self._batch = asyncio.get_running_loop().create_task(
