@@ -36,11 +36,10 @@ def bind(sql: str, values: Mapping[str, str] | Sequence[str]) -> str:
     if isinstance(values, Mapping):
         named = dict(values)
         return re.sub(r"%\((\w+)\)s", lambda m: named[m.group(1)], sql).strip()
+    if sql.count("%s") != len(values):
+        raise ValueError(f"{sql.count('%s')} placeholders, {len(values)} values")
     positional = iter(values)
-    bound = re.sub(r"%s", lambda _: next(positional), sql).strip()
-    if next(positional, None) is not None:
-        raise ValueError("more values than placeholders")
-    return bound
+    return re.sub(r"%s", lambda _: next(positional), sql).strip()
 
 
 def round_script(*, won: bool) -> str:
