@@ -13,6 +13,7 @@ from croupier.games.endpoints import router as games_router
 from croupier.identity.account_endpoints import router as account_router
 from croupier.identity.endpoints import router as identity_router
 from croupier.identity.mfa_endpoints import router as mfa_router
+from croupier.kit.docs import install_docs
 from croupier.kit.errors import install_error_handlers, install_problem_openapi
 from croupier.kit.http import RequestContextMiddleware
 from croupier.kit.ops import router as ops_router
@@ -26,6 +27,8 @@ from croupier.payments.submissions import SubmissionRelay
 from croupier.providers.endpoints import router as games_launch_router
 from croupier.providers.hub88.endpoints import router as hub88_router
 from croupier.wallet.endpoints import router as wallet_router
+
+OPENAPI_PATH = "/openapi.json"
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
@@ -56,12 +59,18 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         version=__version__,
         summary="Security-first online casino backend",
         lifespan=lifespan,
+        # FastAPI's own pages load their scripts from a CDN; kit.docs serves them from the package.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_PATH if settings.docs else None,
     )
     if runtime is not None:
         app.state.runtime = runtime
     install_error_handlers(app)
     install_game_errors(app)
     install_problem_openapi(app)
+    if settings.docs:
+        install_docs(app, openapi_path=OPENAPI_PATH)
     app.include_router(ops_router)
     app.include_router(identity_router)
     app.include_router(mfa_router)

@@ -17,14 +17,27 @@ from croupier.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _log = structlog.get_logger("croupier.http")
 
+# The API answers JSON that no browser should run, style or frame: a policy that allows
+# nothing. A response that sets one of these headers itself keeps its own (the docs pages
+# carry a policy that lets them load their scripts; their assets are cached for good).
+API_CSP = b"default-src 'none'; frame-ancestors 'none'"
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
     (b"cache-control", b"no-store"),
     (b"cross-origin-resource-policy", b"same-origin"),
+    (b"content-security-policy", API_CSP),
 ]
+_OVERRIDABLE = frozenset({b"cache-control", b"content-security-policy"})
 HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+
+
+def _with_security_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    own = {name for name, _ in headers if name in _OVERRIDABLE}  # ASGI header names are lowercase
+    if not own:
+        return [*headers, *SECURITY_HEADERS]
+    return [*headers, *(header for header in SECURITY_HEADERS if header[0] not in own)]
 
 
 class RequestContextMiddleware:
@@ -63,9 +76,8 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message["headers"] = [
-                    *message.get("headers", []),
+                    *_with_security_headers(list(message.get("headers", []))),
                     (b"x-request-id", request_id.encode()),
-                    *SECURITY_HEADERS,
                     *([HSTS] if scope.get("scheme") == "https" else []),
                 ]
             await send(message)

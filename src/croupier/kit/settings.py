@@ -49,6 +49,11 @@ class Settings(BaseSettings):
         description="Comma-separated addresses whose X-Forwarded-For is believed.",
     )
     max_body_bytes: int = Field(65_536, ge=1024)
+    docs: bool = Field(
+        True,
+        description="`off` stops serving the API docs pages (/docs, /redoc) and the OpenAPI document"
+        " (/openapi.json).",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     argon2_memory_kib: int = Field(65_536, ge=ARGON2_MIN_MEMORY_KIB)

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Fetch, verify and vendor the API docs pages' JavaScript and CSS (Swagger UI and ReDoc).
+
+The docs pages load nothing from outside the server: their assets are copied from the
+npm packages pinned in src/croupier/kit/docs_assets/manifest.json, which records each
+package tarball's npm ``integrity`` (sha512) and every copied file's sha256.
+
+    scripts/vendor_docs_assets.py            check the vendored files against the manifest (offline)
+    scripts/vendor_docs_assets.py --fetch    re-fetch the pinned tarballs with `npm pack`, verify their
+                                             integrity and each file's sha256, and copy the files in
+
+To move to a new version, change the version in the manifest, run with ``--fetch --update``
+(which records the new integrity and hashes), read the diff and commit it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+ASSETS = Path(__file__).resolve().parent.parent / "src" / "croupier" / "kit" / "docs_assets"
+MANIFEST = ASSETS / "manifest.json"
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def npm_integrity(data: bytes) -> str:
+    return "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
+
+
+def check(manifest: dict) -> list[str]:
+    problems = []
+    for package in manifest["packages"]:
+        for name, want in package["files"].items():
+            path = ASSETS / name
+            if not path.is_file():
+                problems.append(f"{name}: missing")
+            elif sha256(path.read_bytes()) != want["sha256"]:
+                problems.append(f"{name}: sha256 differs from the manifest")
+    return problems
+
+
+def fetch(manifest: dict, *, update: bool) -> list[str]:
+    problems = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for package in manifest["packages"]:
+            spec = f"{package['name']}@{package['version']}"
+            packed = subprocess.run(  # noqa: S603 - npm, the registry's own client, fixed arguments
+                ["npm", "pack", spec, "--json", "--pack-destination", scratch],  # noqa: S607
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            tarball = Path(scratch) / json.loads(packed.stdout)[0]["filename"]
+            data = tarball.read_bytes()
+            integrity = npm_integrity(data)
+            if update:
+                package["integrity"] = integrity
+            elif integrity != package["integrity"]:
+                problems.append(f"{spec}: tarball integrity {integrity} is not the recorded one")
+                continue
+            with tarfile.open(tarball) as archive:
+                for name, want in package["files"].items():
+                    member = archive.extractfile(f"package/{want['from']}")
+                    if member is None:
+                        problems.append(f"{spec}: no {want['from']} in the tarball")
+                        continue
+                    content = member.read()
+                    if update:
+                        want["sha256"] = sha256(content)
+                    elif sha256(content) != want["sha256"]:
+                        problems.append(f"{spec}: {want['from']} does not match its recorded sha256")
+                        continue
+                    (ASSETS / name).write_bytes(content)
+    if update and not problems:
+        MANIFEST.write_text(json.dumps(manifest, indent=2) + "\n")
+    return problems
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--fetch", action="store_true", help="re-fetch the pinned packages with npm pack")
+    parser.add_argument("--update", action="store_true", help="with --fetch: record new integrity and hashes")
+    args = parser.parse_args()
+    manifest = json.loads(MANIFEST.read_text())
+    problems = fetch(manifest, update=args.update) if args.fetch else []
+    problems += check(manifest)
+    for problem in problems:
+        print(f"vendor_docs_assets: {problem}", file=sys.stderr)  # noqa: T201
+    if not problems:
+        print("docs assets match the manifest")  # noqa: T201
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
