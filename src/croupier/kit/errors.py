@@ -67,6 +67,16 @@ class RateLimited(CroupierError):
     title = "Too many requests"
 
 
+class HTTPProblem(StarletteHTTPException):
+    """A problem with its own code, raised where only an HTTPException passes through
+    untouched: while FastAPI reads the request body (``kit.http``)."""
+
+    def __init__(self, status: int, code: str, title: str, detail: str) -> None:
+        super().__init__(status, detail)
+        self.code = code
+        self.title = title
+
+
 def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"https://croupier.dev/problems/{code.replace('_', '-')}",
@@ -150,7 +160,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "Request failed"))
+        if isinstance(exc, HTTPProblem):
+            code, title = exc.code, exc.title
+        else:
+            code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "Request failed"))
         detail = exc.detail if isinstance(exc.detail, str) else title
         response = problem(exc.status_code, code, title, detail)
         if exc.headers:
@@ -195,7 +208,8 @@ def install_problem_openapi(app: FastAPI) -> None:
 
     FastAPI documents its own JSON validation error; Croupier answers every
     error, validation included, as problem+json, and any operation with a body
-    can also answer ``malformed_body`` (400) and ``payload_too_large`` (413).
+    can also answer ``malformed_body`` (400), ``payload_too_large`` (413) and
+    ``duplicate_json_key`` (422).
     """
     from fastapi.openapi.utils import get_openapi
 
@@ -225,6 +239,7 @@ def install_problem_openapi(app: FastAPI) -> None:
                 if "422" in responses or "requestBody" in operation or operation.get("parameters"):
                     declare(responses, "422", "validation_error")
                 if "requestBody" in operation:
+                    declare(responses, "422", "duplicate_json_key")
                     declare(responses, "400", "malformed_body")
                     declare(responses, "413", "payload_too_large")
         app.openapi_schema = schema

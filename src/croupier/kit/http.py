@@ -1,7 +1,8 @@
-"""ASGI middleware: request id, structured access log, metrics, body limit, headers."""
+"""ASGI middleware: request id, structured access log, metrics, body limit, duplicate JSON keys, headers."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -11,7 +12,7 @@ import structlog
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from croupier.kit.errors import problem
+from croupier.kit.errors import HTTPProblem, problem
 from croupier.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -40,6 +41,43 @@ def _with_security_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[byt
     return [*headers, *(header for header in SECURITY_HEADERS if header[0] not in own)]
 
 
+class _DuplicateKey(Exception):
+    pass
+
+
+def _refuse_duplicates(pairs: list[tuple[str, object]]) -> None:
+    if len(pairs) > 1 and len({key for key, _ in pairs}) != len(pairs):
+        raise _DuplicateKey
+    # Nothing is kept: the document is parsed only to look at its keys.
+
+
+_PAIRS_DECODER = json.JSONDecoder(object_pairs_hook=_refuse_duplicates)
+
+
+def has_duplicate_keys(body: bytes) -> bool:
+    """Whether a JSON object in ``body`` names a key twice (after unescaping: ``"a"`` and ``"\\u0061"``).
+
+    Python keeps the last value and other parsers the first, so ``{"stake": -100, "stake": 100}``
+    could mean one thing to a signature checker or a proxy and another to Croupier. A body
+    that is no JSON object or array is left to the endpoint (``malformed_body``).
+    """
+    if body.lstrip()[:1] not in (b"{", b"["):
+        return False
+    try:
+        # json.loads(body, object_pairs_hook=...) would build a decoder per call.
+        _PAIRS_DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
+    except _DuplicateKey:
+        return True
+    except (ValueError, RecursionError):
+        return False
+    return False
+
+
+def _duplicate_key() -> HTTPProblem:
+    detail = "A JSON object in the body names a key twice."
+    return HTTPProblem(422, "duplicate_json_key", "Duplicate key in JSON body", detail)
+
+
 class RequestContextMiddleware:
     """Outermost layer: everything inside it runs with a request id bound to the logs."""
 
@@ -60,15 +98,25 @@ class RequestContextMiddleware:
         status = 500
         declared = headers.get(b"content-length", b"0")
         received = 0
+        chunks: list[bytes] = []
 
         async def limited_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
                 if received > self.max_body_bytes:
                     # An HTTPException passes through FastAPI's body parsing untouched.
                     raise HTTPException(413, "The body exceeds the limit.")
+                chunks.append(chunk)
+                # Checked once the whole body is in, before any endpoint sees it; whatever
+                # the content type: FastAPI reads a body without one as JSON, and the
+                # signed provider callbacks read theirs raw.
+                if not message.get("more_body", False):
+                    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                    if has_duplicate_keys(body):
+                        raise _duplicate_key()
             return message
 
         async def send_wrapper(message: Message) -> None:
