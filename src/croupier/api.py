@@ -16,6 +16,7 @@ from croupier.identity.mfa_endpoints import router as mfa_router
 from croupier.kit.docs import install_docs
 from croupier.kit.errors import install_error_handlers, install_problem_openapi
 from croupier.kit.http import RequestContextMiddleware
+from croupier.kit.ops import metrics_router
 from croupier.kit.ops import router as ops_router
 from croupier.kit.retry import RetryConflicts
 from croupier.kit.runtime import Runtime
@@ -72,6 +73,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     if settings.docs:
         install_docs(app, openapi_path=OPENAPI_PATH)
     app.include_router(ops_router)
+    if settings.metrics_token is not None:
+        app.include_router(metrics_router(settings.metrics_token))
     app.include_router(identity_router)
     app.include_router(mfa_router)
     app.include_router(account_router)

@@ -72,6 +72,9 @@ def serve(
     worker_count = workers or settings.workers
     if worker_count > 1:
         _share_metrics_between_workers(settings.data_dir / "metrics")
+    from croupier.kit.ops import start_metrics_listener
+
+    start_metrics_listener(settings)
     uvicorn.run(
         "croupier.api:create_app",
         factory=True,
@@ -85,6 +88,9 @@ def serve(
         log_config=None,
         server_header=False,
         date_header=True,
+        # A worker imports the whole app (seconds of CPU) before it can answer the supervisor's
+        # ping; uvicorn's default 5 s restarted every worker forever on a busy 2-core machine.
+        timeout_worker_healthcheck=60,
     )
 
 

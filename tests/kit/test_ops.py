@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import ValidationError
 
 from croupier.api import create_app
 from croupier.kit.db import Database
@@ -18,6 +19,8 @@ from tests.conftest import TEST_IP, make_settings
 from tests.factories import register, sign_in, signed_in_player
 
 PROBLEM_JSON = "application/problem+json"
+METRICS_TOKEN = "metrics-token-0123456789abcdef"
+Scrape = Callable[[], Awaitable[str]]
 
 
 def _closed_port() -> int:
@@ -84,14 +87,76 @@ class TestReadinessWithoutDatabase:
         assert (await unreachable_client.get("/healthz")).status_code == 200
 
 
+@pytest.fixture
+async def metrics_http(
+    database_url: str, keyring_json: str, tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The API's port with a metrics token configured (the registry is the process's, as in `client`)."""
+    settings = make_settings(database_url, keyring_json, tmp_path, metrics_token=METRICS_TOKEN)
+    transport = httpx.ASGITransport(app=create_app(settings), client=(TEST_IP, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+def scrape(metrics_http: httpx.AsyncClient) -> Scrape:
+    async def _scrape() -> str:
+        response = await metrics_http.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        assert response.status_code == 200, response.text
+        return response.text
+
+    return _scrape
+
+
+class TestMetricsOnTheApiPort:
+    async def test_are_not_served_without_a_token_configured(self, client: httpx.AsyncClient) -> None:
+        response = await client.get("/metrics")
+        assert response.status_code == 404
+        assert "croupier_http_requests_total" not in response.text
+
+    @pytest.mark.parametrize(
+        "authorization",
+        [
+            None,
+            "Bearer wrong-token-0123456789abcdef",
+            f"Bearer {METRICS_TOKEN[:-1]}",
+            f"Basic {METRICS_TOKEN}",
+            METRICS_TOKEN,
+            "Bearer",
+        ],
+    )
+    async def test_refuse_anyone_without_the_token(
+        self, metrics_http: httpx.AsyncClient, authorization: str | None
+    ) -> None:
+        headers = {"Authorization": authorization} if authorization is not None else {}
+        response = await metrics_http.get("/metrics", headers=headers)
+        assert response.status_code == 401
+        assert response.headers["content-type"] == PROBLEM_JSON
+        assert response.headers["www-authenticate"] == "Bearer"
+        assert "croupier_http_requests_total" not in response.text
+
+    async def test_serve_the_bearer_of_the_token(self, metrics_http: httpx.AsyncClient) -> None:
+        response = await metrics_http.get("/metrics", headers={"Authorization": f"bearer {METRICS_TOKEN}"})
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/plain")
+
+    def test_a_short_token_is_refused_by_the_settings(
+        self, database_url: str, keyring_json: str, tmp_path: Path
+    ) -> None:
+        with pytest.raises(ValidationError, match="CROUPIER_METRICS_TOKEN"):
+            make_settings(database_url, keyring_json, tmp_path, metrics_token="short")
+
+
 class TestMetrics:
-    async def test_exposes_request_counts_by_route_template(self, client: httpx.AsyncClient) -> None:
+    async def test_exposes_request_counts_by_route_template(
+        self, client: httpx.AsyncClient, metrics_http: httpx.AsyncClient
+    ) -> None:
         player = await signed_in_player(client)
         raw_id = uuid.uuid4()
         assert (await client.delete(f"/v1/sessions/{raw_id}", headers=player.headers)).status_code == 404
         await client.get("/healthz")
 
-        response = await client.get("/metrics")
+        response = await metrics_http.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/plain")
         text = response.text
@@ -102,16 +167,16 @@ class TestMetrics:
         # Route templates only: the raw id would make one time series per session.
         assert str(raw_id) not in text
 
-    async def test_unknown_paths_share_one_label(self, client: httpx.AsyncClient) -> None:
+    async def test_unknown_paths_share_one_label(self, client: httpx.AsyncClient, scrape: Scrape) -> None:
         marker = f"no-such-page-{uuid.uuid4().hex}"
         assert (await client.get(f"/{marker}")).status_code == 404
-        text = (await client.get("/metrics")).text
+        text = await scrape()
         assert marker not in text
         assert value(text, "croupier_http_requests_total", route="unmatched", status="404") >= 1
 
-    async def test_exposes_the_latency_histogram(self, client: httpx.AsyncClient) -> None:
+    async def test_exposes_the_latency_histogram(self, client: httpx.AsyncClient, scrape: Scrape) -> None:
         await client.get("/healthz")
-        text = (await client.get("/metrics")).text
+        text = await scrape()
         buckets = [
             (labels, v)
             for name, labels, v in samples(text, "croupier_http_request_duration_seconds")
@@ -121,12 +186,12 @@ class TestMetrics:
         assert any(labels["le"] == "+Inf" and v >= 1 for labels, v in buckets)
         assert value(text, "croupier_http_request_duration_seconds_count", route="/healthz") >= 1
 
-    async def test_counts_sign_ins_by_outcome(self, client: httpx.AsyncClient) -> None:
-        before = (await client.get("/metrics")).text
+    async def test_counts_sign_ins_by_outcome(self, client: httpx.AsyncClient, scrape: Scrape) -> None:
+        before = await scrape()
         _, data = await register(client)
         assert (await sign_in(client, data["email"])).status_code == 201
         assert (await sign_in(client, data["email"], "definitely not the password")).status_code == 401
-        after = (await client.get("/metrics")).text
+        after = await scrape()
         for outcome in ("success", "invalid_credentials"):
             grew = value(after, "croupier_sign_ins_total", outcome=outcome) - value(
                 before, "croupier_sign_ins_total", outcome=outcome

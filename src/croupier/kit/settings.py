@@ -49,6 +49,20 @@ class Settings(BaseSettings):
         description="Comma-separated addresses whose X-Forwarded-For is believed.",
     )
     max_body_bytes: int = Field(65_536, ge=1024)
+    metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Serve Prometheus metrics on this port of metrics_host, apart from the API.",
+    )
+    metrics_host: str = Field(
+        "127.0.0.1", description="Where the metrics port listens: loopback unless scraped from elsewhere."
+    )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="Also serve /metrics on the API's port, to `Authorization: Bearer <token>` only."
+        " Unset: the API's port has no /metrics.",
+    )
     docs: bool = Field(
         True,
         description="`off` stops serving the API docs pages (/docs, /redoc) and the OpenAPI document"
@@ -118,6 +132,14 @@ class Settings(BaseSettings):
     webauthn_rp_id: str = "localhost"
     webauthn_rp_name: str = "Croupier"
     webauthn_origin: str = "http://localhost:8000"
+
+    @model_validator(mode="after")
+    def _metrics_port_is_its_own(self) -> Settings:
+        if self.metrics_port is not None and self.metrics_port == self.port:
+            raise ValueError("CROUPIER_METRICS_PORT must differ from CROUPIER_PORT")
+        if self.metrics_token is not None and len(self.metrics_token.get_secret_value()) < 16:
+            raise ValueError("CROUPIER_METRICS_TOKEN must be at least 16 characters")
+        return self
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:
