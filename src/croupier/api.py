@@ -16,6 +16,7 @@ from croupier.identity.mfa_endpoints import router as mfa_router
 from croupier.kit.docs import install_docs
 from croupier.kit.errors import install_error_handlers, install_problem_openapi
 from croupier.kit.http import RequestContextMiddleware
+from croupier.kit.idempotency import declare_required_keys
 from croupier.kit.ops import metrics_router
 from croupier.kit.ops import router as ops_router
 from croupier.kit.retry import RetryConflicts
@@ -69,7 +70,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.state.runtime = runtime
     install_error_handlers(app)
     install_game_errors(app)
-    install_problem_openapi(app)
+    install_problem_openapi(app, finishers=[declare_required_keys])
     if settings.docs:
         install_docs(app, openapi_path=OPENAPI_PATH)
     app.include_router(ops_router)

@@ -91,7 +91,12 @@ class RoundQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(20, ge=1, le=100, description="Rounds per page.")
-    before: uuid.UUID | None = Field(None, description="`next_before` of the previous page.")
+    before: uuid.UUID | None = Field(
+        None,
+        description="The previous page's `next_before`: the id of its last (oldest) round; the rounds"
+        " played before it follow. Omit it for the newest page. A round that is not the player's is"
+        " answered 404 `not_found`.",
+    )
 
 
 class ActionRequest(BaseModel):

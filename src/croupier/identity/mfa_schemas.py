@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from croupier.identity.schemas import Otp, Password, RecoveryCodeText, Strict
+from croupier.kit.openapi import exactly_one_of
 
 
 def _printable(value: str) -> str:
@@ -68,6 +69,8 @@ class MfaTicketBody(Strict):
 
 
 class MfaSignIn(Strict):
+    model_config = ConfigDict(json_schema_extra=exactly_one_of("otp", "recovery_code", "passkey"))
+
     mfa_ticket: MfaTicketText
     otp: Otp | None = None
     recovery_code: RecoveryCodeText | None = None
@@ -80,6 +83,8 @@ class MfaSignIn(Strict):
 
 
 class StepUp(Strict):
+    model_config = ConfigDict(json_schema_extra=exactly_one_of("otp", "recovery_code", "password", "passkey"))
+
     otp: Otp | None = None
     recovery_code: RecoveryCodeText | None = None
     password: Password | None = None

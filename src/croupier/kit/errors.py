@@ -9,7 +9,7 @@ bad input.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import structlog
@@ -203,8 +203,11 @@ def _try_again() -> JSONResponse:
     return response
 
 
-def install_problem_openapi(app: FastAPI) -> None:
-    """Make the OpenAPI document say what the handlers above really send.
+def install_problem_openapi(
+    app: FastAPI, *, finishers: Iterable[Callable[[dict[str, Any]], None]] = ()
+) -> None:
+    """Make the OpenAPI document say what the handlers above really send (and let each of
+    ``finishers`` amend it once built).
 
     FastAPI documents its own JSON validation error; Croupier answers every
     error, validation included, as problem+json, and any operation with a body
@@ -242,6 +245,8 @@ def install_problem_openapi(app: FastAPI) -> None:
                     declare(responses, "422", "duplicate_json_key")
                     declare(responses, "400", "malformed_body")
                     declare(responses, "413", "payload_too_large")
+        for finish in finishers:
+            finish(schema)
         app.openapi_schema = schema
         return schema
 

@@ -17,6 +17,7 @@ from fastapi import Depends, Header, Response
 from croupier.kit.errors import CroupierError
 
 MAX_LENGTH = 255
+HEADER = "Idempotency-Key"
 
 
 class IdempotencyKeyRequired(CroupierError):
@@ -35,7 +36,7 @@ async def idempotency_key(
     key: Annotated[
         str | None,
         Header(
-            alias="Idempotency-Key",
+            alias=HEADER,
             description="A unique key per operation (a UUID is fine); repeat it to retry safely.",
         ),
     ] = None,
@@ -49,6 +50,28 @@ async def idempotency_key(
 
 
 IdempotencyKey = Annotated[str, Depends(idempotency_key)]
+
+
+def declare_required_keys(schema: dict[str, Any]) -> None:
+    """Say in the OpenAPI document that the ``Idempotency-Key`` header is required where taken.
+
+    The dependency above takes it as optional only to answer its absence with its own
+    problem (400 ``idempotency_key_required``) rather than a generic validation error,
+    so FastAPI documents it as optional; every operation that takes it requires it.
+    """
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "header" and parameter.get("name") == HEADER:
+                    parameter["required"] = True
+                    parameter["schema"] = {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": MAX_LENGTH,
+                        "pattern": "^[ -~]*[!-~][ -~]*$",  # printable ASCII, not only spaces
+                    }
+
+
 REPLAYED_HEADER = "Idempotent-Replayed"
 
 

@@ -37,7 +37,13 @@ class TransactionQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(50, ge=1, le=100, description="Entries per page.")
-    cursor: str | None = Field(None, max_length=128, description="`next_cursor` of the previous page.")
+    cursor: str | None = Field(
+        None,
+        max_length=128,
+        description="Opaque: the previous page's `next_cursor`, sent back unchanged (URL-safe base64, no"
+        " padding, at most 128 characters). Omit it for the newest page. A cursor is sealed for the player"
+        " it was issued to; one that does not open is refused with 422 `invalid_cursor`.",
+    )
 
 
 class TransactionPage(BaseModel):
