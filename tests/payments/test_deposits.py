@@ -53,7 +53,7 @@ class TestCardDeposits:
         assert [e["type"] for e in events] == ["payment.succeeded"]
         assert await live.wallet(player) == {"available": 1_000, "held": 0}
         [(outcome,)] = await sql(live.runtime, "SELECT outcome FROM payment_events")
-        assert outcome in {"stale", "credited"}
+        assert outcome in {"already_applied", "credited"}
         [(transfers,)] = await sql(
             live.runtime, "SELECT count(*) FROM ledger_transfers WHERE kind = 'deposit'"
         )

@@ -7,6 +7,7 @@ import time
 
 from croupier.audit import service as audit
 from croupier.audit.tags import AuditAction
+from croupier.kit.metrics import REGISTRY
 from croupier.payments import signatures
 from tests.mail.helpers import sql
 from tests.payments.support import CHALLENGE, Live, eventually
@@ -126,5 +127,55 @@ class TestExactlyOnce:
         outcomes = sorted(
             row.outcome for row in await sql(live.runtime, "SELECT outcome FROM payment_events")
         )
-        assert outcomes == ["charged_back", "stale"]
+        # The late "succeeded" says what the chargeback already implied and applied.
+        assert outcomes == ["already_applied", "charged_back"]
         await live.books_balance()
+
+
+def _webhooks_counted(event_type: str, outcome: str) -> float:
+    labels = {"type": event_type, "outcome": outcome}
+    return REGISTRY.get_sample_value("croupier_payment_webhooks_total", labels) or 0.0
+
+
+class TestOutcomes:
+    async def test_the_webhook_for_a_deposit_the_answer_already_credited_is_already_applied(
+        self, live: Live
+    ) -> None:
+        before = {o: _webhooks_counted("payment.succeeded", o) for o in ("already_applied", "stale")}
+        player = await live.player()
+
+        deposit = (await live.deposit(player, 1_000)).json()
+        assert deposit["status"] == "succeeded"  # credited from the provider's synchronous answer
+        await eventually(
+            lambda: live.psp.events(reference=deposit["id"]),
+            lambda found: len(found) == 1 and found[0]["delivered"],
+        )
+
+        [(outcome,)] = await sql(live.runtime, "SELECT outcome FROM payment_events")
+        assert outcome == "already_applied"
+        assert _webhooks_counted("payment.succeeded", "already_applied") == before["already_applied"] + 1
+        assert _webhooks_counted("payment.succeeded", "stale") == before["stale"]
+
+    async def test_an_event_older_than_what_was_applied_is_stale(self, live: Live) -> None:
+        player = await live.player()
+        deposit = (await live.deposit(player, 1_000)).json()
+        assert deposit["status"] == "succeeded"
+        before = _webhooks_counted("payment.pending", "stale")
+        payment = {"id": "pay_late", "status": "pending", "amount": 1_000, "currency": "EUR"}
+        body = json.dumps(
+            {
+                "id": "evt_late_pending",
+                "type": "payment.pending",
+                "created": 0,
+                "data": {"object": {**payment, "reference": deposit["id"]}},
+            }
+        ).encode()
+
+        assert await _post(live, body, signatures.sign(live.psp.webhook_secret.encode(), body)) == 200
+
+        [(outcome,)] = await sql(
+            live.runtime, "SELECT outcome FROM payment_events WHERE event_id = 'evt_late_pending'"
+        )
+        assert outcome == "stale"
+        assert _webhooks_counted("payment.pending", "stale") == before + 1
+        assert (await live.get(player, f"/v1/deposits/{deposit['id']}"))["status"] == "succeeded"

@@ -41,7 +41,8 @@ async def throttle_address(runtime: RuntimeDep, client: Client, action: str) -> 
     """Per-address throttling of credential endpoints, on top of per-account lockout."""
     key = client.ip or "unknown"
     if not await runtime.throttle.hit(runtime.settings.ip_sign_in_rate, action, key):
-        async with runtime.database.unit_of_work() as own:
+        # The autonomous pool: the request may already hold a main-pool connection.
+        async with runtime.database.autonomous_unit_of_work() as own:
             audit.record(
                 own,
                 AuditAction.SIGN_IN_THROTTLED,

@@ -5,6 +5,12 @@ One transaction per request, job or command. Services receive the session,
 commits when the block ends normally and rolls back on any exception. Hooks let
 a domain write at the last moment before commit (the audit chain) or act only
 once the data is durable (waking the outbox relay).
+
+Three pools, so that nothing waits on itself: the main one (one connection per
+request or job at a time), the autonomous one (second transactions opened by a
+request that holds a main connection) and a one-connection pool for readiness
+probes. A connection is waited for at most ``pool_timeout`` seconds; then
+SQLAlchemy's ``TimeoutError`` answers 503 ``database_busy``.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from croupier.kit.settings import Settings
 BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
 AfterCommit = Callable[[], Awaitable[None]]
 
+# Seconds a readiness probe waits for its own connection; the probe itself has a deadline too.
+HEALTH_POOL_TIMEOUT_SECONDS = 1.0
 _BEFORE = "croupier.before_commit"
 _AFTER = "croupier.after_commit"
 
@@ -45,6 +53,8 @@ class Database:
     url: str
     # Process-wide collaborators (the keyring) that every session can reach.
     shared: dict[str, Any]
+    # Readiness probes only: a pool of one, so a saturated main pool cannot delay them.
+    health_engine: AsyncEngine
     embedded_server: Any = field(default=None, repr=False)
 
     @classmethod
@@ -59,6 +69,7 @@ class Database:
             url,
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_max_overflow,
+            pool_timeout=settings.database_pool_timeout_seconds,
             embedded_server=server,
         )
 
@@ -69,38 +80,69 @@ class Database:
         *,
         pool_size: int = 5,
         max_overflow: int = 5,
+        pool_timeout: float = 5.0,
         embedded_server: Any = None,
     ) -> Database:
         engine = create_async_engine(
             url,
             pool_size=pool_size,
             max_overflow=max_overflow,
+            pool_timeout=pool_timeout,
             pool_pre_ping=True,
             connect_args={"application_name": "croupier"},
         )
         # Autonomous transactions get a pool of their own: they are opened by
         # requests that already hold a connection from the main pool, so sharing
-        # it would let a burst of failing requests wait on each other forever.
+        # it would let a burst of such requests wait on each other until they time out.
         autonomous = create_async_engine(
             url,
             pool_size=2,
             max_overflow=max(4, max_overflow),
+            pool_timeout=pool_timeout,
             pool_pre_ping=True,
             connect_args={"application_name": "croupier-autonomous"},
+        )
+        health = create_async_engine(
+            url,
+            pool_size=1,
+            max_overflow=1,
+            pool_timeout=HEALTH_POOL_TIMEOUT_SECONDS,
+            pool_pre_ping=True,
+            connect_args={"application_name": "croupier-health"},
         )
         shared: dict[str, Any] = {_AUTONOMOUS_ENGINE: autonomous}
         maker = async_sessionmaker(
             engine, expire_on_commit=False, autoflush=False, info={SHARED_INFO: shared}
         )
-        return cls(engine=engine, sessionmaker=maker, url=url, shared=shared, embedded_server=embedded_server)
+        return cls(
+            engine=engine,
+            sessionmaker=maker,
+            url=url,
+            shared=shared,
+            health_engine=health,
+            embedded_server=embedded_server,
+        )
 
     async def dispose(self) -> None:
         await self.engine.dispose()
         await self.shared[_AUTONOMOUS_ENGINE].dispose()
+        await self.health_engine.dispose()
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """A transaction on a main-pool connection.
+
+        Never open one while holding another (a request's ``DbSession`` included):
+        a burst of such requests holds the whole pool while each waits for a second
+        connection. Release the first (``commit_now``) or use the autonomous pool.
+        """
         async with self.sessionmaker() as session, _committing(session):
+            yield session
+
+    @asynccontextmanager
+    async def autonomous_unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """A transaction from the autonomous pool, for a caller that may hold a main-pool connection."""
+        async with _autonomous(self.shared[_AUTONOMOUS_ENGINE], self.shared) as session:
             yield session
 
 
@@ -151,7 +193,12 @@ async def autonomous_unit_of_work(session: AsyncSession) -> AsyncIterator[AsyncS
     sign-in is counted and audited even though the request itself fails.
     """
     shared = shared_context(session)
-    bind = shared.get(_AUTONOMOUS_ENGINE, session.bind)
+    async with _autonomous(shared.get(_AUTONOMOUS_ENGINE, session.bind), shared) as other:
+        yield other
+
+
+@asynccontextmanager
+async def _autonomous(bind: Any, shared: dict[str, Any]) -> AsyncIterator[AsyncSession]:
     info = {SHARED_INFO: shared}
     async with (
         AsyncSession(bind=bind, expire_on_commit=False, autoflush=False, info=info) as other,
@@ -160,19 +207,39 @@ async def autonomous_unit_of_work(session: AsyncSession) -> AsyncIterator[AsyncS
         yield other
 
 
+async def commit_now(session: AsyncSession) -> None:
+    """Commit what the unit of work did so far, hooks included, and give its connection back.
+
+    For a request that goes on to wait for something slow (the payment provider)
+    or to open units of work of its own: it must not sit on a pooled connection
+    meanwhile. The session stays usable; its next statement takes a connection
+    again, in a new transaction that the unit of work commits as usual.
+    """
+    await _commit(session)
+    await _after_commit(session)
+
+
+async def _commit(session: AsyncSession) -> None:
+    # Hooks may register further hooks (an audit entry written by a hook).
+    while hooks := session.info.pop(_BEFORE, None):
+        for hook in hooks.values():
+            await hook(session)
+    await session.commit()
+
+
+async def _after_commit(session: AsyncSession) -> None:
+    for after in session.info.pop(_AFTER, {}).values():
+        await after()
+
+
 @asynccontextmanager
 async def _committing(session: AsyncSession) -> AsyncIterator[None]:
     try:
         yield
-        # Hooks may register further hooks (an audit entry written by a hook).
-        while hooks := session.info.pop(_BEFORE, None):
-            for hook in hooks.values():
-                await hook(session)
-        await session.commit()
+        await _commit(session)
     except BaseException:
         await session.rollback()
         session.info.pop(_BEFORE, None)
         session.info.pop(_AFTER, None)
         raise
-    for after in session.info.pop(_AFTER, {}).values():
-        await after()
+    await _after_commit(session)

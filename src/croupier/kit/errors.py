@@ -17,11 +17,15 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from croupier.kit.metrics import DATABASE_BUSY
 from croupier.kit.retry import RETRY_MARKER, is_retryable
 
 PROBLEM_JSON = "application/problem+json"
+# Seconds a client is asked to wait when every database connection is taken.
+BUSY_RETRY_AFTER_SECONDS = 1
 _log = structlog.get_logger("croupier.errors")
 
 
@@ -177,6 +181,18 @@ def install_error_handlers(app: FastAPI) -> None:
             return await _unexpected(request, exc)
         _log.info("transaction_conflict", sqlstate=getattr(getattr(exc, "orig", exc), "sqlstate", None))
         return _try_again()
+
+    @app.exception_handler(PoolTimeout)
+    async def _busy(_: Request, __: PoolTimeout) -> JSONResponse:
+        # The pool stayed full for the whole bounded wait: shed the request (its
+        # transaction rolls back) rather than let requests queue up behind each other.
+        DATABASE_BUSY.inc()
+        _log.warning("database_busy")
+        response = problem(
+            503, "database_busy", "Database busy", "Every database connection is in use; try again shortly."
+        )
+        response.headers["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

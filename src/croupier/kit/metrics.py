@@ -52,6 +52,11 @@ PAYMENT_SUBMISSIONS = Counter(
     ["kind", "outcome"],
     registry=REGISTRY,
 )
+DATABASE_BUSY = Counter(
+    "croupier_database_busy_total",
+    "Requests answered 503 database_busy: no database connection came free within the pool timeout.",
+    registry=REGISTRY,
+)
 TRANSACTION_RETRIES = Counter(
     "croupier_transaction_retries_total",
     "Requests run again after PostgreSQL aborted their transaction (deadlock or serialization).",

@@ -46,9 +46,11 @@ async def healthz() -> dict[str, str]:
     responses={503: {"description": "`not_ready`", "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}}},
 )
 async def readyz(runtime: RuntimeDep) -> dict[str, str] | Response:
+    # Its own one-connection pool: a probe must not queue behind requests that
+    # have taken every main-pool connection, nor take one of theirs.
     try:
         async with asyncio.timeout(_READINESS_TIMEOUT_SECONDS):
-            async with runtime.database.engine.connect() as conn:
+            async with runtime.database.health_engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
     except Exception:  # noqa: BLE001 - any failure means "not ready"
         return problem(503, "not_ready", "Not ready", "The database is unreachable.")

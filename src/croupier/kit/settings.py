@@ -29,8 +29,19 @@ class Settings(BaseSettings):
         None,
         description="PostgreSQL >= 14 (postgresql://...). Unset: an embedded server in data_dir.",
     )
-    database_pool_size: int = Field(10, ge=1, le=200)
-    database_max_overflow: int = Field(10, ge=0, le=200)
+    database_pool_size: int = Field(
+        10, ge=1, le=200, description="Connections each process keeps open for requests and jobs."
+    )
+    database_max_overflow: int = Field(
+        10, ge=0, le=200, description="Extra connections opened under load beyond the pool size."
+    )
+    database_pool_timeout_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=60,
+        description="How long a request waits for a free connection before answering 503 database_busy"
+        " (with Retry-After) instead of queueing on.",
+    )
 
     keyring_file: Path | None = Field(
         None, description="JSON keyring (KEK versions and blind-index key). See README."
@@ -101,6 +112,14 @@ class Settings(BaseSettings):
         "http://127.0.0.1:8700", description="The payment provider's API (`croupier sandbox psp` by default)."
     )
     psp_api_key: SecretStr | None = Field(None, description="Unset: deposits and withdrawals answer 503.")
+    psp_max_amount: int = Field(
+        2**53 - 1,
+        ge=1,
+        le=2**53 - 1,
+        description="The largest payment or payout (minor units) the provider takes; larger deposits"
+        " and withdrawals are refused (422 amount_above_provider_limit) before it is called. The"
+        " default is the provider protocol's own limit, the largest integer JSON carries exactly.",
+    )
     psp_webhook_secrets: SecretStr | None = Field(
         None, description="Comma-separated webhook signing secrets (several while the provider rotates)."
     )

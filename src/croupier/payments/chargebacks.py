@@ -19,6 +19,7 @@ from croupier.audit.tags import AuditAction
 from croupier.kit.clock import utcnow
 from croupier.payments import debts, deposits, repository
 from croupier.payments.models import Chargeback, Deposit
+from croupier.payments.provider import ALREADY_APPLIED
 from croupier.wallet import service as wallet
 from croupier.wallet.service import HouseAccount, HouseBook, Leg, PlayerAccount
 
@@ -30,7 +31,7 @@ async def receive(session: AsyncSession, deposit: Deposit, chargeback: Mapping[s
     provider_id = str(chargeback["id"])
     amount = int(chargeback["amount"])
     if await repository.chargeback_known(session, provider_id):
-        return "stale"
+        return ALREADY_APPLIED
     if chargeback.get("currency") != deposit.currency or amount <= 0:
         _log.error("psp_chargeback_mismatch", deposit_id=str(deposit.id), chargeback=provider_id)
         return "mismatch"

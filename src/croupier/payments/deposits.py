@@ -11,7 +11,7 @@ synchronous answer or its webhook.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,13 +19,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit.service import Actor, Target
 from croupier.audit.service import record as audit_record
 from croupier.audit.tags import AuditAction, Outcome
+from croupier.kit.client import ClientInfo
 from croupier.kit.clock import utcnow
 from croupier.kit.db import Database
 from croupier.kit.idempotency import request_hash
 from croupier.kit.settings import Settings
 from croupier.payments import debts, methods, repository
 from croupier.payments.models import Deposit
-from croupier.payments.provider import PaymentProvider, ProviderPayment, ProviderRefused
+from croupier.payments.provider import (
+    ALREADY_APPLIED,
+    STALE,
+    PaymentProvider,
+    ProviderPayment,
+    ProviderRefused,
+    refuse_above_limit,
+)
 from croupier.wallet import service as wallet
 from croupier.wallet.service import HouseAccount, HouseBook, Leg, PlayerAccount
 
@@ -49,6 +57,8 @@ class DepositRequest:
     currency: str
     token: str
     return_url: str | None
+    # Who asked, for the audit trail; not part of what a retry must repeat.
+    client: ClientInfo | None = field(default=None, compare=False)
 
     def digest(self) -> bytes:
         return request_hash(
@@ -59,12 +69,18 @@ class DepositRequest:
 async def start(
     database: Database, provider: PaymentProvider, settings: Settings, request: DepositRequest
 ) -> tuple[Deposit, bool]:
-    """Create (or resume) the deposit for this key and ask the provider to charge; ``(deposit, replayed)``."""
+    """Create (or resume) the deposit for this key and ask the provider to charge; ``(deposit, replayed)``.
+
+    Each step takes a connection only for its own short transaction, and none is
+    held while the provider is called: the caller must not hold one either.
+    """
     async with database.unit_of_work() as session:
         await wallet.exponent(session, request.currency)  # unknown currencies are refused first
         existing = await _existing(session, request)
     if existing is not None and existing.status != INITIATED:
         return existing, True
+    refuse_above_limit(request.amount, provider.max_amount)
+    claimed = None
     if existing is None:
         card = await provider.card(request.token)
         async with database.unit_of_work() as session:
@@ -96,6 +112,7 @@ async def start(
                     AuditAction.DEPOSIT_CREATE,
                     actor=Actor.player(request.player_id),
                     target=Target("deposit", str(deposit_id)),
+                    client=request.client,
                     details={
                         "amount": request.amount,
                         "currency": request.currency,
@@ -106,7 +123,10 @@ async def start(
             raise RuntimeError("deposit neither claimed nor found")
         if claimed is None and existing.status != INITIATED:
             return existing, True
-    return await _charge(database, provider, settings, existing, request), False
+    # Only the request that created the deposit answers as the first; any other with its
+    # key (a retry resuming it, a concurrent duplicate) answers as a replay. The provider's
+    # idempotency key (the deposit id) makes their charges one.
+    return await _charge(database, provider, settings, existing, request), claimed is None
 
 
 async def _existing(session: AsyncSession, request: DepositRequest) -> Deposit | None:
@@ -162,7 +182,8 @@ async def apply(session: AsyncSession, deposit: Deposit, payment: ProviderPaymen
     if payment.id and deposit.provider_payment_id is None:
         deposit.provider_payment_id = payment.id
     if deposit.status in TERMINAL:
-        return "stale"
+        # Usually the synchronous answer settled it before this event came: same news.
+        return ALREADY_APPLIED if payment.status == deposit.status else STALE
     deposit.updated_at = utcnow()
     if payment.status == SUCCEEDED:
         await credit(session, deposit)

@@ -17,6 +17,7 @@ from croupier.audit.service import record_now as audit_now
 from croupier.audit.tags import AuditAction, Outcome
 from croupier.identity.auth import CurrentAuth, SteppedUpAuth
 from croupier.identity.errors import InvalidSession, StepUpRequired
+from croupier.kit.db import commit_now
 from croupier.kit.deps import Client, DbSession, RuntimeDep
 from croupier.kit.errors import NotFound, responses
 from croupier.kit.idempotency import (
@@ -30,6 +31,7 @@ from croupier.payments.debts import OutstandingDebt
 from croupier.payments.gateway import PaymentsNotConfigured, provider_of
 from croupier.payments.models import Deposit, Withdrawal
 from croupier.payments.provider import (
+    AmountAboveProviderLimit,
     PaymentMethodInvalid,
     ProviderUnavailable,
     WebhookMalformed,
@@ -68,17 +70,29 @@ async def my_methods(session: DbSession, auth: CurrentAuth) -> MethodList:
         IdempotencyKeyRequired,
         IdempotencyKeyReused,
         PaymentMethodInvalid,
+        AmountAboveProviderLimit,
         UnknownCurrency,
         ProviderUnavailable,
         PaymentsNotConfigured,
     ),
 )
 async def create_deposit(
-    body: CreateDeposit, auth: CurrentAuth, key: IdempotencyKey, runtime: RuntimeDep, response: Response
+    *,
+    body: CreateDeposit,
+    session: DbSession,
+    auth: CurrentAuth,
+    key: IdempotencyKey,
+    runtime: RuntimeDep,
+    client: Client,
+    response: Response,
 ) -> DepositView:
     """Charges the card behind ``payment_token``. The answer may ask for 3-D Secure
     (``requires_action`` with a ``challenge_url``); the wallet is credited once the
     provider confirms. Repeat the same ``Idempotency-Key`` to retry safely."""
+    provider = provider_of(runtime)
+    # Authenticated: the request's connection goes back to the pool before the
+    # deposit's own transactions take theirs and the provider is called.
+    await commit_now(session)
     request = deposits.DepositRequest(
         player_id=auth.player.id,
         key=key,
@@ -86,10 +100,9 @@ async def create_deposit(
         currency=body.currency,
         token=body.payment_token,
         return_url=body.return_url,
+        client=client,
     )
-    deposit, replayed = await deposits.start(
-        runtime.database, provider_of(runtime), runtime.settings, request
-    )
+    deposit, replayed = await deposits.start(runtime.database, provider, runtime.settings, request)
     mark_replayed(response, replayed)
     return DepositView.of(deposit)
 
@@ -127,6 +140,7 @@ async def _own(
         IdempotencyKeyReused,
         NotFound,
         withdrawals.ClosedLoop,
+        AmountAboveProviderLimit,
         OutstandingDebt,
         InsufficientFunds,
         UnknownCurrency,
@@ -139,6 +153,7 @@ async def create_withdrawal(
     auth: SteppedUpAuth,
     key: IdempotencyKey,
     runtime: RuntimeDep,
+    client: Client,
     response: Response,
 ) -> WithdrawalView:
     """Holds the amount now; pays it out after staff review when it is above the
@@ -151,6 +166,7 @@ async def create_withdrawal(
         amount=body.amount,
         currency=body.currency,
         method_id=body.payment_method_id,
+        client=client,
     )
     mark_replayed(response, replayed)
     return WithdrawalView.of(withdrawal)
@@ -177,10 +193,12 @@ async def my_withdrawal(withdrawal_id: uuid.UUID, session: DbSession, auth: Curr
     responses=responses(InvalidSession, NotFound, withdrawals.NotCancellable),
 )
 async def cancel_withdrawal(
-    withdrawal_id: uuid.UUID, session: DbSession, auth: CurrentAuth
+    withdrawal_id: uuid.UUID, session: DbSession, auth: CurrentAuth, client: Client
 ) -> WithdrawalView:
     return WithdrawalView.of(
-        await withdrawals.cancel(session, player_id=auth.player.id, withdrawal_id=withdrawal_id)
+        await withdrawals.cancel(
+            session, player_id=auth.player.id, withdrawal_id=withdrawal_id, client=client
+        )
     )
 
 

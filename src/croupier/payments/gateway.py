@@ -36,6 +36,7 @@ def provider_of(runtime: Runtime) -> PaymentProvider:
             settings.psp_api_key.get_secret_value(),
             [s for s in secrets if s],
             tolerance_seconds=settings.psp_webhook_tolerance_seconds,
+            max_amount=settings.psp_max_amount,
         )
     return provider
 

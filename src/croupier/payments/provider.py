@@ -39,6 +39,20 @@ class WebhookMalformed(CroupierError):
     title = "The webhook body is not a provider event"
 
 
+class AmountAboveProviderLimit(CroupierError):
+    code = "amount_above_provider_limit"
+    status = 422
+    title = "The amount is larger than the payment provider takes"
+
+
+def refuse_above_limit(amount: int, maximum: int) -> None:
+    """Refuse an amount the provider would refuse, before anything is stored or sent."""
+    if amount > maximum:
+        raise AmountAboveProviderLimit(
+            f"The payment provider takes at most {maximum} minor units at a time.", maximum=maximum
+        )
+
+
 class ProviderRefused(Exception):
     """The provider answered, and said no (a 4xx): retrying the same request will not help."""
 
@@ -81,6 +95,12 @@ class ProviderTransfer:
     failure_code: str | None = None
 
 
+# Webhook inbox outcomes for a report on an object that is already settled: it says
+# what was applied already (the usual case: the synchronous answer came first), or
+# something older or contradicting (``pending`` after ``succeeded``).
+ALREADY_APPLIED, STALE = "already_applied", "stale"
+
+
 @dataclass(frozen=True)
 class ProviderEvent:
     id: str
@@ -91,6 +111,8 @@ class ProviderEvent:
 
 class PaymentProvider(Protocol):
     name: str
+    # The largest payment or payout, in minor units, the provider takes.
+    max_amount: int
 
     async def card(self, token: str) -> CardDetails: ...
 

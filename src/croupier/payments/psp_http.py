@@ -29,6 +29,8 @@ from croupier.payments.provider import (
 _log = structlog.get_logger("croupier.payments")
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 MAX_EVENT_BYTES = 64 * 1024
+# The protocol's amounts are JSON numbers: above 2**53 - 1 they lose precision in many parsers.
+PROTOCOL_MAX_AMOUNT = 2**53 - 1
 
 
 class HttpPspProvider:
@@ -41,8 +43,10 @@ class HttpPspProvider:
         webhook_secrets: list[bytes],
         *,
         tolerance_seconds: int = signatures.DEFAULT_TOLERANCE_SECONDS,
+        max_amount: int = PROTOCOL_MAX_AMOUNT,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        self.max_amount = min(max_amount, PROTOCOL_MAX_AMOUNT)
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {api_key}"},

@@ -22,7 +22,7 @@ from croupier.kit.idempotency import request_hash
 from croupier.payments import deposits, repository
 from croupier.payments.gateway import wake_submissions
 from croupier.payments.models import Deposit, Refund
-from croupier.payments.provider import ProviderTransfer
+from croupier.payments.provider import ALREADY_APPLIED, STALE, ProviderTransfer
 from croupier.wallet import service as wallet
 from croupier.wallet.service import HouseAccount, HouseBook, PlayerAccount
 
@@ -115,7 +115,7 @@ async def request(
 async def settle(session: AsyncSession, refund: Refund, report: ProviderTransfer) -> str:
     """Apply the provider's final word on a locked refund; the inbox outcome."""
     if refund.status in (SUCCEEDED, FAILED):
-        return "stale"
+        return ALREADY_APPLIED if report.status == refund.status else STALE
     if report.amount != refund.amount:
         return "mismatch"
     if refund.provider_refund_id is None:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit.service import Actor, Target
 from croupier.audit.service import record as audit_record
 from croupier.audit.tags import AuditAction, Outcome
+from croupier.kit.client import ClientInfo
 from croupier.kit.clock import utcnow
 from croupier.kit.errors import Conflict, CroupierError, NotFound
 from croupier.kit.idempotency import request_hash
@@ -25,7 +26,7 @@ from croupier.kit.settings import Settings
 from croupier.payments import debts, repository
 from croupier.payments.gateway import wake_submissions
 from croupier.payments.models import Withdrawal
-from croupier.payments.provider import ProviderTransfer
+from croupier.payments.provider import ALREADY_APPLIED, STALE, ProviderTransfer, refuse_above_limit
 from croupier.wallet import service as wallet
 from croupier.wallet.service import HouseAccount, HouseBook, PlayerAccount
 
@@ -73,12 +74,15 @@ async def request(
     amount: int,
     currency: str,
     method_id: uuid.UUID,
+    client: ClientInfo | None = None,
 ) -> tuple[Withdrawal, bool]:
     """Hold the funds and record the withdrawal; ``(withdrawal, replayed)``."""
     digest = request_hash({"amount": amount, "currency": currency, "method": str(method_id)})
     existing = await repository.replay(session, Withdrawal, digest, player_id=player_id, idempotency_key=key)
     if existing is not None:
         return existing, True
+    # The provider's limit (settings.psp_max_amount, the adapter's too): the payout would be refused.
+    refuse_above_limit(amount, settings.psp_max_amount)
     method = await repository.method(session, method_id)
     if method is None or method.player_id != player_id:
         raise NotFound("No such payment method.")
@@ -129,6 +133,7 @@ async def request(
         AuditAction.WITHDRAWAL_REQUEST,
         actor=Actor.player(player_id),
         target=Target.player(player_id),
+        client=client,
         details={
             "withdrawal_id": str(withdrawal_id),
             "amount": amount,
@@ -149,7 +154,13 @@ async def own(session: AsyncSession, *, player_id: uuid.UUID, withdrawal_id: uui
     return found
 
 
-async def cancel(session: AsyncSession, *, player_id: uuid.UUID, withdrawal_id: uuid.UUID) -> Withdrawal:
+async def cancel(
+    session: AsyncSession,
+    *,
+    player_id: uuid.UUID,
+    withdrawal_id: uuid.UUID,
+    client: ClientInfo | None = None,
+) -> Withdrawal:
     withdrawal = await own(session, player_id=player_id, withdrawal_id=withdrawal_id)
     if withdrawal.status == CANCELLED:
         return withdrawal
@@ -161,6 +172,7 @@ async def cancel(session: AsyncSession, *, player_id: uuid.UUID, withdrawal_id: 
         AuditAction.WITHDRAWAL_CANCEL,
         actor=Actor.player(player_id),
         target=Target.player(player_id),
+        client=client,
         details={"withdrawal_id": str(withdrawal.id)},
     )
     return withdrawal
@@ -221,7 +233,7 @@ async def fail(session: AsyncSession, withdrawal: Withdrawal, failure_code: str)
 async def settle(session: AsyncSession, withdrawal: Withdrawal, report: ProviderTransfer) -> str:
     """Apply the provider's final word on a locked withdrawal's payout; the inbox outcome."""
     if withdrawal.status not in (APPROVED, SUBMITTED):
-        return "stale"
+        return ALREADY_APPLIED if report.status == withdrawal.status else STALE
     if report.amount != withdrawal.amount:
         return "mismatch"
     if withdrawal.provider_payout_id is None:
