@@ -8,7 +8,6 @@ import sys
 from functools import cache
 from pathlib import Path
 
-import click
 import pydantic
 import typer
 import uvicorn
@@ -29,7 +28,6 @@ app = typer.Typer(
 db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic migrations).")
 app.add_typer(db_app, name="db")
 ledger_app = typer.Typer(no_args_is_help=True, help="The books: check them, expire holds.")
-app.add_typer(ledger_app, name="ledger")
 
 
 @cache
@@ -53,6 +51,7 @@ def command_line() -> typer.Typer:
     app.add_typer(players_app, name="players")
     app.add_typer(wallet_app, name="wallet")
     ledger_app.add_typer(wallet_ledger_app)  # its commands join `croupier ledger`
+    app.add_typer(ledger_app, name="ledger")
     app.add_typer(payments_app, name="payments")
     app.add_typer(withdrawals_app, name="withdrawals")
     app.add_typer(staff_app, name="staff")
@@ -186,10 +185,9 @@ def _explain_settings(invalid: pydantic.ValidationError) -> None:
 def main() -> None:
     """The console script. Exit status: 0 done, 1 refused or a check failed, 2 a usage error."""
     try:
-        # Not standalone, so that the errors below are ours to print; click then
-        # returns the code of a `typer.Exit` instead of exiting with it.
-        outcome = command_line()(standalone_mode=False)
-    except CroupierError as exc:
+        # Standalone: click prints usage errors (exit 2) and exits with a command's status.
+        command_line()()
+    except CroupierError as exc:  # raised outside `run_command`, e.g. by a command's own checks
         explain(exc.detail)
         raise SystemExit(EXIT_REFUSED) from None
     except pydantic.ValidationError as exc:
@@ -197,9 +195,3 @@ def main() -> None:
             raise
         _explain_settings(exc)
         raise SystemExit(EXIT_REFUSED) from None
-    except click.exceptions.Abort:
-        raise SystemExit(130) from None
-    except click.exceptions.ClickException as exc:
-        exc.show()
-        raise SystemExit(exc.exit_code) from None
-    raise SystemExit(outcome if isinstance(outcome, int) else 0)
