@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
 import pydantic
 import typer
 import uvicorn
+from alembic.util import CommandError
 
 from croupier.kit import migrate
 from croupier.kit.commands import EXIT_REFUSED, explain, fail, run_command
@@ -107,6 +110,15 @@ def _share_metrics_between_workers(folder: Path) -> None:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder.resolve())
 
 
+@contextmanager
+def _alembic_refusals() -> Iterator[None]:
+    """Alembic's refusals (an unknown revision, models that disagree with the migrations) exit 1."""
+    try:
+        yield
+    except CommandError as exc:
+        fail(str(exc))
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Apply migrations up to REVISION."""
@@ -115,7 +127,9 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
         await migrate.upgrade(runtime.database.engine, revision)
         return await migrate.current(runtime.database.engine)
 
-    typer.echo(f"database at revision {run_command(_work)}")
+    with _alembic_refusals():
+        reached = run_command(_work)
+    typer.echo(f"database at revision {reached}")
 
 
 @db_app.command("current")
@@ -136,7 +150,8 @@ def db_check() -> None:
         await migrate.upgrade(runtime.database.engine)
         await migrate.check(runtime.database.engine)
 
-    run_command(_work)
+    with _alembic_refusals():
+        run_command(_work)
     typer.echo("models and migrations agree")
 
 
@@ -148,7 +163,8 @@ def db_revision(message: str) -> None:
         await migrate.upgrade(runtime.database.engine)
         await migrate.revision(runtime.database.engine, message)
 
-    run_command(_work)
+    with _alembic_refusals():
+        run_command(_work)
 
 
 @ledger_app.command("check")
