@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from tests.cli_support import croupier, refused, succeeded, usage_error
@@ -51,3 +53,20 @@ class TestConfigurationErrors:
         without_keys = {k: v for k, v in env.items() if k != "CROUPIER_KEYRING"}
 
         refused(croupier("audit", "verify", env=without_keys), "CROUPIER_KEYRING")
+
+    def test_an_unreachable_database_is_one_line_without_its_password(self, env: dict[str, str]) -> None:
+        with socket.socket() as probe:  # a port nothing listens on once closed
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        unreachable = {
+            **env,
+            "CROUPIER_DATABASE_URL": f"postgresql://croupier:pw-s3cret@127.0.0.1:{port}/croupier",
+        }
+
+        result = croupier("db", "current", env=unreachable)
+
+        refused(
+            result,
+            f'cannot reach the database: connection failed: connection to server at "127.0.0.1", port {port}',
+        )
+        assert "s3cret" not in result.stdout + result.stderr

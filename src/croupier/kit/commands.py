@@ -12,6 +12,8 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import NoReturn, TypeVar
 
 import typer
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from croupier.kit.errors import CroupierError
 from croupier.kit.logging import configure_logging
@@ -22,6 +24,12 @@ T = TypeVar("T")
 
 EXIT_REFUSED = 1
 """A refusal (unknown id, insufficient funds …) or a check that found a problem."""
+
+
+class DatabaseUnreachable(CroupierError):
+    code = "database_unreachable"
+    status = 503
+    title = "The database is unreachable"
 
 
 def explain(reason: str) -> None:
@@ -52,9 +60,21 @@ async def command_runtime(*, quiet: bool = True) -> AsyncIterator[Runtime]:
         configure_logging("warning")
     runtime = await Runtime.start(settings)
     try:
+        await _check_reachable(runtime)
         yield runtime
     finally:
         await runtime.close()
+
+
+async def _check_reachable(runtime: Runtime) -> None:
+    """A wrong address or a stopped server is said in one line, before the command starts."""
+    try:
+        async with runtime.database.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except (OSError, OperationalError) as exc:
+        # libpq's first line names the host and port (never the password).
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise DatabaseUnreachable(f"cannot reach the database: {reason}") from None
 
 
 def run_command(work: Callable[[Runtime], Awaitable[T]], *, quiet: bool = True) -> T:
