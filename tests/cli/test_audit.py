@@ -18,6 +18,8 @@ from croupier.wallet import adjustments
 from tests.cli_support import acroupier, refused, succeeded, usage_error
 from tests.wallet.support import make_player
 
+pytestmark = pytest.mark.slow  # each case runs the console script
+
 Conn = psycopg.AsyncConnection[Any]
 
 

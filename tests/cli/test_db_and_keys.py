@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic.script import ScriptDirectory
 
 from croupier.crypto.keyring import Keyring
 from croupier.kit.migrate import alembic_config
 from tests.cli_support import croupier, refused, succeeded
+
+pytestmark = pytest.mark.slow  # each case runs the console script
 
 
 class TestDb:

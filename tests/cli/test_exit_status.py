@@ -8,6 +8,8 @@ import pytest
 
 from tests.cli_support import croupier, refused, succeeded, usage_error
 
+pytestmark = pytest.mark.slow  # each case runs the console script
+
 
 class TestUsageErrors:
     @pytest.mark.parametrize(

@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import socket
 
+import pytest
+
 from tests.cli_support import croupier, refused, succeeded, usage_error
 from tests.psp_sandbox import PspSandbox
+
+pytestmark = pytest.mark.slow  # each case runs the console script
 
 SEED = "ab" * 32
 DICE_BET = '{"stake": 100, "target": 49.5, "direction": "under"}'

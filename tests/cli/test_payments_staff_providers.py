@@ -5,12 +5,15 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from croupier.kit.runtime import Runtime
 from tests.cli_support import acroupier, refused, succeeded, usage_error
 from tests.wallet.support import make_player
+
+pytestmark = pytest.mark.slow  # each case runs the console script
 
 UNKNOWN = str(uuid.UUID(int=9))
 

@@ -6,10 +6,14 @@ import uuid
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
+
 from croupier.identity import players
 from croupier.identity.models import Player
 from croupier.kit.runtime import Runtime
 from tests.cli_support import acroupier, refused, succeeded
+
+pytestmark = pytest.mark.slow  # each case runs the console script
 
 UNKNOWN = str(uuid.UUID(int=7))
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from croupier.kit.runtime import Runtime
 from tests.cli_support import acroupier, refused, succeeded, usage_error
 from tests.wallet.support import available, deposit, make_player, sql
+
+pytestmark = pytest.mark.slow  # each case runs the console script
 
 
 class TestAdjust:
