@@ -5,25 +5,37 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
-import click
+import pydantic
 import typer
 import uvicorn
+from alembic.util import CommandError
 
 from croupier.kit import migrate
-from croupier.kit.commands import run_with_runtime
+from croupier.kit.commands import EXIT_REFUSED, explain, fail, run_command
 from croupier.kit.errors import CroupierError
 from croupier.kit.logging import configure_logging
 from croupier.kit.runtime import Runtime
-from croupier.kit.settings import get_settings
+from croupier.kit.settings import Settings, get_settings
 
-app = typer.Typer(no_args_is_help=True, help="Croupier: a security-first online casino backend.")
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Croupier: a security-first online casino backend.",
+    # A traceback's local variables may hold keys, tokens or personal data.
+    pretty_exceptions_show_locals=False,
+)
 db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic migrations).")
 app.add_typer(db_app, name="db")
+ledger_app = typer.Typer(no_args_is_help=True, help="The books: check them, expire holds.")
 
 
-def _register_domain_commands() -> None:
+@cache
+def command_line() -> typer.Typer:
+    """The whole ``croupier`` command, every domain's commands included."""
     from croupier.audit.cli import app as audit_app
     from croupier.crypto.cli import app as keys_app
     from croupier.games.cli import app as fairness_app
@@ -34,13 +46,14 @@ def _register_domain_commands() -> None:
     from croupier.sandbox.cli import app as sandbox_app
     from croupier.staff.cli import app as staff_app
     from croupier.wallet.cli import app as wallet_app
-    from croupier.wallet.cli import ledger_app
+    from croupier.wallet.cli import ledger_app as wallet_ledger_app
 
     app.add_typer(keys_app, name="keys")
     app.add_typer(audit_app, name="audit")
     app.add_typer(mail_app, name="mail")
     app.add_typer(players_app, name="players")
     app.add_typer(wallet_app, name="wallet")
+    ledger_app.add_typer(wallet_ledger_app)  # its commands join `croupier ledger`
     app.add_typer(ledger_app, name="ledger")
     app.add_typer(payments_app, name="payments")
     app.add_typer(withdrawals_app, name="withdrawals")
@@ -48,6 +61,7 @@ def _register_domain_commands() -> None:
     app.add_typer(sandbox_app, name="sandbox")
     app.add_typer(fairness_app, name="fairness")
     app.add_typer(providers_app, name="providers")
+    return app
 
 
 @app.command()
@@ -65,7 +79,7 @@ def serve(
         async def _prepare(_: Runtime) -> None:
             return None
 
-        run_with_runtime(_prepare, quiet=False)
+        run_command(_prepare, quiet=False)
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it with the handler it
     # found installed: make that an orderly exit so the embedded database stops too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -102,6 +116,15 @@ def _share_metrics_between_workers(folder: Path) -> None:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder.resolve())
 
 
+@contextmanager
+def _alembic_refusals() -> Iterator[None]:
+    """Alembic's refusals (an unknown revision, models that disagree with the migrations) exit 1."""
+    try:
+        yield
+    except CommandError as exc:
+        fail(str(exc))
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Apply migrations up to REVISION."""
@@ -110,7 +133,9 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
         await migrate.upgrade(runtime.database.engine, revision)
         return await migrate.current(runtime.database.engine)
 
-    typer.echo(f"database at revision {run_with_runtime(_work)}")
+    with _alembic_refusals():
+        reached = run_command(_work)
+    typer.echo(f"database at revision {reached}")
 
 
 @db_app.command("current")
@@ -120,7 +145,7 @@ def db_current() -> None:
     async def _work(runtime: Runtime) -> str | None:
         return await migrate.current(runtime.database.engine)
 
-    typer.echo(run_with_runtime(_work) or "empty")
+    typer.echo(run_command(_work) or "empty")
 
 
 @db_app.command("check")
@@ -131,7 +156,8 @@ def db_check() -> None:
         await migrate.upgrade(runtime.database.engine)
         await migrate.check(runtime.database.engine)
 
-    run_with_runtime(_work)
+    with _alembic_refusals():
+        run_command(_work)
     typer.echo("models and migrations agree")
 
 
@@ -143,18 +169,51 @@ def db_revision(message: str) -> None:
         await migrate.upgrade(runtime.database.engine)
         await migrate.revision(runtime.database.engine, message)
 
-    run_with_runtime(_work)
+    with _alembic_refusals():
+        run_command(_work)
+
+
+@ledger_app.command("check")
+def ledger_check() -> None:
+    """Verify the books add up, the payment records with them; print each problem and exit 1 if not."""
+    # Composed here, where every domain may be imported: the ledger knows nothing of payments.
+    from croupier.payments import books as payment_books
+    from croupier.wallet import books
+
+    async def _work(runtime: Runtime) -> tuple[books.BooksReport, list[str]]:
+        async with runtime.database.unit_of_work() as session:
+            report = await books.examine(session)
+            return report, report.problems + await payment_books.problems(session)
+
+    report, problems = run_command(_work)
+    if problems:
+        for problem in problems:
+            typer.echo(problem)
+        fail(f"{len(problems)} problem(s) in the books")
+    typer.echo(
+        f"OK: {report.accounts} accounts in {report.currencies} currencies, "
+        f"{report.transfers} transfers ({report.failed_transfers} failed attempts), "
+        f"{report.entries} entries, {report.pending_holds} pending holds"
+    )
+
+
+def _explain_settings(invalid: pydantic.ValidationError) -> None:
+    """Name the variable and the rule broken, never the value: it may be a secret."""
+    for error in invalid.errors(include_input=False, include_url=False):
+        name = "_".join(str(part) for part in error["loc"]).upper()
+        explain(f"CROUPIER_{name}: {error['msg']}" if name else error["msg"])
 
 
 def main() -> None:
-    _register_domain_commands()
+    """The console script. Exit status: 0 done, 1 refused or a check failed, 2 a usage error."""
     try:
-        app(standalone_mode=False)
-    except CroupierError as exc:
-        typer.echo(f"croupier: {exc.detail}", err=True)
-        raise SystemExit(1) from None
-    except click.exceptions.Abort:
-        raise SystemExit(130) from None
-    except click.exceptions.ClickException as exc:
-        exc.show()
-        raise SystemExit(exc.exit_code) from None
+        # Standalone: click prints usage errors (exit 2) and exits with a command's status.
+        command_line()()
+    except CroupierError as exc:  # raised outside `run_command`, e.g. by a command's own checks
+        explain(exc.detail)
+        raise SystemExit(EXIT_REFUSED) from None
+    except pydantic.ValidationError as exc:
+        if exc.title != Settings.__name__:
+            raise
+        _explain_settings(exc)
+        raise SystemExit(EXIT_REFUSED) from None

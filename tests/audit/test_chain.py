@@ -142,7 +142,7 @@ class TestAnHonestChain:
     async def test_missing_keys_are_a_clear_error(self, database_url: str, tmp_path: Path) -> None:
         result = await ainvoke(audit_app, ["verify"], database_url=database_url, data_dir=tmp_path)
         assert result.exit_code == 1
-        assert result.stderr.startswith("error: ")
+        assert result.stderr.startswith("croupier: ")
         assert "CROUPIER_KEYRING" in result.stderr
 
     @pytest.mark.parametrize("checkpoint", ["12", "x:00", "3:abcd", "-1:" + "00" * 32])

@@ -250,7 +250,7 @@ class TestRefusals:
         assert (await keys("rotate"))[0] == 0
         code, out = await keys("rewrap", "--batch", "1")
         assert code == 1
-        assert "error: ciphertext failed authentication" in out
+        assert "croupier: ciphertext failed authentication" in out
         failed = await _audit(runtime, AuditAction.KEYRING_REWRAP)
         assert [e.outcome for e in failed] == ["failure"]
         assert failed[0].details["version"] == 2

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from croupier.cli import command_line
 from croupier.payments import books as payment_books
-from croupier.wallet.cli import ledger_app
 from tests.mail.helpers import invoke, sql
 from tests.payments.support import Live
 
@@ -18,7 +18,7 @@ async def test_payment_records_that_disagree_with_the_ledger_are_named(live: Liv
     withdrawal = (await live.withdraw(player, 200_000, method)).json()
     assert withdrawal["status"] == "pending_approval"
     assert await _problems(live) == []
-    assert (await invoke(ledger_app, ["check"], live.settings)).exit_code == 0
+    assert (await invoke(command_line(), ["ledger", "check"], live.settings)).exit_code == 0
 
     await sql(live.runtime, "UPDATE withdrawals SET status = 'paid'")
     await sql(
@@ -36,6 +36,6 @@ async def test_payment_records_that_disagree_with_the_ledger_are_named(live: Liv
         f"withdrawal {withdrawal['id']}: paid but its hold is pending",
         f"deposit {deposit_id}: charged back 5 but its chargebacks sum to 0",
     ]
-    result = await invoke(ledger_app, ["check"], live.settings)
+    result = await invoke(command_line(), ["ledger", "check"], live.settings)
     assert result.exit_code == 1
     assert "players owe 700" in result.stdout

@@ -7,10 +7,10 @@ import uuid
 
 from croupier.audit import service as audit
 from croupier.audit.tags import AuditAction
+from croupier.cli import command_line
 from croupier.kit.runtime import Runtime
 from croupier.wallet import service as wallet
 from croupier.wallet.cli import app as wallet_app
-from croupier.wallet.cli import ledger_app
 from croupier.wallet.service import format_minor
 from tests.mail.helpers import invoke
 from tests.wallet.support import available, cash, deposit, later, make_player, sql
@@ -84,7 +84,7 @@ class TestAdjust:
         )
 
         assert result.exit_code == 1
-        assert "insufficient_funds" in result.stderr
+        assert result.stderr == "croupier: Not enough available EUR funds; held funds cannot be spent.\n"
         assert await available(runtime, player) == (100, 0)
         [(outcome, _, details)] = await adjustment_events(runtime, player)
         assert outcome == "failure"
@@ -93,14 +93,15 @@ class TestAdjust:
     async def test_refusals(self, runtime: Runtime) -> None:
         player = await make_player(runtime)
         cases = {
-            "unknown_currency": ["adjust", str(player), "100", "XYZ", "--reason", "r"],
-            "not_found": ["adjust", str(uuid.uuid4()), "100", "EUR", "--reason", "r"],
-            "invalid_amount": ["adjust", str(player), "0", "EUR", "--reason", "r"],
+            "'XYZ' is not a supported currency": ["adjust", str(player), "100", "XYZ", "--reason", "r"],
+            "No such player": ["adjust", str(uuid.uuid4()), "100", "EUR", "--reason", "r"],
+            "moves a non-zero amount": ["adjust", str(player), "0", "EUR", "--reason", "r"],
         }
-        for code, args in cases.items():
+        for reason, args in cases.items():
             result = await invoke(wallet_app, args, runtime.settings)
-            assert result.exit_code == 1, (code, result.output)
-            assert code in result.stderr
+            assert result.exit_code == 1, (reason, result.output)
+            assert result.stderr.startswith("croupier: ")
+            assert reason in result.stderr
 
         blank = await invoke(
             wallet_app, ["adjust", str(player), "100", "EUR", "--reason", " "], runtime.settings
@@ -143,7 +144,7 @@ class TestLedgerCommands:
         player = await make_player(runtime)
         await deposit(runtime, player, 1_000)
 
-        ok = await invoke(ledger_app, ["check"], runtime.settings)
+        ok = await invoke(command_line(), ["ledger", "check"], runtime.settings)
         assert ok.exit_code == 0, ok.output
         assert ok.stdout.startswith(
             "OK: 2 accounts in 1 currencies, 1 transfers (0 failed attempts), 2 entries"
@@ -152,7 +153,7 @@ class TestLedgerCommands:
         await sql(
             runtime, "UPDATE ledger_accounts SET balance = balance + 1 WHERE code = 'house:psp_clearing:EUR'"
         )
-        broken = await invoke(ledger_app, ["check"], runtime.settings)
+        broken = await invoke(command_line(), ["ledger", "check"], runtime.settings)
 
         assert broken.exit_code == 1
         assert "currency EUR: balances sum to 1, not 0" in broken.stdout
@@ -173,7 +174,7 @@ class TestLedgerCommands:
             "UPDATE ledger_holds SET expires_at = now() - interval '1 minute' WHERE idempotency_key = 'a'",
         )
 
-        result = await invoke(ledger_app, ["expire-holds", "--batch", "1"], runtime.settings)
+        result = await invoke(command_line(), ["ledger", "expire-holds", "--batch", "1"], runtime.settings)
 
         assert result.exit_code == 0, result.output
         assert "expired 1 hold(s)" in result.stdout

@@ -3,32 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC
-from typing import TypeVar
+from typing import Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from croupier.audit import service
 from croupier.audit.models import AuditEvent
 from croupier.audit.tags import AuditAction
-from croupier.kit.commands import run_with_runtime
-from croupier.kit.errors import CroupierError
+from croupier.kit.commands import fail, run_command
 from croupier.kit.runtime import Runtime
 
 app = typer.Typer(no_args_is_help=True, help="The append-only, hash-chained audit log.")
-T = TypeVar("T")
-
-
-def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
-    """Run against the configured database and keyring; a configuration error exits 1."""
-    try:
-        return run_with_runtime(work)
-    except CroupierError as exc:
-        typer.echo(f"error: {exc.detail}", err=True)
-        raise typer.Exit(1) from None
 
 
 def _checkpoint(value: str | None) -> tuple[int, bytes] | None:
@@ -55,11 +46,12 @@ def verify(
         async with runtime.database.unit_of_work() as session:
             return await service.verify(session, checkpoint=anchor)
 
-    verdict = _run(_work)
+    verdict = run_command(_work)
     if not verdict.ok:
-        typer.echo(f"audit chain broken at entry {verdict.first_bad_seq}: {verdict.reason}", err=True)
-        typer.echo(f"{verdict.checked} entries verified before it", err=True)
-        raise typer.Exit(1)
+        fail(
+            f"audit chain broken at entry {verdict.first_bad_seq}: {verdict.reason} "
+            f"({verdict.checked} entries verified before it)"
+        )
     typer.echo(f"{verdict.checked} entries verified, head {verdict.head_seq}")
 
 
@@ -71,7 +63,7 @@ def head() -> None:
         async with runtime.database.unit_of_work() as session:
             return await service.head(session)
 
-    seq, digest = _run(_work)
+    seq, digest = run_command(_work)
     typer.echo(f"{seq}:{digest.hex()}")
 
 
@@ -80,8 +72,11 @@ def list_events(
     target_id: str | None = typer.Option(None, help="Only entries about this target (a player id …)."),
     action: str | None = typer.Option(None, help="Only this action, e.g. identity:session:sign_in."),
     limit: int = typer.Option(50, min=1, max=10_000, help="At most this many, newest first."),
+    as_json: bool = typer.Option(
+        False, "--json", help="One JSON object per line (every field, hashes in hex) instead of a table."
+    ),
 ) -> None:
-    """Show recent entries as a table, newest first."""
+    """Show recent entries, newest first: a table, or JSON lines with --json."""
     known = {str(a) for a in AuditAction}
     if action is not None and action not in known:
         raise typer.BadParameter(f"unknown action; one of: {', '.join(sorted(known))}", param_hint="--action")
@@ -90,19 +85,60 @@ def list_events(
         async with runtime.database.unit_of_work() as session:
             return await service.events(session, target_id=target_id, action=action, limit=limit)
 
-    rows = _run(_work)
-    table = Table(title=f"Audit log: {len(rows)} entr{'y' if len(rows) == 1 else 'ies'}")
-    for name in ("Seq", "Time (UTC)", "Action", "Outcome", "Actor", "Target", "IP", "Details"):
-        table.add_column(name, overflow="fold")
+    rows = run_command(_work)
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(_as_json(row), sort_keys=True, ensure_ascii=False))
+        return
+    # Entries hold text chosen by players and tags such as `staff:key:issue`: never
+    # read as markup or emoji codes (`:key:` would print as a key).
+    Console(markup=False, emoji=False, highlight=False).print(_table(rows))
+
+
+def _as_json(row: AuditEvent) -> dict[str, Any]:
+    return {
+        "seq": row.seq,
+        "occurred_at": row.occurred_at.astimezone(UTC).isoformat(),
+        "action": row.action,
+        "outcome": row.outcome,
+        "actor_type": row.actor_type,
+        "actor_id": row.actor_id,
+        "target_type": row.target_type,
+        "target_id": row.target_id,
+        "ip": row.ip,
+        "user_agent": row.user_agent,
+        "details": row.details,
+        "prev_hash": row.prev_hash.hex(),
+        "hash": row.hash.hex(),
+    }
+
+
+def _table(rows: Sequence[AuditEvent]) -> Table:
+    """Three columns, each entry's facts stacked in the last: whole ids and tags fit in 80 columns."""
+    table = Table(
+        title=Text(f"Audit log: {len(rows)} entr{'y' if len(rows) == 1 else 'ies'}"),
+        box=box.SIMPLE_HEAD,
+        show_lines=True,
+    )
+    table.add_column("Seq", justify="right", no_wrap=True)
+    table.add_column("Time (UTC)", no_wrap=True)
+    table.add_column("Entry", overflow="fold")
     for row in rows:
         table.add_row(
             str(row.seq),
-            row.occurred_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
-            row.action,
-            row.outcome,
-            f"{row.actor_type}:{row.actor_id}" if row.actor_id else row.actor_type,
-            f"{row.target_type}:{row.target_id}" if row.target_type else "",
-            row.ip or "",
-            json.dumps(row.details, sort_keys=True, ensure_ascii=False) if row.details else "",
+            row.occurred_at.astimezone(UTC).strftime("%Y-%m-%d\n%H:%M:%S"),
+            Text("\n").join(Text(line) for line in _entry_lines(row)),
         )
-    Console().print(table)
+    return table
+
+
+def _entry_lines(row: AuditEvent) -> list[str]:
+    lines = [f"{row.action}  {row.outcome}"]
+    lines.append(f"by {row.actor_type}:{row.actor_id}" if row.actor_id else f"by {row.actor_type}")
+    if row.target_type:
+        lines.append(f"on {row.target_type}:{row.target_id}")
+    if row.ip:
+        lines.append(f"from {row.ip}")
+    if row.details:
+        lines.append(json.dumps(row.details, sort_keys=True, ensure_ascii=False))
+    return lines

@@ -29,6 +29,7 @@ from croupier.audit.tags import ActorType, AuditAction, Outcome
 from croupier.crypto.service import keyring_of
 from croupier.kit.client import ClientInfo
 from croupier.kit.db import after_commit, autonomous_unit_of_work, before_commit
+from croupier.kit.jsonb import plain
 from croupier.kit.metrics import AUDIT_EVENTS
 from croupier.kit.scrub import scrub, scrub_text
 
@@ -82,19 +83,6 @@ class _Pending:
     entries: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _plain(value: Any) -> Any:
-    """JSONB round-trips only these exactly; anything else is stored as text."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, str):
-        return value.replace("\x00", "")  # PostgreSQL text cannot hold NUL
-    if value is None or isinstance(value, bool | int):
-        return value
-    return str(value).replace("\x00", "")
-
-
 def record(
     session: AsyncSession,
     action: AuditAction,
@@ -117,7 +105,7 @@ def record(
         "ip": client.ip if client else None,
         # Chosen by the client, so it may carry anything, a card number included.
         "user_agent": scrub_text(client.user_agent) if client and client.user_agent else None,
-        "details": _plain(scrub(dict(details or {}))),
+        "details": plain(scrub(dict(details or {}))),
     }
     pending: _Pending = session.info.setdefault(_PENDING, _Pending())
     pending.entries.append(entry)

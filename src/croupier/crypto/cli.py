@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
-
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -13,21 +10,10 @@ from rich.table import Table
 from croupier.crypto import rotation
 from croupier.crypto.keyring import Keyring
 from croupier.kit.client import ClientInfo
-from croupier.kit.commands import run_with_runtime
-from croupier.kit.errors import CroupierError
+from croupier.kit.commands import fail, run_command
 from croupier.kit.runtime import Runtime
 
 app = typer.Typer(no_args_is_help=True, help="Key-encryption keys: generate, rotate, re-wrap, retire.")
-T = TypeVar("T")
-
-
-def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
-    """Run against the configured database and keyring; a refusal exits 1 with its reason."""
-    try:
-        return run_with_runtime(work)
-    except CroupierError as exc:
-        typer.echo(f"error: {exc.detail}", err=True)
-        raise typer.Exit(1) from None
 
 
 @app.command()
@@ -50,7 +36,7 @@ def status() -> None:
         async with runtime.database.unit_of_work() as session:
             return await rotation.status(session, source=runtime.keyring)
 
-    report = _run(_work)
+    report = run_command(_work)
     console = Console()
     console.print(f"Keyring: {report.source}" + ("" if report.writable else " (read-only)"))
     table = Table()
@@ -69,7 +55,7 @@ def status() -> None:
         table.add_row(str(v.version), str(v.data_keys), state)
     console.print(table)
     if report.unreadable:
-        raise typer.Exit(1)
+        fail(f"{report.unreadable} data key(s) wrapped under a KEK version missing from the keyring")
 
 
 @app.command()
@@ -87,7 +73,7 @@ def rotate() -> None:
         await rotation.wait_for_propagation()
         return version
 
-    version = _run(_work)
+    version = run_command(_work)
     typer.echo(f"KEK version {version} added; now run `croupier keys rewrap`")
 
 
@@ -118,7 +104,7 @@ def rewrap(
                 on_progress=_advance,
             )
 
-        report = _run(_work)
+        report = run_command(_work)
     typer.echo(
         f"{report.rewrapped} data key(s) re-wrapped under KEK version {report.kek_version} "
         f"in {report.batches} batch(es); {report.remaining} remain under older versions"
@@ -141,5 +127,5 @@ def retire(version: int = typer.Argument(..., help="The KEK version to remove.")
                 client=ClientInfo.command_line(),
             )
 
-    _run(_work)
+    run_command(_work)
     typer.echo(f"KEK version {version} retired")

@@ -10,6 +10,7 @@ import typer
 from croupier.games import fairness
 from croupier.games.errors import GameError
 from croupier.games.verify import verify_round
+from croupier.kit.commands import fail
 
 app = typer.Typer(no_args_is_help=True, help="Provably fair rounds: verify.")
 
@@ -39,8 +40,7 @@ def verify(  # noqa: PLR0917 - one parameter per command-line option
     except json.JSONDecodeError:
         raise typer.BadParameter("not JSON", param_hint="--bet") from None
     except GameError as exc:
-        typer.echo(f"croupier: {exc.code}: {exc.message}", err=True)
-        raise typer.Exit(1) from None
+        fail(exc.message)
     typer.echo(
         json.dumps(
             {"server_seed_hash": fairness.hash_server_seed(server_seed), **outcome.to_json()}, sort_keys=True

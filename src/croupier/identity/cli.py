@@ -1,4 +1,4 @@
-"""`croupier players`: an operator disables, enables or looks at an account.
+"""`croupier players`: an operator disables, enables, finds or looks at an account.
 
 Rules live in ``identity.account``; these commands only parse, call and print.
 The operator is the login name of whoever runs the command, as the audit actor.
@@ -8,32 +8,21 @@ from __future__ import annotations
 
 import getpass
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 
 from croupier.audit.service import Actor
-from croupier.identity import account
+from croupier.identity import account, players, repository
 from croupier.kit.client import ClientInfo
-from croupier.kit.commands import run_with_runtime
-from croupier.kit.errors import NotFound
+from croupier.kit.commands import fail, run_command
 from croupier.kit.runtime import Runtime
 
-app = typer.Typer(no_args_is_help=True, help="Player accounts: disable, enable, show.")
-T = TypeVar("T")
+app = typer.Typer(no_args_is_help=True, help="Player accounts: disable, enable, find, show.")
 
 
 def _operator() -> Actor:
     return Actor.operator(getpass.getuser())
-
-
-def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
-    try:
-        return run_with_runtime(work)
-    except NotFound as exc:
-        typer.echo(exc.detail, err=True)
-        raise typer.Exit(1) from exc
 
 
 PlayerId = Annotated[uuid.UUID, typer.Argument(metavar="PLAYER_ID", help="The player's id (a UUID).")]
@@ -58,7 +47,7 @@ def disable(
                 client=ClientInfo.command_line(),
             )
 
-    result = _run(_work)
+    result = run_command(_work)
     state = "disabled" if result.changed else "was already disabled"
     typer.echo(f"player {player_id} {state}; {result.sessions_ended} session(s) ended")
 
@@ -73,7 +62,7 @@ def enable(player_id: PlayerId) -> None:
                 session, player_id=player_id, actor=_operator(), client=ClientInfo.command_line()
             )
 
-    result = _run(_work)
+    result = run_command(_work)
     typer.echo(f"player {player_id} {'enabled' if result.changed else 'was already active'}")
 
 
@@ -85,7 +74,28 @@ def show(player_id: PlayerId) -> None:
         async with runtime.database.unit_of_work() as session:
             return await account.summary(session, player_id=player_id)
 
-    found = _run(_work)
+    _print_summary(run_command(_work))
+
+
+@app.command()
+def find(
+    email: Annotated[str, typer.Option("--email", metavar="ADDRESS", help="The player's email address.")],
+) -> None:
+    """Look a player up by email address (through its blind index); prints what `show` prints."""
+
+    async def _work(runtime: Runtime) -> account.AccountSummary | None:
+        async with runtime.database.unit_of_work() as session:
+            # The same look-up as signing in: the address is never stored in the clear.
+            player = await repository.player_by_email_index(session, players.email_key(session, email))
+            return None if player is None else await account.summary(session, player_id=player.id)
+
+    found = run_command(_work)
+    if found is None:
+        fail("no player has this email address")
+    _print_summary(found)
+
+
+def _print_summary(found: account.AccountSummary) -> None:
     rows = {
         "id": str(found.id),
         "status": found.status,

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from croupier.kit.commands import run_with_runtime
+from croupier.kit.commands import fail, run_command
 from croupier.kit.runtime import Runtime
 from croupier.kit.settings import get_settings
 from croupier.mail import mailbox
@@ -24,7 +24,8 @@ def list_messages(
     """Recent messages in the development mailbox (CROUPIER_MAIL_BACKEND=mailbox)."""
     settings = get_settings()
     entries = mailbox.messages(settings.mailbox_dir)[:limit]
-    console = Console()
+    # Addresses and subjects are text from outside: never markup or emoji codes.
+    console = Console(markup=False, emoji=False, highlight=False)
     if not entries:
         console.print(f"no messages in {settings.mailbox_dir}")
         return
@@ -48,8 +49,7 @@ def show(
     try:
         entry = mailbox.find(settings.mailbox_dir, message_id)
     except mailbox.UnknownMessage as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from exc
+        fail(str(exc))
     for header in ("Date", "From", "To", "Subject", "Message-ID"):
         typer.echo(f"{header}: {entry.message[header]}")
     typer.echo("")
@@ -65,5 +65,5 @@ def relay() -> None:
         report = await relay.drain()
         return report, await relay.counts()
 
-    report, (waiting, given_up) = run_with_runtime(_work)
+    report, (waiting, given_up) = run_command(_work)
     typer.echo(f"sent {report.sent}, failed {report.failed}; {waiting} waiting, {given_up} given up")

@@ -15,7 +15,7 @@ import typer
 
 from croupier.audit.service import Actor
 from croupier.crypto.rotation import operator
-from croupier.kit.commands import run_with_runtime
+from croupier.kit.commands import run_command
 from croupier.kit.runtime import Runtime
 from croupier.payments import refunds, repository, withdrawals
 from croupier.payments.schemas import RefundView, StaffWithdrawalView
@@ -44,7 +44,7 @@ def pending(limit: Annotated[int, typer.Option(min=1, max=1000)] = 100) -> None:
         async with runtime.database.unit_of_work() as session:
             return [StaffWithdrawalView.of(w) for w in await repository.awaiting_review(session, limit)]
 
-    for view in run_with_runtime(_work):
+    for view in run_command(_work):
         _print(view)
 
 
@@ -56,7 +56,7 @@ def _review(withdrawal_id: uuid.UUID, *, approve: bool, by: str | None, note: st
             )
             return StaffWithdrawalView.of(done)
 
-    _print(run_with_runtime(_work))
+    _print(run_command(_work))
 
 
 @withdrawals_app.command("approve")
@@ -105,7 +105,7 @@ def refund(
             )
             return RefundView.of(done)
 
-    _print(run_with_runtime(_work))
+    _print(run_command(_work))
 
 
 @payments_app.command("submit")
@@ -119,4 +119,4 @@ def submit() -> None:
         report = await relay.drain()
         return f"submitted {report.submitted}, failed {report.failed}, deferred {report.deferred}"
 
-    typer.echo(run_with_runtime(_work))
+    typer.echo(run_command(_work))

@@ -11,16 +11,14 @@ from __future__ import annotations
 import getpass
 import json
 import uuid
-from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 
 from croupier.audit.service import Actor
-from croupier.kit.commands import run_with_runtime
-from croupier.kit.errors import CroupierError
+from croupier.kit.commands import run_command
 from croupier.kit.runtime import Runtime
 from croupier.providers import registry, repository, tokens
 from croupier.providers.hub88 import signature
@@ -28,7 +26,6 @@ from croupier.wallet.service import exponent as currency_exponent
 from croupier.wallet.service import format_minor
 
 app = typer.Typer(no_args_is_help=True, help="Third-party game providers (Hub88 seamless wallet).")
-T = TypeVar("T")
 
 Name = Annotated[str, typer.Argument(metavar="NAME", help="The provider's name, e.g. `acme-studio`.")]
 By = Annotated[str | None, typer.Option("--by", help="Who does it (default: the login name).")]
@@ -46,14 +43,6 @@ def _actor(by: str | None) -> Actor:
     return Actor.operator(by or getpass.getuser())
 
 
-def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
-    try:
-        return run_with_runtime(work)
-    except CroupierError as exc:
-        typer.echo(f"{exc.code}: {exc.detail}", err=True)
-        raise typer.Exit(1) from exc
-
-
 def _stake_limits(specs: list[str] | None) -> dict[str, Decimal]:
     limits: dict[str, Decimal] = {}
     for spec in specs or []:
@@ -66,6 +55,7 @@ def _stake_limits(specs: list[str] | None) -> dict[str, Decimal]:
 
 
 def _wallet_path(name: str) -> str:
+    """Where the provider's Wallet API calls arrive (``providers.hub88.endpoints``)."""
     return f"/providers/hub88/{name}"
 
 
@@ -91,7 +81,7 @@ def add(
     """Register a provider that calls the Hub88 operator Wallet API."""
     pem = public_key.read_bytes()
 
-    async def _work(runtime: Runtime) -> None:
+    async def _work(runtime: Runtime) -> str:
         async with runtime.database.unit_of_work() as session:
             await registry.add(
                 session,
@@ -101,9 +91,11 @@ def add(
                 stake_limits=_stake_limits(max_stake),
                 actor=_actor(by),
             )
+        # The base a provider appends its calls to (`user/info`, `transaction/bet` …).
+        return runtime.settings.public_url.rstrip("/") + _wallet_path(name) + "/"
 
-    _run(_work)
-    typer.echo(f"provider {name} added; its wallet base URL is <public URL>{_wallet_path(name)}")
+    url = run_command(_work)
+    typer.echo(f"provider {name} added; its wallet base URL is {url}")
     typer.echo(f"public key sha256 {signature.fingerprint(pem)} (check it with the provider)")
 
 
@@ -127,7 +119,7 @@ def listing() -> None:
                 )
         return lines
 
-    for line in _run(_work):
+    for line in run_command(_work):
         typer.echo(line)
 
 
@@ -143,7 +135,7 @@ def games(
         async with runtime.database.unit_of_work() as session:
             return await registry.add_games(session, name=name, games=codes, actor=_actor(by))
 
-    typer.echo(f"{name}: added {', '.join(_run(_work))}")
+    typer.echo(f"{name}: added {', '.join(run_command(_work))}")
 
 
 @app.command()
@@ -160,7 +152,7 @@ def limits(
                 session, name=name, stake_limits=_stake_limits(max_stake), actor=_actor(by)
             )
 
-    applied = _run(_work)
+    applied = run_command(_work)
     typer.echo(f"{name}: max stake {json.dumps(applied, sort_keys=True)} (minor units)")
 
 
@@ -169,7 +161,7 @@ def _set_enabled(name: str, enabled: bool, by: str | None) -> None:
         async with runtime.database.unit_of_work() as session:
             return await registry.set_enabled(session, name=name, enabled=enabled, actor=_actor(by))
 
-    changed = _run(_work)
+    changed = run_command(_work)
     state = "enabled" if enabled else "disabled"
     typer.echo(f"{name} {state}" if changed else f"{name} was already {state}")
 
@@ -207,5 +199,5 @@ def token(
                 actor=_actor(by),
             )
 
-    issued = _run(_work)
+    issued = run_command(_work)
     typer.echo(json.dumps({"user": issued.user, "token": issued.token, "currency": issued.currency}))

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from croupier.kit.commands import fail
 from croupier.kit.logging import configure_logging
 from croupier.sandbox.psp import PspConfig, create_psp_app
 
@@ -58,8 +59,7 @@ def psp(
     try:
         sock = _bind(host, port)
     except OSError as exc:
-        typer.echo(f"croupier: cannot listen on {host}:{port}: {exc.strerror}", err=True)
-        raise SystemExit(1) from None
+        fail(f"cannot listen on {host}:{port}: {exc.strerror}")
     server = _AnnouncingServer(
         uvicorn.Config(
             create_psp_app(config),

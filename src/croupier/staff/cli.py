@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from croupier.kit.commands import run_with_runtime
+from croupier.kit.commands import run_command
 from croupier.kit.runtime import Runtime
 from croupier.staff import service
 from croupier.staff.models import StaffKey
@@ -40,7 +40,7 @@ def issue(
         async with runtime.database.unit_of_work() as session:
             return await service.issue(session, name=name, role=role, issued_by=_operator(by))
 
-    typer.echo(run_with_runtime(_work))
+    typer.echo(run_command(_work))
 
 
 @keys_app.command("revoke")
@@ -51,7 +51,7 @@ def revoke(name: str, by: Annotated[str | None, typer.Option(help="Who revokes i
         async with runtime.database.unit_of_work() as session:
             await service.revoke(session, name=name, revoked_by=_operator(by))
 
-    run_with_runtime(_work)
+    run_command(_work)
     typer.echo(f"revoked {name}")
 
 
@@ -63,5 +63,5 @@ def listing() -> None:
         async with runtime.database.unit_of_work() as session:
             return [_describe(key) for key in await service.listing(session)]
 
-    for line in run_with_runtime(_work):
+    for line in run_command(_work):
         typer.echo(line)

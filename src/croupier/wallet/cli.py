@@ -1,7 +1,8 @@
-"""`croupier wallet` (an operator adjusts or looks at a player's money) and `croupier ledger` (the books).
+"""`croupier wallet` (an operator adjusts or looks at a player's money) and `croupier ledger expire-holds`.
 
-Rules live in ``wallet.adjustments``, ``wallet.service`` and ``wallet.books``;
-these commands only parse, call and print. The operator is the login name of
+Rules live in ``wallet.adjustments`` and ``wallet.service``; these commands only
+parse, call and print. `croupier ledger check` is composed in ``croupier.cli``,
+since the books check covers the payment records too. The operator is the login name of
 whoever runs the command, as the audit actor.
 """
 
@@ -9,34 +10,20 @@ from __future__ import annotations
 
 import getpass
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import replace
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 
 from croupier.audit.service import Actor
 from croupier.kit.client import ClientInfo
-from croupier.kit.commands import run_with_runtime
-from croupier.kit.errors import CroupierError
+from croupier.kit.commands import run_command
 from croupier.kit.runtime import Runtime
-from croupier.payments import books as payment_books
-from croupier.wallet import adjustments, books
+from croupier.wallet import adjustments
 from croupier.wallet import service as wallet
 from croupier.wallet.service import format_minor
 
 app = typer.Typer(no_args_is_help=True, help="Player balances: show, adjust.")
-ledger_app = typer.Typer(no_args_is_help=True, help="The ledger's books: check, expire holds.")
-T = TypeVar("T")
-
-
-def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
-    try:
-        return run_with_runtime(work)
-    except CroupierError as exc:
-        typer.echo(f"{exc.code}: {exc.detail}", err=True)
-        raise typer.Exit(1) from exc
-
+ledger_app = typer.Typer(no_args_is_help=True, help="The ledger's holds: expire them.")
 
 PlayerId = Annotated[uuid.UUID, typer.Argument(metavar="PLAYER_ID", help="The player's id (a UUID).")]
 
@@ -75,7 +62,7 @@ def adjust(
             exponent = await wallet.exponent(session, code)
             return result, exponent, await wallet.balances(session, player_id=player_id)
 
-    result, exponent, balances = _run(_work)
+    result, exponent, balances = run_command(_work)
     verb = "credited" if amount > 0 else "debited"
     again = " (already done with this key; nothing moved)" if result.replayed else ""
     typer.echo(f"{verb} {format_minor(abs(amount), exponent)} {code} {player_id}{again}")
@@ -96,7 +83,7 @@ def balance(player_id: PlayerId) -> None:
                 for b in await wallet.balances(session, player_id=player_id)
             ]
 
-    rows = _run(_work)
+    rows = run_command(_work)
     if not rows:
         typer.echo(f"player {player_id} has no money in any currency")
         return
@@ -106,29 +93,6 @@ def balance(player_id: PlayerId) -> None:
             f"{b.currency:<9}{format_minor(b.available, exponent):>20}"
             f"{format_minor(b.held, exponent):>20}{format_minor(b.bonus, exponent):>20}"
         )
-
-
-@ledger_app.command("check")
-def check() -> None:
-    """Verify the books add up; print each problem and exit 1 if they do not."""
-
-    async def _work(runtime: Runtime) -> books.BooksReport:
-        async with runtime.database.unit_of_work() as session:
-            report = await books.examine(session)
-            # The payment tables must agree with the ledger too.
-            return replace(report, problems=report.problems + await payment_books.problems(session))
-
-    report = _run(_work)
-    if not report.ok:
-        for problem in report.problems:
-            typer.echo(problem)
-        typer.echo(f"{len(report.problems)} problem(s) in the books", err=True)
-        raise typer.Exit(1)
-    typer.echo(
-        f"OK: {report.accounts} accounts in {report.currencies} currencies, "
-        f"{report.transfers} transfers ({report.failed_transfers} failed attempts), "
-        f"{report.entries} entries, {report.pending_holds} pending holds"
-    )
 
 
 @ledger_app.command("expire-holds")
@@ -146,4 +110,4 @@ def expire_holds(
             if done < batch:
                 return total
 
-    typer.echo(f"expired {_run(_work)} hold(s)")
+    typer.echo(f"expired {run_command(_work)} hold(s)")

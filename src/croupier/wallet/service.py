@@ -33,10 +33,9 @@ do not queue behind one row.
 from __future__ import annotations
 
 import hmac
-import math
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -50,6 +49,7 @@ from croupier.kit import idempotency
 from croupier.kit.clock import utcnow
 from croupier.kit.db import autonomous_unit_of_work, shared_context
 from croupier.kit.errors import CroupierError, NotFound
+from croupier.kit.jsonb import plain
 from croupier.wallet import repository
 
 
@@ -200,21 +200,6 @@ def _ref_from_row(kind: str, player_id: uuid.UUID | None, currency: str) -> Acco
     if player_id is not None:
         return PlayerAccount(player_id=player_id, currency=currency, book=PlayerBook(kind))
     return HouseAccount(book=HouseBook(kind), currency=currency)
-
-
-def _plain(value: Any) -> Any:
-    """Metadata as JSONB stores it: str keys, JSON scalars; anything else as text; no NUL characters."""
-    if isinstance(value, Mapping):
-        return {str(k).replace("\x00", ""): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if value is None or isinstance(value, bool | int):
-        return value
-    if isinstance(value, float) and math.isfinite(value):
-        return value
-    return str(value).replace("\x00", "")
 
 
 def _check_request(source: str, key: str, kind: str | None = None) -> None:
@@ -378,7 +363,7 @@ async def transfer(
     legs = list(legs)
     _check_legs(legs)
     await _check_currencies(session, (leg.account.currency for leg in legs))
-    meta = _plain(metadata or {})
+    meta = plain(metadata or {})
     digest = idempotency.request_hash(
         {
             "op": "transfer",
@@ -463,7 +448,7 @@ async def hold(
     if not isinstance(account, PlayerAccount):
         raise TypeError("only player accounts hold funds")
     await _check_currencies(session, [account.currency])
-    meta = _plain(metadata or {})
+    meta = plain(metadata or {})
     digest = idempotency.request_hash(
         {
             "op": "hold",
@@ -541,7 +526,7 @@ async def post_hold(
     _check_request(source, key, kind)
     _check_positive(amount)
     await _check_currencies(session, [to.currency])
-    meta = _plain(metadata or {})
+    meta = plain(metadata or {})
     digest = idempotency.request_hash(
         {
             "op": "post_hold",
