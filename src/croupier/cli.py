@@ -25,9 +25,9 @@ app.add_typer(db_app, name="db")
 
 def _register_domain_commands() -> None:
     from croupier.audit.cli import app as audit_app
-    from croupier.crypto.cli import app as keys_app
     from croupier.games.cli import app as fairness_app
     from croupier.identity.cli import app as players_app
+    from croupier.keys.cli import app as keys_app
     from croupier.mail.cli import app as mail_app
     from croupier.payments.cli import payments_app, withdrawals_app
     from croupier.providers.cli import app as providers_app

@@ -10,11 +10,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from croupier.crypto import rotation
-from croupier.crypto.keyring import Keyring
+from croupier.audit.service import operator
+from croupier.keys import rotation
 from croupier.kit.client import ClientInfo
 from croupier.kit.commands import run_with_runtime
 from croupier.kit.errors import CroupierError
+from croupier.kit.keyring import Keyring
 from croupier.kit.runtime import Runtime
 
 app = typer.Typer(no_args_is_help=True, help="Key-encryption keys: generate, rotate, re-wrap, retire.")
@@ -81,7 +82,7 @@ def rotate() -> None:
             version = await rotation.rotate(
                 session,
                 source=runtime.keyring,
-                actor=rotation.operator(),
+                actor=operator(),
                 client=ClientInfo.command_line(),
             )
         await rotation.wait_for_propagation()
@@ -112,7 +113,7 @@ def rewrap(
         async def _work(runtime: Runtime) -> rotation.RewrapReport:
             return await rotation.rewrap_all(
                 runtime.database,
-                actor=rotation.operator(),
+                actor=operator(),
                 client=ClientInfo.command_line(),
                 batch=batch,
                 on_progress=_advance,
@@ -137,7 +138,7 @@ def retire(version: int = typer.Argument(..., help="The KEK version to remove.")
                 session,
                 source=runtime.keyring,
                 version=version,
-                actor=rotation.operator(),
+                actor=operator(),
                 client=ClientInfo.command_line(),
             )
 
