@@ -63,3 +63,13 @@ def test_kit_imports_no_domain() -> None:
 @pytest.mark.parametrize(("package", "peer"), [("audit", "crypto"), ("crypto", "audit")])
 def test_audit_and_crypto_do_not_import_each_other(package: str, peer: str) -> None:
     assert {f: d for f, d in _arrows_from(package).items() if peer in d} == {}
+
+
+@pytest.mark.parametrize("module", ["games/rounds.py", "games/seeds.py"])
+def test_the_games_services_leave_every_query_to_the_repository(module: str) -> None:
+    tree = ast.parse((PACKAGE / module).read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
+    queries = {m for m in imported if m and m.startswith(("sqlalchemy", "psycopg", "croupier.kit.db"))}
+    # The session's type is all a service needs from SQLAlchemy.
+    assert queries <= {"sqlalchemy.ext.asyncio"}
