@@ -15,7 +15,7 @@ from croupier.crypto.blind_index import blind_index
 from croupier.crypto.service import create_player_cipher, player_cipher
 from croupier.identity import repository
 from croupier.identity.errors import EmailTaken, TooYoung
-from croupier.identity.models import Player
+from croupier.identity.models import Player, PlayerStatus
 from croupier.identity.passwords import Passwords, check_policy
 from croupier.kit.client import ClientInfo
 from croupier.kit.clock import utcnow
@@ -82,7 +82,7 @@ async def register(
         date_of_birth_enc=cipher.encrypt("date_of_birth", date_of_birth.isoformat()),
         country=country,
         password_hash=await passwords.hash(password),
-        status="active",
+        status=PlayerStatus.ACTIVE,
     )
     session.add(player)
     await session.flush()
