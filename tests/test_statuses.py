@@ -12,7 +12,7 @@ from croupier.kit.runtime import Runtime
 from croupier.payments.models import DepositStatus, RefundStatus, WithdrawalStatus
 from croupier.wallet.models import HoldStatus, TransferStatus
 from croupier.wallet.repository import PostOutcome
-from tests.mail.helpers import sql
+from tests.sql import sql
 
 
 @pytest.mark.parametrize(

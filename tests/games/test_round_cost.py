@@ -19,7 +19,7 @@ from croupier.kit.runtime import Runtime
 from croupier.wallet.service import REVENUE_BUCKETS, HouseAccount, HouseBook, account_code
 from tests.factories import SignedIn
 from tests.games.test_rounds_api import DICE, bet, funded
-from tests.mail.helpers import sql
+from tests.sql import sql
 
 # The session and its player; the replay check, the nonce and the seed's data key; the
 # transfer; the round; the pool's liveness ping.

@@ -17,7 +17,8 @@ from croupier.mail.adapters import MailboxAdapter, PermanentMailError
 from croupier.mail.relay import MailRelay, describe_error, retry_delay
 from croupier.mail.templates import MailTemplate
 from tests.factories import register
-from tests.mail.helpers import deliver, mails, sql
+from tests.mail.helpers import deliver, mails
+from tests.sql import sql
 
 
 class Recorder:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from croupier.payments import books as payment_books
 from croupier.wallet.cli import ledger_app
-from tests.mail.helpers import invoke, sql
+from tests.mail.helpers import invoke
 from tests.payments.support import Live
+from tests.sql import sql
 
 
 async def _problems(live: Live) -> list[str]:
