@@ -19,8 +19,7 @@ import psycopg
 from pgbench import run_pgbench
 from wallet_http import Measurement
 
-from croupier.games.rounds import _SAVE_SETTLED
-from croupier.games.seeds import _DRAW_UNLESS_PLAYED
+from croupier.games.repository import DRAW_UNLESS_PLAYED, SAVE_ROUND
 from croupier.identity.repository import _SESSION_PRINCIPAL
 from croupier.wallet.repository import _LEDGER_POST
 from croupier.wallet.service import REVENUE_BUCKETS, HouseAccount, HouseBook, PlayerAccount, account_code
@@ -75,7 +74,7 @@ def round_script(*, won: bool) -> str:
         ],
     )
     settle = bind(
-        _SAVE_SETTLED,
+        SAVE_ROUND,
         {
             "id": ":round_id::uuid",
             "player_id": ":player_id::uuid",
@@ -91,13 +90,16 @@ def round_script(*, won: bool) -> str:
             "client_seed": ":client_seed",
             "nonce": ":nonce::bigint",
             "bet": f"'{BET}'",
+            "state": "NULL",
+            "actions": "'[]'",
+            "hold_ids": "'[]'",
             "outcome": f"""'{{"win": {"true" if won else "false"}}}'""",
             "transfer_id": ":transfer_id::uuid",
             "created_at": "now()",
             "settled_at": "now()",
         },
     )
-    draw = bind(_DRAW_UNLESS_PLAYED, {"player": ":player_id::uuid", "key": key})
+    draw = bind(DRAW_UNLESS_PLAYED, {"player": ":player_id::uuid", "key": key})
     return "\n".join(
         [
             "\\set k random(1, 1000000000000000)",

@@ -57,13 +57,13 @@ from round_replay import measure_round_replay
 from serving import percentile
 from wallet_http import Measurement, Serve, measure_dice_rounds, sign_in
 
-from croupier.crypto.keyring import Keyring
 from croupier.identity import players
 from croupier.identity.passwords import Passwords
 from croupier.kit import migrate
 from croupier.kit.client import ClientInfo
 from croupier.kit.db import Database
 from croupier.kit.embedded import DATABASE_NAME, embedded_url, start_embedded_server
+from croupier.kit.keyring import Keyring
 from croupier.kit.logging import configure_logging
 from croupier.kit.runtime import Runtime
 from croupier.kit.settings import ARGON2_MIN_MEMORY_KIB, ARGON2_MIN_TIME_COST, Settings

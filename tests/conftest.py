@@ -23,10 +23,10 @@ import pytest
 from fastapi import FastAPI
 
 from croupier.api import create_app
-from croupier.crypto.keyring import Keyring
 from croupier.kit import migrate
 from croupier.kit.db import Database
 from croupier.kit.embedded import start_embedded_server, to_sqlalchemy_url
+from croupier.kit.keyring import Keyring
 from croupier.kit.runtime import Runtime
 from croupier.kit.settings import ARGON2_MIN_MEMORY_KIB, ARGON2_MIN_TIME_COST, Settings
 

@@ -37,9 +37,9 @@ ledger_app = typer.Typer(no_args_is_help=True, help="The books: check them, expi
 def command_line() -> typer.Typer:
     """The whole ``croupier`` command, every domain's commands included."""
     from croupier.audit.cli import app as audit_app
-    from croupier.crypto.cli import app as keys_app
     from croupier.games.cli import app as fairness_app
     from croupier.identity.cli import app as players_app
+    from croupier.keys.cli import app as keys_app
     from croupier.mail.cli import app as mail_app
     from croupier.payments.cli import payments_app, withdrawals_app
     from croupier.providers.cli import app as providers_app

@@ -22,7 +22,7 @@ from psycopg.types.json import Jsonb
 
 from croupier.audit.cli import app as audit_app
 from croupier.audit.service import GENESIS, canonical, verify
-from croupier.crypto.keyring import Keyring
+from croupier.kit.keyring import Keyring
 from croupier.kit.runtime import Runtime
 from tests.crypto.cli_support import ainvoke
 from tests.factories import register, sign_in, signed_in_player

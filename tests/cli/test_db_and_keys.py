@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 
-from croupier.crypto.keyring import Keyring
+from croupier.kit.keyring import Keyring
 from croupier.kit.migrate import alembic_config
 from tests.cli_support import croupier, refused, succeeded
 

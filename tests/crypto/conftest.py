@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from croupier.crypto.keyring import Keyring, write_keyring_file
+from croupier.kit.keyring import Keyring, write_keyring_file
 from croupier.kit.settings import Settings
 from tests.conftest import make_settings
 

@@ -9,8 +9,8 @@ import httpx
 from sqlalchemy import text
 
 from croupier.crypto.blind_index import blind_index
-from croupier.crypto.keyring import Keyring
 from croupier.identity.players import email_key
+from croupier.kit.keyring import Keyring
 from croupier.kit.runtime import Runtime
 from tests.factories import register, sign_in
 

@@ -15,6 +15,7 @@ from croupier.crypto.models import PlayerDataKey
 from croupier.crypto.service import PlayerCipher, player_cipher
 from croupier.kit.runtime import Runtime
 from tests.factories import signed_in_player
+from tests.sql import sql
 
 
 def _cipher() -> PlayerCipher:
@@ -62,11 +63,6 @@ async def _data_key(runtime: Runtime, player_id: str) -> PlayerDataKey:
         return key
 
 
-async def _sql(runtime: Runtime, statement: str, **params: object) -> None:
-    async with runtime.database.unit_of_work() as session:
-        await session.execute(text(statement), params)
-
-
 class TestDataKeysOverHttp:
     async def test_the_newest_kek_wraps_new_keys_and_old_versions_still_unwrap(
         self, client: httpx.AsyncClient, runtime: Runtime
@@ -86,7 +82,7 @@ class TestDataKeysOverHttp:
         self, client: httpx.AsyncClient, runtime: Runtime
     ) -> None:
         player = await signed_in_player(client, first_name="Grace", last_name="Hopper")
-        await _sql(
+        await sql(
             runtime,
             "UPDATE players SET first_name_enc = last_name_enc, last_name_enc = first_name_enc"
             " WHERE id = :id",
@@ -101,7 +97,7 @@ class TestDataKeysOverHttp:
     ) -> None:
         victim = await signed_in_player(client)
         thief = await signed_in_player(client)
-        await _sql(
+        await sql(
             runtime,
             "UPDATE players SET email_enc = (SELECT email_enc FROM players WHERE id = :victim)"
             " WHERE id = :thief",
@@ -116,7 +112,7 @@ class TestDataKeysOverHttp:
     ) -> None:
         victim = await signed_in_player(client)
         thief = await signed_in_player(client)
-        await _sql(
+        await sql(
             runtime,
             "UPDATE player_data_keys"
             " SET wrapped = (SELECT wrapped FROM player_data_keys WHERE player_id = :victim)"
@@ -131,7 +127,7 @@ class TestDataKeysOverHttp:
         self, client: httpx.AsyncClient, runtime: Runtime
     ) -> None:
         player = await signed_in_player(client)
-        await _sql(
+        await sql(
             runtime,
             "UPDATE player_data_keys SET wrapped = NULL, destroyed_at = now() WHERE player_id = :id",
             id=uuid.UUID(player.id),

@@ -14,10 +14,12 @@ import httpx
 import psycopg
 import pytest
 
+from croupier.games import repository
 from croupier.kit.runtime import Runtime
 from croupier.wallet.service import REVENUE_BUCKETS, HouseAccount, HouseBook, account_code
+from tests.factories import SignedIn
 from tests.games.test_rounds_api import DICE, bet, funded
-from tests.mail.helpers import sql
+from tests.sql import sql
 
 # The session and its player; the replay check, the nonce and the seed's data key; the
 # transfer; the round; the pool's liveness ping.
@@ -51,3 +53,40 @@ async def test_a_dice_round_takes_at_most_five_statements(
 
     assert response.status_code == 201
     assert 0 < len(seen) <= STATEMENTS_PER_ROUND, "\n".join(seen)
+
+
+class TestOneTableOneWay:
+    """Every game writes its round, and checks a replay, with the same statements as dice."""
+
+    @staticmethod
+    async def _statements(
+        client: httpx.AsyncClient, player: SignedIn, game: str, body: dict[str, Any], key: str
+    ) -> list[str]:
+        seen: list[str] = []
+        execute = psycopg.AsyncCursor.execute
+
+        async def recording(cursor: psycopg.AsyncCursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+            seen.append(" ".join(str(query).split()))
+            return await execute(cursor, query, *args, **kwargs)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(psycopg.AsyncCursor, "execute", recording)
+            response = await bet(client, player, game, body, key=key)
+        assert response.status_code in (200, 201), response.text
+        return seen
+
+    async def test_blackjack_deals_and_replays_through_the_statements_dice_uses(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        player = await funded(client, runtime)
+        assert (await bet(client, player, "dice", DICE)).status_code == 201  # creates the seed pair
+        draw, save = (" ".join(s.split()) for s in (repository.DRAW_UNLESS_PLAYED, repository.SAVE_ROUND))
+        for game, body in (("dice", DICE), ("blackjack", {"currency": "EUR", "stake": 100})):
+            first = await self._statements(client, player, game, body, key=f"{game}-1")
+            # The replay check and the nonce in one statement, first; the round written once, by one.
+            assert first.count(draw) == 1, game
+            assert [s for s in first if "game_rounds" in s and s != draw] == [save], game
+
+            again = await self._statements(client, player, game, body, key=f"{game}-1")
+            assert draw in again, game
+            assert not any(s.startswith(("INSERT", "UPDATE")) for s in again if s != draw), game

@@ -19,7 +19,8 @@ from croupier.games.verify import verify_round
 from croupier.kit.runtime import Runtime
 from croupier.wallet import books
 from tests.factories import SignedIn, signed_in_player
-from tests.mail.helpers import invoke, sql
+from tests.mail.helpers import invoke
+from tests.sql import sql
 from tests.wallet.support import deposit
 
 DICE = {"stake": 100, "currency": "EUR", "target": 49.5, "direction": "under"}

@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 import pyotp
-from sqlalchemy import text
 
 from croupier.kit.runtime import Runtime
 from tests.factories import SignedIn, signed_in_player
+from tests.sql import sql
 
 STEP = 30
 RECOVERY_CODE = re.compile(r"^[A-Z2-7]{4}(-[A-Z2-7]{4}){5}$")
@@ -28,13 +28,6 @@ async def away_from_step_boundary() -> None:
     left = STEP - time.time() % STEP
     if left < 1.5:
         await asyncio.sleep(left + 0.1)
-
-
-async def sql(runtime: Runtime, statement: str, **params: Any) -> list[Any]:
-    """Arrange time or inspect storage directly on the test's database."""
-    async with runtime.database.engine.begin() as conn:
-        result = await conn.execute(text(statement), params)
-        return list(result.fetchall()) if result.returns_rows else []
 
 
 async def age_session(runtime: Runtime, player: SignedIn, minutes: int = 60) -> None:

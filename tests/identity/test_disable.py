@@ -13,7 +13,8 @@ from croupier.kit.client import ClientInfo
 from croupier.kit.errors import NotFound
 from croupier.kit.runtime import Runtime
 from tests.factories import sign_in, signed_in_player
-from tests.mail.helpers import invoke, sql
+from tests.mail.helpers import invoke
+from tests.sql import sql
 
 OPERATOR = Actor.operator("test-operator")
 

@@ -6,7 +6,8 @@ import httpx
 
 from croupier.kit.runtime import Runtime
 from tests.factories import register, sign_in, signed_in_player
-from tests.mail.helpers import deliver, mails, sql
+from tests.mail.helpers import deliver, mails
+from tests.sql import sql
 
 
 def fresh_email() -> str:

@@ -9,9 +9,10 @@ import pytest
 
 from croupier.kit.runtime import Runtime
 from tests.factories import SignedIn, sign_in, signed_in_player
-from tests.identity.mfa_support import audit_entries, code, sql, totp_player
+from tests.identity.mfa_support import audit_entries, code, totp_player
 from tests.identity.softauthn import SoftAuthenticator, unb64url
 from tests.identity.test_passkeys import passkey_player
+from tests.sql import sql
 
 
 def wrong_code(secret: str) -> str:

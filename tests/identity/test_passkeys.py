@@ -12,8 +12,9 @@ import httpx
 
 from croupier.kit.runtime import Runtime
 from tests.factories import SignedIn, sign_in, signed_in_player
-from tests.identity.mfa_support import RECOVERY_CODE, age_session, audit_entries, enable_totp, sql
+from tests.identity.mfa_support import RECOVERY_CODE, age_session, audit_entries, enable_totp
 from tests.identity.softauthn import SoftAuthenticator, b64url, unb64url
+from tests.sql import sql
 
 
 async def register_passkey(

@@ -4,7 +4,8 @@ import httpx
 
 from croupier.kit.runtime import Runtime
 from tests.factories import sign_in, signed_in_player
-from tests.mail.helpers import deliver, mails, sql
+from tests.mail.helpers import deliver, mails
+from tests.sql import sql
 
 NEW_PASSWORD = "a much longer passphrase, freshly minted"
 

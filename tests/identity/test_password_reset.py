@@ -12,7 +12,8 @@ from croupier.api import create_app
 from croupier.kit.runtime import Runtime
 from tests.conftest import TEST_IP, make_settings
 from tests.factories import SignedIn, sign_in, signed_in_player
-from tests.mail.helpers import deliver, mails, reset_token, sql
+from tests.mail.helpers import deliver, mails, reset_token
+from tests.sql import sql
 
 NEW_PASSWORD = "an entirely new passphrase, 2026 edition"
 

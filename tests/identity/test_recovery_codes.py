@@ -8,7 +8,8 @@ import httpx
 
 from croupier.kit.runtime import Runtime
 from tests.factories import sign_in, signed_in_player
-from tests.identity.mfa_support import RECOVERY_CODE, age_session, audit_entries, code, sql, totp_player
+from tests.identity.mfa_support import RECOVERY_CODE, age_session, audit_entries, code, totp_player
+from tests.sql import sql
 
 
 class TestUsingARecoveryCode:

@@ -10,7 +10,7 @@ from croupier.identity.models import PlayerSession
 from croupier.identity.tokens import digest
 from croupier.kit.runtime import Runtime
 from tests.factories import SignedIn, sign_in, signed_in_player
-from tests.mail.helpers import sql
+from tests.sql import sql
 from tests.wallet.support import deposit
 
 

@@ -9,9 +9,10 @@ import pytest
 
 from croupier.kit.runtime import Runtime
 from tests.factories import sign_in, signed_in_player
-from tests.identity.mfa_support import age_session, audit_entries, code, sql, totp_player
+from tests.identity.mfa_support import age_session, audit_entries, code, totp_player
 from tests.identity.test_mfa_sign_in import wrong_code
 from tests.identity.test_passkeys import passkey_player
+from tests.sql import sql
 
 STEP_UP = "/v1/sessions/current/step-up"
 

@@ -20,9 +20,9 @@ from tests.identity.mfa_support import (
     away_from_step_boundary,
     code,
     enable_totp,
-    sql,
     totp_player,
 )
+from tests.sql import sql
 
 
 class TestEnrolment:

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from tests.factories import SignedIn
-from tests.mail.helpers import sql
+from tests.sql import sql
 from tests.payments.support import VISA, Live, eventually, live_settings, serve
 from tests.psp_sandbox import PspSandbox
 

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
-from typing import Any
 
 import anyio.to_thread
 import structlog
 import typer
 from click.testing import Result
-from sqlalchemy import text
 from typer.testing import CliRunner
 
 from croupier.kit.runtime import Runtime
@@ -42,12 +39,6 @@ def reset_token(entry: MailboxEntry) -> str:
     found = TOKEN.search(entry.body)
     assert found, entry.body
     return found.group(1)
-
-
-async def sql(runtime: Runtime, statement: str, **params: Any) -> Sequence[Any]:
-    async with runtime.database.unit_of_work() as session:
-        result = await session.execute(text(statement), params)
-        return result.all() if result.returns_rows else []
 
 
 def cli_env(settings: Settings) -> dict[str, str]:

@@ -5,7 +5,8 @@ import httpx
 from croupier.kit.runtime import Runtime
 from croupier.mail.cli import app
 from tests.factories import register
-from tests.mail.helpers import invoke, mails, sql
+from tests.mail.helpers import invoke, mails
+from tests.sql import sql
 
 
 class TestMailCommands:

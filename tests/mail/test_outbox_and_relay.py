@@ -14,10 +14,12 @@ from croupier.kit.clock import utcnow
 from croupier.kit.runtime import Runtime
 from croupier.mail import mailbox, service
 from croupier.mail.adapters import MailboxAdapter, PermanentMailError
-from croupier.mail.relay import MailRelay, describe_error, retry_delay
+from croupier.mail.relay import DrainReport, MailRelay, describe_error, retry_delay
 from croupier.mail.templates import MailTemplate
 from tests.factories import register
-from tests.mail.helpers import deliver, mails, sql
+from tests.mail.helpers import deliver, mails
+from tests.sql import sql
+from tests.waiting import wait_until
 
 
 class Recorder:
@@ -233,9 +235,19 @@ class TestBackgroundRelay:
         player_id = await player(client, runtime)
         adapter = Recorder()
         relay = MailRelay(runtime.database, adapter, sender="x@croupier.localhost", sweep_seconds=3600)
+        sweeps = 0
+        drain = relay.drain
+
+        async def counted() -> DrainReport:
+            nonlocal sweeps
+            report = await drain()
+            sweeps += 1
+            return report
+
+        relay.drain = counted  # type: ignore[method-assign]
         relay.start()
         try:
-            await asyncio.sleep(0.1)  # the first sweep finds nothing and waits
+            await wait_until(lambda: sweeps == 1)  # the first sweep found nothing; the next is an hour away
             mail_id = await queue(runtime, player_id)
             await asyncio.wait_for(adapter.arrived.wait(), timeout=5)
             assert adapter.sent[0][0] == mail_id
@@ -264,9 +276,6 @@ class TestBackgroundRelay:
         async with app.router.lifespan_context(app):
             assert service.WAKE_KEY in runtime.database.shared
             _, data = await register(client)
-            for _ in range(100):
-                if mails(runtime.settings, to=data["email"]):
-                    break
-                await asyncio.sleep(0.05)
+            await wait_until(lambda: bool(mails(runtime.settings, to=data["email"])))
             assert mails(runtime.settings, to=data["email"], template="welcome")
         assert service.WAKE_KEY not in runtime.database.shared

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from croupier.audit import service as audit
 from croupier.audit.tags import AuditAction
-from tests.mail.helpers import sql
 from tests.payments.support import Live, eventually, payment_of
+from tests.sql import sql
 
 
 class TestChargebacks:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 
-from tests.mail.helpers import sql
 from tests.payments.support import (
     AMEX,
     CHALLENGE,
@@ -16,6 +15,7 @@ from tests.payments.support import (
     Live,
     eventually,
 )
+from tests.sql import sql
 
 
 class TestCardDeposits:

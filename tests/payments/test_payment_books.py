@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from croupier.cli import command_line
 from croupier.payments import books as payment_books
-from tests.mail.helpers import invoke, sql
+from tests.mail.helpers import invoke
 from tests.payments.support import Live
+from tests.sql import sql
 
 
 async def _problems(live: Live) -> list[str]:

@@ -7,8 +7,9 @@ import uuid
 from croupier.payments.cli import payments_app
 from croupier.staff import service as staff
 from croupier.staff.service import StaffRole
-from tests.mail.helpers import invoke, sql
+from tests.mail.helpers import invoke
 from tests.payments.support import Live, eventually, payment_of
+from tests.sql import sql
 
 
 async def _desk(live: Live) -> dict[str, str]:

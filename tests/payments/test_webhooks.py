@@ -9,8 +9,8 @@ from croupier.audit import service as audit
 from croupier.audit.tags import AuditAction
 from croupier.kit.metrics import REGISTRY
 from croupier.payments import signatures
-from tests.mail.helpers import sql
 from tests.payments.support import CHALLENGE, Live, eventually
+from tests.sql import sql
 
 
 def _event(reference: str, amount: int = 1_000_000) -> bytes:

@@ -12,8 +12,9 @@ from croupier.audit.tags import AuditAction
 from croupier.payments.cli import withdrawals_app
 from croupier.staff import service as staff
 from croupier.staff.service import StaffRole
-from tests.mail.helpers import invoke, sql
+from tests.mail.helpers import invoke
 from tests.payments.support import PAYOUTS_FAIL, Live, eventually
+from tests.sql import sql
 
 THRESHOLD = 100_000  # EUR, the default
 

@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from sqlalchemy import text
 
 from croupier.audit.service import Actor
 from croupier.kit.runtime import Runtime
@@ -23,6 +22,7 @@ from croupier.providers import registry, tokens
 from croupier.wallet import books
 from croupier.wallet import service as wallet
 from croupier.wallet.service import PlayerAccount
+from tests.sql import sql
 from tests.wallet.support import deposit, make_player
 
 GAME = "clt_dragonrising"
@@ -182,9 +182,7 @@ class Studio:
             return await wallet.lock_available(session, PlayerAccount(player.id, player.currency))
 
     async def sql(self, statement: str, **params: Any) -> list[Any]:
-        async with self.runtime.database.unit_of_work() as session:
-            result = await session.execute(text(statement), params)
-            return list(result.all()) if result.returns_rows else []
+        return await sql(self.runtime, statement, **params)
 
     async def books_balance(self) -> None:
         async with self.runtime.database.unit_of_work() as session:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -12,6 +11,7 @@ import pytest
 
 from croupier.sandbox.psp import cards
 from tests.psp_sandbox import PspSandbox, WebhookReceiver
+from tests.waiting import wait_until
 
 DEAD_HOOK = "http://127.0.0.1:9/hook"
 
@@ -45,12 +45,16 @@ def refund_body(payment: dict[str, Any], amount: int, hook: str = DEAD_HOOK) -> 
 async def eventually(
     probe: Callable[[], Awaitable[dict[str, Any]]], field: str, value: Any, within: float = 3.0
 ) -> dict[str, Any]:
-    async with asyncio.timeout(within):
-        while True:
-            found = await probe()
-            if found[field] == value:
-                return found
-            await asyncio.sleep(0.05)
+    """What ``probe`` answers once its ``field`` holds ``value``."""
+    found: dict[str, Any] = {}
+
+    async def holds() -> bool:
+        nonlocal found
+        found = await probe()
+        return bool(found[field] == value)
+
+    await wait_until(holds, within=within, interval=0.05)
+    return found
 
 
 async def test_refund_settles_after_the_delay(psp: PspSandbox, psp_webhooks: WebhookReceiver) -> None:

@@ -12,13 +12,14 @@ import secrets
 from collections.abc import Iterator
 
 import httpx
-import psycopg
 import pytest
 import structlog
 
 from croupier.kit.logging import configure_logging
+from croupier.kit.runtime import Runtime
 from croupier.kit.scrub import luhn_valid
 from tests.factories import player_data
+from tests.sql import sql
 
 
 def _luhn_card() -> str:
@@ -54,15 +55,13 @@ def logs(capsys: pytest.CaptureFixture[str]) -> Iterator[Logs]:
     root.setLevel(level)
 
 
-async def _audit_rows(database_url: str) -> list[str]:
-    url = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
-    async with await psycopg.AsyncConnection.connect(url) as conn:
-        cursor = await conn.execute("SELECT row_to_json(a)::text FROM audit_events a ORDER BY seq")
-        return [row[0] for row in await cursor.fetchall()]
+async def _audit_rows(runtime: Runtime) -> list[str]:
+    rows = await sql(runtime, "SELECT row_to_json(a)::text FROM audit_events a ORDER BY seq")
+    return [row[0] for row in rows]
 
 
 async def test_no_secret_reaches_the_logs_or_the_audit_trail(
-    client: httpx.AsyncClient, database_url: str, logs: Logs
+    client: httpx.AsyncClient, runtime: Runtime, logs: Logs
 ) -> None:
     logs.start()
     card = _luhn_card()
@@ -109,7 +108,7 @@ async def test_no_secret_reaches_the_logs_or_the_audit_trail(
     assert signed_out.status_code == 204
 
     log_text = logs.text()
-    rows = await _audit_rows(database_url)
+    rows = await _audit_rows(runtime)
     audit_text = "\n".join(rows)
 
     # Both places were written to, so the search below means something.

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from sqlalchemy import text
 
 from croupier.identity.models import Player
 from croupier.kit.runtime import Runtime
@@ -97,9 +93,3 @@ async def available(runtime: Runtime, player_id: uuid.UUID, currency: str = "EUR
             if balance.currency == currency:
                 return balance.available, balance.held
     return 0, 0
-
-
-async def sql(runtime: Runtime, statement: str, **params: Any) -> Sequence[Any]:
-    async with runtime.database.unit_of_work() as session:
-        result = await session.execute(text(statement), params)
-        return result.all() if result.returns_rows else []

@@ -13,7 +13,8 @@ import pytest
 from croupier.kit.runtime import Runtime
 from croupier.wallet import books
 from croupier.wallet import service as wallet
-from tests.wallet.support import bet, cash, deposit, later, make_player, sql
+from tests.sql import sql
+from tests.wallet.support import bet, cash, deposit, later, make_player
 
 
 async def problems(runtime: Runtime) -> list[str]:

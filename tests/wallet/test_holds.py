@@ -20,7 +20,8 @@ from croupier.wallet.service import (
     InvalidAmount,
     UnbalancedTransfer,
 )
-from tests.wallet.support import available, bet, cash, deposit, house, key, later, make_player, sql
+from tests.sql import sql
+from tests.wallet.support import available, bet, cash, deposit, house, key, later, make_player
 
 
 async def place_hold(

@@ -21,7 +21,8 @@ from croupier.wallet.service import (
     TransferAlreadyFailed,
     TransferResult,
 )
-from tests.wallet.support import available, cash, deposit, house, make_player, sql
+from tests.sql import sql
+from tests.wallet.support import available, cash, deposit, house, make_player
 
 
 async def stake(

@@ -21,6 +21,7 @@ from croupier.wallet.service import (
     UnbalancedTransfer,
     UnknownCurrency,
 )
+from tests.sql import sql
 from tests.wallet.support import (
     available,
     bet,
@@ -30,7 +31,6 @@ from tests.wallet.support import (
     house,
     key,
     make_player,
-    sql,
 )
 
 

@@ -13,7 +13,8 @@ from croupier.wallet import service as wallet
 from croupier.wallet.cli import app as wallet_app
 from croupier.wallet.service import format_minor
 from tests.mail.helpers import invoke
-from tests.wallet.support import available, cash, deposit, later, make_player, sql
+from tests.sql import sql
+from tests.wallet.support import available, cash, deposit, later, make_player
 
 
 async def adjustment_events(

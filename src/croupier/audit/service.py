@@ -12,9 +12,11 @@ database cannot forge a consistent chain after changing an entry.
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import hmac
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,10 +28,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit import repository
 from croupier.audit.models import AuditEvent
 from croupier.audit.tags import ActorType, AuditAction, Outcome
-from croupier.crypto.service import keyring_of
 from croupier.kit.client import ClientInfo
 from croupier.kit.db import after_commit, autonomous_unit_of_work, before_commit
 from croupier.kit.jsonb import plain
+from croupier.kit.keyring import keyring_of
 from croupier.kit.metrics import AUDIT_EVENTS
 from croupier.kit.scrub import scrub, scrub_text
 
@@ -66,6 +68,15 @@ class Actor:
     @classmethod
     def system(cls) -> Actor:
         return cls(ActorType.SYSTEM)
+
+
+def operator() -> Actor:
+    """The person at the command line, as the operating system names them."""
+    try:
+        name = getpass.getuser()
+    except (OSError, KeyError):  # no login name in some containers
+        name = f"uid:{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+    return Actor.operator(name)
 
 
 @dataclass(frozen=True)

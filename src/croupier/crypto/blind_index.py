@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from croupier.crypto.keyring import Keyring
+from croupier.kit.keyring import Keyring
 
 
 def blind_index(ring: Keyring, purpose: str, value: str) -> bytes:

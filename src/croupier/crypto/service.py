@@ -8,30 +8,15 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from croupier.crypto import envelope, repository
-from croupier.crypto.keyring import KEY_BYTES, Keyring, KeyringSource
 from croupier.crypto.models import PlayerDataKey
-from croupier.kit.db import shared_context
 from croupier.kit.errors import CroupierError
-
-_KEYRING = "keyring"
+from croupier.kit.keyring import KEY_BYTES, keyring_of
 
 
 class PersonalDataErased(CroupierError):
     code = "personal_data_erased"
     status = 410
     title = "Personal data erased"
-
-
-def bind_keyring(shared: dict[str, object], source: KeyringSource) -> None:
-    """Make the keyring reachable from every session the database opens."""
-    shared[_KEYRING] = source
-
-
-def keyring_of(session: AsyncSession) -> Keyring:
-    source = shared_context(session).get(_KEYRING)
-    if not isinstance(source, KeyringSource):
-        raise TypeError("session has no keyring bound; open sessions through Runtime.database")
-    return source.current()
 
 
 def _wrap_aad(player_id: uuid.UUID, dek_version: int) -> bytes:

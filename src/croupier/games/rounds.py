@@ -5,8 +5,10 @@ payout are one ledger transfer (the stake is covered by funds held before the
 round, never by its own payout). A multi-step game (blackjack) holds its stake,
 and each double or split holds more, until the round finishes; then the holds
 are released and the same single transfer settles it. Every bet passes the
-pre-bet check. The round row is claimed on ``(player, Idempotency-Key)`` first,
-so a retry answers the stored round and a refusal leaves nothing behind.
+pre-bet check. Every bet's first statement asks whether its ``(player,
+Idempotency-Key)`` has a round already, so a retry answers the stored round, and
+otherwise takes the nonce; the round row is written last, once, the same way for
+every game (``repository.add_round``). A refusal leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -17,21 +19,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from psycopg.types.json import Jsonb
-from sqlalchemy import select, tuple_
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from croupier.games import catalogue, seeds
+from croupier.games import catalogue, repository, seeds
 from croupier.games.engines import blackjack
 from croupier.games.errors import InvalidAction
 from croupier.games.fairness import FairStream
-from croupier.games.models import GameRound, RoundAction
+from croupier.games.models import GameRound
 from croupier.games.outcome import Outcome
 from croupier.games.verify import parse_bet
 from croupier.games.verify import play as play_single_step
 from croupier.kit.clock import utcnow
-from croupier.kit.db import execute_plain
 from croupier.kit.errors import ConcurrentAttempt, Conflict, NotFound
 from croupier.kit.idempotency import IdempotencyKeyReused, request_hash
 from croupier.kit.settings import Settings
@@ -100,28 +98,41 @@ async def play(
     parsed = parse_bet(game, plain)
     digest = request_hash({"game": game, "currency": currency, "bet": plain})
     request = _Bet(player_id=player_id, game=game, currency=currency, bet=plain, key=key, digest=digest)
-    if isinstance(parsed, blackjack.BlackjackBet):
-        return await _open_multi_step(session, settings, request, parsed, player_status)
+    # The seed pair is locked (by taking its nonce) before the player's account (by the
+    # transfer or the hold), in every bet: two bets of one player cannot deadlock.
     draw = await seeds.take_nonce_unless_played(session, player_id, key)
     if draw is None:
         return await _replayed(session, request), True
     await _pre_bet(session, settings, request, parsed.stake, player_status)
-    outcome = play_single_step(parsed, FairStream(draw.server_seed, draw.client_seed, draw.nonce))
+    source = FairStream(draw.server_seed, draw.client_seed, draw.nonce)
     round_id, now = uuid.uuid4(), utcnow()
-    transfer_id = await _move_money(
-        session, round_id=round_id, player_id=player_id, game=game, currency=currency, outcome=outcome
-    )
-    columns = {
+    played = GameRound(
         **request.columns(round_id, draw, now),
-        "status": SETTLED,
-        "stake": outcome.stake,
-        "payout": outcome.payout,
-        "outcome": outcome.detail,
-        "transfer_id": transfer_id,
-        "settled_at": now,
-    }
-    await _save_settled(session, columns)
-    return GameRound(**columns, state=None, actions=[], hold_ids=[], version=0), False
+        status=OPEN,
+        stake=parsed.stake,
+        payout=None,
+        state=None,
+        actions=[],
+        hold_ids=[],
+        outcome=None,
+        transfer_id=None,
+        settled_at=None,
+        version=0,
+    )
+    if isinstance(parsed, blackjack.BlackjackBet):
+        # Dealt to the first decision with its stake held; a shortfall refuses the hold.
+        state = blackjack.start(parsed, source)
+        await _hold(session, played, parsed.stake)
+        played.state = state.to_json()
+        if state.finished:
+            await _settle(session, played, blackjack.outcome(state))
+    else:
+        await _settle(session, played, play_single_step(parsed, source), at=now)
+    if not await repository.add_round(session, played):
+        # Committing now would keep a nonce and a transfer without their round: run the
+        # request again instead; it then finds the other attempt's round and answers it.
+        raise ConcurrentAttempt()
+    return played, False
 
 
 async def _pre_bet(
@@ -142,71 +153,6 @@ async def _pre_bet(
     )
 
 
-# The settled round of a single-step game, in one plain statement (the ORM's flush costs
-# more than the rest of the bet's Python). Another attempt with the same key may have
-# committed since this one looked: then nothing is written here.
-_SAVE_SETTLED = """
-INSERT INTO game_rounds (
-    id, player_id, game, currency, idempotency_key, request_hash, status, stake, payout,
-    seed_pair_id, server_seed_hash, client_seed, nonce, bet, state, actions, hold_ids, outcome,
-    transfer_id, created_at, settled_at, version
-) VALUES (
-    %(id)s, %(player_id)s, %(game)s, %(currency)s, %(idempotency_key)s, %(request_hash)s, %(status)s,
-    %(stake)s, %(payout)s, %(seed_pair_id)s, %(server_seed_hash)s, %(client_seed)s, %(nonce)s,
-    %(bet)s, NULL, '[]', '[]', %(outcome)s, %(transfer_id)s, %(created_at)s, %(settled_at)s, 0
-)
-ON CONFLICT (player_id, idempotency_key) DO NOTHING
-RETURNING id
-"""
-
-
-async def _save_settled(session: AsyncSession, columns: Mapping[str, Any]) -> None:
-    params = {**columns, "bet": Jsonb(columns["bet"]), "outcome": Jsonb(columns["outcome"])}
-    cursor = await execute_plain(session, _SAVE_SETTLED, params)
-    if await cursor.fetchone() is None:
-        # Committing now would keep a nonce and a transfer without their round: run the
-        # request again instead; it then finds the other attempt's round and answers it.
-        raise ConcurrentAttempt()
-
-
-async def _open_multi_step(
-    session: AsyncSession,
-    settings: Settings,
-    request: _Bet,
-    parsed: blackjack.BlackjackBet,
-    player_status: str | None,
-) -> tuple[GameRound, bool]:
-    """A blackjack round: its stake held, dealt to the first decision (or the end)."""
-    replay = await _replay(session, request)
-    if replay is not None:
-        return replay, True
-    stake = parsed.stake
-    await _pre_bet(session, settings, request, stake, player_status)
-    # The seed pair is locked before the player's account (by the hold below), in the order a
-    # single-step bet locks them; a shortfall then refuses the hold and rolls all of it back.
-    draw = await seeds.take_nonce(session, request.player_id)
-    played = await session.scalar(
-        insert(GameRound)
-        .values(
-            **request.columns(uuid.uuid4(), draw, utcnow()),
-            status=OPEN,
-            stake=stake,
-            actions=[],
-            hold_ids=[],
-        )
-        .on_conflict_do_nothing(index_elements=["player_id", "idempotency_key"])
-        .returning(GameRound)
-    )
-    if played is None:  # a concurrent first attempt with this key committed meanwhile
-        raise ConcurrentAttempt()
-    state = blackjack.start(parsed, FairStream(draw.server_seed, draw.client_seed, draw.nonce))
-    await _hold(session, played, stake)
-    played.state = state.to_json()
-    if state.finished:
-        await _settle(session, played, blackjack.outcome(state))
-    return played, False
-
-
 async def act(
     session: AsyncSession,
     settings: Settings,
@@ -221,11 +167,13 @@ async def act(
 
     ``player_status``: as for ``play``, spares a double's or a split's pre-bet check a query.
     """
-    played = await _own(session, player_id, round_id)
+    played = await repository.round_of(session, player_id, round_id, lock=True)
+    if played is None:
+        raise NotFound("No such round.")
     digest = request_hash({"action": action})
-    done = await session.get(RoundAction, (round_id, key))
+    done = await repository.action_hash(session, round_id, key)
     if done is not None:
-        if done.request_hash != digest:
+        if done != digest:
             raise IdempotencyKeyReused("This Idempotency-Key was used for a different action.")
         return played, True
     if played.status != OPEN or played.state is None:
@@ -247,14 +195,15 @@ async def act(
     server_seed = await seeds.secret_of(session, played.seed_pair_id)
     source = FairStream(server_seed, played.client_seed, played.nonce, state.position)
     state = blackjack.act(state, action, source)
-    session.add(
-        RoundAction(round_id=round_id, idempotency_key=key, request_hash=digest, seq=len(played.actions))
+    await repository.add_action(
+        session, round_id=round_id, key=key, request_hash=digest, seq=len(played.actions), at=utcnow()
     )
     played.actions = [*played.actions, action]
     played.state = state.to_json()
     played.version += 1
     if state.finished:
         await _settle(session, played, blackjack.outcome(state))
+    await repository.save_progress(session, played)
     return played, False
 
 
@@ -274,8 +223,10 @@ async def _hold(session: AsyncSession, played: GameRound, amount: int) -> None:
     played.hold_ids = [*played.hold_ids, str(held.id)]
 
 
-async def _settle(session: AsyncSession, played: GameRound, outcome: Outcome) -> None:
-    """Release the round's holds and move stake and payout in one transfer."""
+async def _settle(
+    session: AsyncSession, played: GameRound, outcome: Outcome, *, at: datetime | None = None
+) -> None:
+    """Release the round's holds, if any, and move stake and payout in one transfer."""
     for hold_id in played.hold_ids:
         await wallet.void_hold(session, hold_id=uuid.UUID(hold_id))
     if outcome.stake != played.stake:  # pragma: no cover - the engines and the holds agree by construction
@@ -289,7 +240,7 @@ async def _settle(session: AsyncSession, played: GameRound, outcome: Outcome) ->
         outcome=outcome,
     )
     played.status, played.payout, played.outcome = SETTLED, outcome.payout, outcome.detail
-    played.settled_at = utcnow()
+    played.settled_at = at or utcnow()
 
 
 async def _move_money(
@@ -340,31 +291,15 @@ async def _replayed(session: AsyncSession, request: _Bet) -> GameRound:
 
 
 async def _replay(session: AsyncSession, request: _Bet) -> GameRound | None:
-    found: GameRound | None = await session.scalar(
-        select(GameRound).where(
-            GameRound.player_id == request.player_id, GameRound.idempotency_key == request.key
-        )
-    )
+    found = await repository.round_by_key(session, request.player_id, request.key)
     if found is not None and found.request_hash != request.digest:
         raise IdempotencyKeyReused("This Idempotency-Key was used for a different bet.")
     return found
 
 
-async def _own(session: AsyncSession, player_id: uuid.UUID, round_id: uuid.UUID) -> GameRound:
-    found: GameRound | None = await session.scalar(
-        select(GameRound)
-        .where(GameRound.id == round_id, GameRound.player_id == player_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if found is None:
-        raise NotFound("No such round.")
-    return found
-
-
 async def mine(session: AsyncSession, player_id: uuid.UUID, round_id: uuid.UUID) -> GameRound:
-    found = await session.get(GameRound, round_id)
-    if found is None or found.player_id != player_id:
+    found = await repository.round_of(session, player_id, round_id)
+    if found is None:
         raise NotFound("No such round.")
     return found
 
@@ -372,8 +307,4 @@ async def mine(session: AsyncSession, player_id: uuid.UUID, round_id: uuid.UUID)
 async def history(
     session: AsyncSession, player_id: uuid.UUID, *, limit: int, before: tuple[Any, uuid.UUID] | None = None
 ) -> list[GameRound]:
-    stmt = select(GameRound).where(GameRound.player_id == player_id)
-    if before is not None:
-        stmt = stmt.where(tuple_(GameRound.created_at, GameRound.id) < tuple_(*before))
-    stmt = stmt.order_by(GameRound.created_at.desc(), GameRound.id.desc()).limit(limit)
-    return list((await session.scalars(stmt)).all())
+    return await repository.rounds_of(session, player_id, limit=limit, before=before)

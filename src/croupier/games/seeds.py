@@ -12,16 +12,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from croupier.crypto.service import cipher_of_wrapped, player_cipher
-from croupier.games import fairness
+from croupier.crypto.service import PersonalDataErased, cipher_of_wrapped, player_cipher
+from croupier.games import fairness, repository
 from croupier.games.errors import InvalidSeed
-from croupier.games.models import GameRound, SeedPair
+from croupier.games.models import SeedPair
 from croupier.kit.clock import utcnow
-from croupier.kit.db import execute_plain
 from croupier.kit.errors import Conflict, CroupierError
 
 _FIELD = "fairness.server_seed"
@@ -58,11 +55,7 @@ class Draw:
 
 async def _active(session: AsyncSession, player_id: uuid.UUID) -> SeedPair:
     """The player's active pair, locked; created on first use."""
-    found: SeedPair | None = await session.scalar(
-        select(SeedPair)
-        .where(SeedPair.player_id == player_id, SeedPair.revealed_at.is_(None))
-        .with_for_update()
-    )
+    found = await repository.active_pair(session, player_id)
     if found is not None:
         return found
     await _commit_new(session, player_id, client_seed=fairness.new_client_seed(), next_nonce=0)
@@ -75,21 +68,19 @@ async def _commit_new(
     seed = fairness.new_server_seed()
     cipher = await player_cipher(session, player_id=player_id)
     pair_id = uuid.uuid4()
-    stmt = (
-        insert(SeedPair)
-        .values(
-            id=pair_id,
-            player_id=player_id,
-            server_seed_sealed=cipher.encrypt(f"{_FIELD}:{pair_id}", seed),
-            server_seed_hash=fairness.hash_server_seed(seed),
-            client_seed=client_seed,
-            next_nonce=next_nonce,
-            created_at=utcnow(),
-        )
-        # A concurrent first bet created it: use that one.
-        .on_conflict_do_nothing(index_elements=["player_id"], index_where=text("revealed_at IS NULL"))
+    # When a concurrent first bet has created one, that one is used.
+    await repository.add_pair(
+        session,
+        {
+            "id": pair_id,
+            "player_id": player_id,
+            "server_seed_sealed": cipher.encrypt(f"{_FIELD}:{pair_id}", seed),
+            "server_seed_hash": fairness.hash_server_seed(seed),
+            "client_seed": client_seed,
+            "next_nonce": next_nonce,
+            "created_at": utcnow(),
+        },
     )
-    await session.execute(stmt)
 
 
 async def commitment(session: AsyncSession, player_id: uuid.UUID) -> Commitment:
@@ -111,10 +102,7 @@ async def set_client_seed(session: AsyncSession, player_id: uuid.UUID, client_se
 async def rotate(session: AsyncSession, player_id: uuid.UUID) -> tuple[str, Commitment]:
     """Reveal the active server seed and commit to a new one; ``(revealed seed, new commitment)``."""
     pair = await _active(session, player_id)
-    open_round = await session.scalar(
-        select(GameRound.id).where(GameRound.seed_pair_id == pair.id, GameRound.status == "open").limit(1)
-    )
-    if open_round is not None:
+    if await repository.has_open_round(session, pair.id):
         raise RoundInProgress("A round played with this seed is still open; finish it, then rotate.")
     revealed = await _secret(session, pair)
     pair.revealed_seed, pair.revealed_at, pair.server_seed_sealed = revealed, utcnow(), None
@@ -123,54 +111,36 @@ async def rotate(session: AsyncSession, player_id: uuid.UUID) -> tuple[str, Comm
     return revealed, await commitment(session, player_id)
 
 
-async def take_nonce(session: AsyncSession, player_id: uuid.UUID) -> Draw:
-    """Lock the player's pair and take its next nonce for one bet."""
-    pair = await _active(session, player_id)
-    nonce = pair.next_nonce
-    pair.next_nonce = nonce + 1
-    return Draw(pair.id, await _secret(session, pair), pair.server_seed_hash, pair.client_seed, nonce)
-
-
-# A new bet's first statement: is the key's round there already (a replay)? If not, the
-# next nonce of the active pair (locked until the bet commits), its sealed seed, and
-# the player's wrapped data key that unseals it.
-_DRAW_UNLESS_PLAYED = """
-WITH prior AS (
-    SELECT 1 FROM game_rounds WHERE player_id = %(player)s AND idempotency_key = %(key)s
-), taken AS (
-    UPDATE fairness_seed_pairs SET next_nonce = next_nonce + 1
-    WHERE player_id = %(player)s AND revealed_at IS NULL AND NOT EXISTS (SELECT 1 FROM prior)
-    RETURNING id, server_seed_sealed, server_seed_hash, client_seed, next_nonce - 1 AS nonce
-)
-SELECT EXISTS (SELECT 1 FROM prior), t.id, t.server_seed_sealed, t.server_seed_hash, t.client_seed, t.nonce,
-       k.wrapped, k.kek_version, k.dek_version
-FROM (SELECT 1) AS one
-LEFT JOIN taken AS t ON true
-LEFT JOIN player_data_keys AS k ON k.player_id = %(player)s
-"""
-
-
 async def take_nonce_unless_played(session: AsyncSession, player_id: uuid.UUID, key: str) -> Draw | None:
-    """``take_nonce`` for a new bet in one statement; None when the player's round with this
-    idempotency key exists already (the bet is a replay, and no nonce is taken)."""
-    cursor = await execute_plain(session, _DRAW_UNLESS_PLAYED, {"player": player_id, "key": key})
-    row = await cursor.fetchone()
-    if row is None:  # pragma: no cover - the query always returns one row
-        raise RuntimeError("the draw query returned no row")
-    played, pair_id, sealed, seed_hash, client_seed, nonce, wrapped, kek_version, dek_version = row
-    if played:
+    """Lock the player's pair and take its next nonce for a new bet, in one statement; None when
+    the player's round with this idempotency key exists already (the bet is a replay, and no
+    nonce is taken)."""
+    row = await repository.draw_unless_played(session, player_id, key)
+    if row.pair_id is None and not row.played:  # the player's first bet: no pair yet
+        # Inserting it waits for a concurrent first bet that inserted one, which may have
+        # played this very key: the draw is asked again, replay check included.
+        await _commit_new(session, player_id, client_seed=fairness.new_client_seed(), next_nonce=0)
+        row = await repository.draw_unless_played(session, player_id, key)
+    if row.played:
         return None
-    if pair_id is None:  # the player's first bet: no pair yet
-        return await take_nonce(session, player_id)
+    if row.pair_id is None or row.server_seed_sealed is None or row.nonce is None:  # pragma: no cover
+        raise RuntimeError("broken invariant: the active pair exists and is sealed")
+    if row.kek_version is None or row.dek_version is None:
+        raise PersonalDataErased()
     cipher = cipher_of_wrapped(
-        session, player_id=player_id, wrapped=wrapped, kek_version=kek_version, dek_version=dek_version
+        session,
+        player_id=player_id,
+        wrapped=row.wrapped,
+        kek_version=row.kek_version,
+        dek_version=row.dek_version,
     )
-    return Draw(pair_id, cipher.decrypt(f"{_FIELD}:{pair_id}", sealed), seed_hash, client_seed, nonce)
+    seed = cipher.decrypt(f"{_FIELD}:{row.pair_id}", row.server_seed_sealed)
+    return Draw(row.pair_id, seed, str(row.server_seed_hash), str(row.client_seed), row.nonce)
 
 
 async def secret_of(session: AsyncSession, pair_id: uuid.UUID) -> str:
     """The server seed of a pair (an open multi-step round continues with it)."""
-    pair = await session.get(SeedPair, pair_id)
+    pair = await repository.pair(session, pair_id)
     if pair is None:  # rounds reference existing pairs
         raise RuntimeError("broken invariant: rounds reference existing pairs")
     return pair.revealed_seed or await _secret(session, pair)
@@ -178,12 +148,7 @@ async def secret_of(session: AsyncSession, pair_id: uuid.UUID) -> str:
 
 async def revealed(session: AsyncSession, pair_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     """The revealed server seeds among these pairs."""
-    rows = await session.execute(
-        select(SeedPair.id, SeedPair.revealed_seed).where(
-            SeedPair.id.in_(pair_ids), SeedPair.revealed_seed.is_not(None)
-        )
-    )
-    return {pair_id: seed for pair_id, seed in rows if seed is not None}
+    return await repository.revealed_seeds(session, pair_ids)
 
 
 async def _secret(session: AsyncSession, pair: SeedPair) -> str:

@@ -20,7 +20,7 @@ from croupier.audit.tags import AuditAction, Outcome
 from croupier.crypto.service import player_cipher
 from croupier.identity import account_repository, mfa, players, repository
 from croupier.identity.errors import EmailTaken, WrongPassword
-from croupier.identity.models import Player
+from croupier.identity.models import Player, PlayerStatus
 from croupier.identity.passwords import Passwords, check_policy
 from croupier.identity.sessions import Authenticated, end_all_sessions
 from croupier.kit.client import ClientInfo
@@ -197,8 +197,8 @@ async def disable(
 ) -> StatusChange:
     """Disable sign-in and end every session; repeating it is harmless."""
     player = await _locked(session, player_id)
-    changed = player.status != "disabled"
-    player.status = "disabled"
+    changed = player.status != PlayerStatus.DISABLED
+    player.status = PlayerStatus.DISABLED
     ended = await end_all_sessions(session, player_id=player_id, reason="disabled")
     await account_repository.retire_resets(session, player_id, now=utcnow(), reason="disabled")
     await session.flush()
@@ -218,8 +218,8 @@ async def enable(
     session: AsyncSession, *, player_id: uuid.UUID, actor: Actor, client: ClientInfo
 ) -> StatusChange:
     player = await _locked(session, player_id)
-    changed = player.status != "active"
-    player.status = "active"
+    changed = player.status != PlayerStatus.ACTIVE
+    player.status = PlayerStatus.ACTIVE
     await session.flush()
     if changed:
         audit.record(

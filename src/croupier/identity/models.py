@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -22,7 +23,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
-from croupier.kit.models import Base, CreatedAt
+from croupier.kit.models import Base, CreatedAt, one_of
+
+
+class PlayerStatus(StrEnum):
+    ACTIVE = "active"
+    DISABLED = "disabled"  # by staff: no sign-in, no bets
 
 
 def _player_fk() -> ForeignKey:
@@ -41,7 +47,7 @@ class Player(CreatedAt, Base):
     # Kept in clear: jurisdiction rules and regulator reports select by country.
     country: Mapped[str] = mapped_column(String(2), nullable=False)
     password_hash: Mapped[str] = deferred(mapped_column(Text, nullable=False))
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="active")
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=PlayerStatus.ACTIVE)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     password_changed_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
@@ -52,7 +58,7 @@ class Player(CreatedAt, Base):
     # Highest RFC 6238 time step accepted so far: a code is good once.
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
-    __table_args__ = (CheckConstraint("status IN ('active', 'disabled')", name="status_known"),)
+    __table_args__ = (CheckConstraint(one_of("status", PlayerStatus), name="status_known"),)
 
 
 class SignInGuard(Base):

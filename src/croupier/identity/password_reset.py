@@ -20,7 +20,7 @@ from croupier.audit.tags import AuditAction, Outcome
 from croupier.crypto.service import player_cipher
 from croupier.identity import account, account_repository, mfa, repository, sessions, tokens
 from croupier.identity.errors import AccountLocked, InvalidOtp
-from croupier.identity.models import PasswordReset, Player
+from croupier.identity.models import PasswordReset, Player, PlayerStatus
 from croupier.identity.passwords import Passwords
 from croupier.identity.players import email_key
 from croupier.kit.client import ClientInfo
@@ -59,7 +59,7 @@ async def request_reset(session: AsyncSession, *, settings: Settings, email: str
     now = utcnow()
     player = await repository.player_by_email_index(session, email_key(session, email))
     refused = None
-    if player is None or player.status != "active":
+    if player is None or player.status != PlayerStatus.ACTIVE:
         refused = "no_active_account"
     elif (
         await account_repository.resets_since(session, player.id, now - timedelta(hours=1))
@@ -187,7 +187,7 @@ async def confirm_reset(
         await _refuse(session, client=client, player=None, reason=f"token_{reason}")
         raise InvalidResetToken("Ask for a new reset link.")
     player = await account_repository.lock_player(session, reset.player_id)
-    if player is None or player.status != "active":
+    if player is None or player.status != PlayerStatus.ACTIVE:
         await _refuse(session, client=client, player=player, reason="account_not_active")
         raise InvalidResetToken("Ask for a new reset link.")
 

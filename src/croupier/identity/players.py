@@ -12,13 +12,14 @@ from croupier.audit import service as audit
 from croupier.audit.service import Actor, Target
 from croupier.audit.tags import AuditAction
 from croupier.crypto.blind_index import blind_index
-from croupier.crypto.service import create_player_cipher, keyring_of, player_cipher
+from croupier.crypto.service import create_player_cipher, player_cipher
 from croupier.identity import repository
 from croupier.identity.errors import EmailTaken, TooYoung
-from croupier.identity.models import Player
+from croupier.identity.models import Player, PlayerStatus
 from croupier.identity.passwords import Passwords, check_policy
 from croupier.kit.client import ClientInfo
 from croupier.kit.clock import utcnow
+from croupier.kit.keyring import keyring_of
 from croupier.kit.metrics import REGISTRATIONS
 from croupier.mail import service as mail
 from croupier.mail.templates import MailTemplate
@@ -81,7 +82,7 @@ async def register(
         date_of_birth_enc=cipher.encrypt("date_of_birth", date_of_birth.isoformat()),
         country=country,
         password_hash=await passwords.hash(password),
-        status="active",
+        status=PlayerStatus.ACTIVE,
     )
     session.add(player)
     await session.flush()

@@ -17,6 +17,8 @@ from pydantic import (
     StringConstraints,
 )
 
+from croupier.identity.models import PlayerStatus
+
 
 def _printable(value: str) -> str:
     if any(not ch.isprintable() for ch in value):
@@ -75,7 +77,7 @@ class Profile(BaseModel):
     last_name: str
     date_of_birth: date
     country: str
-    status: str
+    status: PlayerStatus
     created_at: datetime
     last_sign_in_at: datetime | None
     mfa: MfaStatus

@@ -21,7 +21,7 @@ from croupier.identity.errors import (
     InvalidSession,
     MfaRequired,
 )
-from croupier.identity.models import MfaTicket, Player, PlayerSession
+from croupier.identity.models import MfaTicket, Player, PlayerSession, PlayerStatus
 from croupier.identity.passwords import Passwords
 from croupier.identity.players import email_key
 from croupier.kit.client import ClientInfo
@@ -137,7 +137,7 @@ async def sign_in(
         raise InvalidCredentials("The email or password is wrong.")
     if player is None:  # verify() is False without a stored hash; this satisfies the type checker
         raise InvalidCredentials("The email or password is wrong.")
-    if player.status != "active":
+    if player.status != PlayerStatus.ACTIVE:
         await record_failed_attempt(
             session, settings=settings, index=index, player=player, client=client, reason="disabled"
         )
@@ -240,7 +240,7 @@ async def _admit(
         raise InvalidSession("The session has reached its maximum lifetime.")
     if found.last_seen_at + timedelta(minutes=settings.session_idle_minutes) <= now:
         raise InvalidSession("The session expired after inactivity.")
-    if found.status != "active":
+    if found.status != PlayerStatus.ACTIVE:
         raise InvalidSession()
     if now - found.last_seen_at < TOUCH_INTERVAL:
         return False

@@ -19,7 +19,7 @@ from croupier.audit.service import Actor, Target
 from croupier.audit.tags import AuditAction, Outcome
 from croupier.identity import mfa, mfa_repository, passkeys, repository, sessions, tokens
 from croupier.identity.errors import AccountDisabled, AccountLocked, InvalidOtp, WrongPassword
-from croupier.identity.models import MfaTicket, Player
+from croupier.identity.models import MfaTicket, Player, PlayerStatus
 from croupier.identity.passkeys import PasskeyRejected, Purpose
 from croupier.identity.passwords import Passwords
 from croupier.identity.sessions import Authenticated, NewSession
@@ -140,7 +140,7 @@ async def _open_ticket(session: AsyncSession, *, token: str, client: ClientInfo)
             details={"reason": dead},
         )
         raise InvalidMfaTicket("Sign in with the password again.")
-    if player.status != "active":
+    if player.status != PlayerStatus.ACTIVE:
         raise AccountDisabled("This account is disabled.")
     return ticket, player
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from sqlalchemy import DateTime, MetaData, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -27,3 +29,8 @@ class CreatedAt:
         server_default=func.now(),
         nullable=False,
     )
+
+
+def one_of(column: str, values: Iterable[StrEnum]) -> str:
+    """A CHECK constraint's ``column IN (...)`` from the statuses' one definition."""
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from croupier.crypto.keyring import KeyringSource, load_keyring
-from croupier.crypto.service import bind_keyring
 from croupier.kit import migrate
 from croupier.kit.db import Database
+from croupier.kit.keyring import KeyringSource, bind_keyring, load_keyring
 from croupier.kit.ratelimit import Throttle
 from croupier.kit.settings import Settings
 

@@ -13,8 +13,7 @@ from typing import Annotated
 
 import typer
 
-from croupier.audit.service import Actor
-from croupier.crypto.rotation import operator
+from croupier.audit.service import Actor, operator
 from croupier.kit.commands import run_command
 from croupier.kit.runtime import Runtime
 from croupier.payments import refunds, repository, withdrawals

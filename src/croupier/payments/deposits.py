@@ -25,7 +25,7 @@ from croupier.kit.db import Database
 from croupier.kit.idempotency import request_hash
 from croupier.kit.settings import Settings
 from croupier.payments import debts, methods, repository
-from croupier.payments.models import Deposit
+from croupier.payments.models import Deposit, DepositStatus
 from croupier.payments.provider import (
     ALREADY_APPLIED,
     STALE,
@@ -38,12 +38,13 @@ from croupier.wallet import service as wallet
 from croupier.wallet.service import HouseAccount, HouseBook, Leg, PlayerAccount
 
 SOURCE = "payments"
+# Short names for the statuses, defined once in models.DepositStatus.
 INITIATED, REQUIRES_ACTION, PENDING, SUCCEEDED, FAILED = (
-    "initiated",
-    "requires_action",
-    "pending",
-    "succeeded",
-    "failed",
+    DepositStatus.INITIATED,
+    DepositStatus.REQUIRES_ACTION,
+    DepositStatus.PENDING,
+    DepositStatus.SUCCEEDED,
+    DepositStatus.FAILED,
 )
 TERMINAL = (SUCCEEDED, FAILED)
 _log = structlog.get_logger("croupier.payments")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -29,7 +30,32 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from croupier.kit.models import Base, CreatedAt
+from croupier.kit.models import Base, CreatedAt, one_of
+
+
+class DepositStatus(StrEnum):
+    INITIATED = "initiated"  # written, the provider not yet called; shown to the player as pending
+    REQUIRES_ACTION = "requires_action"  # 3-D Secure
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class WithdrawalStatus(StrEnum):
+    PENDING_APPROVAL = "pending_approval"
+    APPROVED = "approved"
+    SUBMITTED = "submitted"
+    PAID = "paid"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+
+class RefundStatus(StrEnum):
+    REQUESTED = "requested"
+    SUBMITTED = "submitted"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
 
 
 def _player_fk() -> ForeignKey:
@@ -96,10 +122,7 @@ class Deposit(CreatedAt, UpdatedAt, Base):
     __table_args__ = (
         UniqueConstraint("player_id", "idempotency_key", name="uq_deposits_player_key"),
         CheckConstraint("amount > 0", name="amount_positive"),
-        CheckConstraint(
-            "status IN ('initiated', 'requires_action', 'pending', 'succeeded', 'failed')",
-            name="status_known",
-        ),
+        CheckConstraint(one_of("status", DepositStatus), name="status_known"),
         CheckConstraint("(status = 'succeeded') = (credit_transfer_id IS NOT NULL)", name="credited_once"),
         CheckConstraint(
             "refunded_amount >= 0 AND charged_back_amount >= 0"
@@ -141,11 +164,7 @@ class Withdrawal(CreatedAt, UpdatedAt, Base):
     __table_args__ = (
         UniqueConstraint("player_id", "idempotency_key", name="uq_withdrawals_player_key"),
         CheckConstraint("amount > 0", name="amount_positive"),
-        CheckConstraint(
-            "status IN ('pending_approval', 'approved', 'submitted', 'paid', 'failed',"
-            " 'cancelled', 'rejected')",
-            name="status_known",
-        ),
+        CheckConstraint(one_of("status", WithdrawalStatus), name="status_known"),
         Index("ix_withdrawals_player_newest", "player_id", "created_at"),
         # The payout relay looks only at approved withdrawals that are due.
         Index("ix_withdrawals_due", "next_attempt_at", postgresql_where="status = 'approved'"),
@@ -182,7 +201,7 @@ class Refund(CreatedAt, UpdatedAt, Base):
     __table_args__ = (
         UniqueConstraint("deposit_id", "idempotency_key", name="uq_refunds_deposit_key"),
         CheckConstraint("amount > 0", name="amount_positive"),
-        CheckConstraint("status IN ('requested', 'submitted', 'succeeded', 'failed')", name="status_known"),
+        CheckConstraint(one_of("status", RefundStatus), name="status_known"),
         Index("ix_refunds_due", "next_attempt_at", postgresql_where="status = 'requested'"),
     )
 

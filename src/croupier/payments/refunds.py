@@ -21,13 +21,19 @@ from croupier.kit.errors import CroupierError, NotFound
 from croupier.kit.idempotency import request_hash
 from croupier.payments import deposits, repository
 from croupier.payments.gateway import wake_submissions
-from croupier.payments.models import Deposit, Refund
+from croupier.payments.models import Deposit, Refund, RefundStatus
 from croupier.payments.provider import ALREADY_APPLIED, STALE, ProviderTransfer
 from croupier.wallet import service as wallet
 from croupier.wallet.service import HouseAccount, HouseBook, PlayerAccount
 
 SOURCE = "payments:refund"
-REQUESTED, SUBMITTED, SUCCEEDED, FAILED = "requested", "submitted", "succeeded", "failed"
+# Short names for the statuses, defined once in models.RefundStatus.
+REQUESTED, SUBMITTED, SUCCEEDED, FAILED = (
+    RefundStatus.REQUESTED,
+    RefundStatus.SUBMITTED,
+    RefundStatus.SUCCEEDED,
+    RefundStatus.FAILED,
+)
 HOLD_DAYS = 365  # until the provider answers; ``ledger check`` flags one that outlives this
 
 

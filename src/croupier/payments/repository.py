@@ -15,11 +15,14 @@ from croupier.kit.idempotency import IdempotencyKeyReused
 from croupier.payments.models import (
     Chargeback,
     Deposit,
+    DepositStatus,
     PaymentEvent,
     PaymentMethod,
     PlayerDebt,
     Refund,
+    RefundStatus,
     Withdrawal,
+    WithdrawalStatus,
 )
 
 Row = TypeVar("Row", Deposit, Withdrawal, Refund)
@@ -93,7 +96,7 @@ async def deposited_currencies(
     """Per method, the currencies it has a succeeded deposit in (where closed-loop payouts may go)."""
     rows = await session.execute(
         select(Deposit.method_id, Deposit.currency)
-        .where(Deposit.method_id.in_(method_ids), Deposit.status == "succeeded")
+        .where(Deposit.method_id.in_(method_ids), Deposit.status == DepositStatus.SUCCEEDED)
         .distinct()
     )
     out: dict[uuid.UUID, set[str]] = {}
@@ -115,7 +118,8 @@ async def deposit_by_payment(session: AsyncSession, provider_payment_id: str) ->
 async def pending_refunds_total(session: AsyncSession, deposit_id: uuid.UUID) -> int:
     total = await session.scalar(
         select(func.coalesce(func.sum(Refund.amount), 0)).where(
-            Refund.deposit_id == deposit_id, Refund.status.in_(("requested", "submitted"))
+            Refund.deposit_id == deposit_id,
+            Refund.status.in_((RefundStatus.REQUESTED, RefundStatus.SUBMITTED)),
         )
     )
     return int(total or 0)
@@ -175,7 +179,7 @@ async def next_due(
 async def awaiting_review(session: AsyncSession, limit: int) -> list[Withdrawal]:
     stmt = (
         select(Withdrawal)
-        .where(Withdrawal.status == "pending_approval")
+        .where(Withdrawal.status == WithdrawalStatus.PENDING_APPROVAL)
         .order_by(Withdrawal.created_at)
         .limit(limit)
     )

@@ -8,7 +8,15 @@ from datetime import datetime
 from pydantic import BaseModel, Field, StrictInt
 
 from croupier.identity.schemas import Strict
-from croupier.payments.models import Deposit, PaymentMethod, Refund, Withdrawal
+from croupier.payments.models import (
+    Deposit,
+    DepositStatus,
+    PaymentMethod,
+    Refund,
+    RefundStatus,
+    Withdrawal,
+    WithdrawalStatus,
+)
 from croupier.wallet.service import MAX_AMOUNT
 
 CURRENCY = r"^[A-Z]{3,8}$"
@@ -98,7 +106,7 @@ class DepositView(BaseModel):
     def of(cls, deposit: Deposit) -> DepositView:
         return cls(
             id=deposit.id,
-            status="pending" if deposit.status == "initiated" else deposit.status,
+            status=DepositStatus.PENDING if deposit.status == DepositStatus.INITIATED else deposit.status,
             amount=deposit.amount,
             currency=deposit.currency,
             payment_method_id=deposit.method_id,
@@ -119,9 +127,7 @@ class DepositList(BaseModel):
 
 class WithdrawalView(BaseModel):
     id: uuid.UUID
-    status: str = Field(
-        examples=["pending_approval", "approved", "submitted", "paid", "failed", "cancelled", "rejected"]
-    )
+    status: WithdrawalStatus
     amount: int
     currency: str
     payment_method_id: uuid.UUID
@@ -169,7 +175,7 @@ class StaffWithdrawalList(BaseModel):
 class RefundView(BaseModel):
     id: uuid.UUID
     deposit_id: uuid.UUID
-    status: str
+    status: RefundStatus
     amount: int
     currency: str
     failure_code: str | None

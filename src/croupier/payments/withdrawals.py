@@ -25,20 +25,21 @@ from croupier.kit.idempotency import request_hash
 from croupier.kit.settings import Settings
 from croupier.payments import debts, repository
 from croupier.payments.gateway import wake_submissions
-from croupier.payments.models import Withdrawal
+from croupier.payments.models import Withdrawal, WithdrawalStatus
 from croupier.payments.provider import ALREADY_APPLIED, STALE, ProviderTransfer, refuse_above_limit
 from croupier.wallet import service as wallet
 from croupier.wallet.service import HouseAccount, HouseBook, PlayerAccount
 
 SOURCE = "payments:withdrawal"
+# Short names for the statuses, defined once in models.WithdrawalStatus.
 PENDING_APPROVAL, APPROVED, SUBMITTED, PAID, FAILED, CANCELLED, REJECTED = (
-    "pending_approval",
-    "approved",
-    "submitted",
-    "paid",
-    "failed",
-    "cancelled",
-    "rejected",
+    WithdrawalStatus.PENDING_APPROVAL,
+    WithdrawalStatus.APPROVED,
+    WithdrawalStatus.SUBMITTED,
+    WithdrawalStatus.PAID,
+    WithdrawalStatus.FAILED,
+    WithdrawalStatus.CANCELLED,
+    WithdrawalStatus.REJECTED,
 )
 OPEN = (PENDING_APPROVAL, APPROVED, SUBMITTED)
 

@@ -18,10 +18,8 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from croupier.identity.models import Player
+from croupier.identity.models import Player, PlayerStatus
 from croupier.kit.errors import CroupierError, NotFound
-
-ACTIVE = "active"
 
 
 class BetRefused(CroupierError):
@@ -66,7 +64,7 @@ async def pre_bet_check(
     a query on the hot path.
     """
     status = player_status if player_status is not None else await _status(session, player_id)
-    if status != ACTIVE:
+    if status != PlayerStatus.ACTIVE:
         raise PlayerDisabled("The account is disabled; it cannot place bets.")
     if stake_minimum is not None and stake < stake_minimum:
         raise StakeBelowMinimum(

@@ -20,8 +20,8 @@ import uuid
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from croupier.crypto.keyring import Keyring
 from croupier.kit.errors import CroupierError
+from croupier.kit.keyring import Keyring
 
 _PURPOSE = b"croupier.wallet.cursor.v1"
 _NONCE = 12

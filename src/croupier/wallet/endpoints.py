@@ -11,11 +11,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from croupier.crypto.service import keyring_of
 from croupier.identity.auth import CurrentAuth
 from croupier.identity.errors import InvalidSession
 from croupier.kit.deps import DbSession
 from croupier.kit.errors import responses
+from croupier.kit.keyring import keyring_of
 from croupier.wallet import service as wallet
 from croupier.wallet.cursors import InvalidCursor, open_cursor, seal_cursor
 from croupier.wallet.schemas import (

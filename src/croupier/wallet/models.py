@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -30,7 +31,21 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from croupier.kit.models import Base, CreatedAt
+from croupier.kit.models import Base, CreatedAt, one_of
+
+
+class TransferStatus(StrEnum):
+    POSTED = "posted"
+    # Refused, and kept so that its key keeps failing (``transfer_already_failed``).
+    FAILED = "failed"
+
+
+class HoldStatus(StrEnum):
+    PENDING = "pending"
+    POSTED = "posted"
+    VOIDED = "voided"
+    EXPIRED = "expired"
+
 
 # The exponents ISO 4217 (and common crypto-currency practice) use.
 EXPONENTS = (0, 2, 3, 8)
@@ -104,7 +119,7 @@ class LedgerTransfer(CreatedAt, Base):
 
     __table_args__ = (
         UniqueConstraint("source", "idempotency_key", name="uq_ledger_transfers_source_key"),
-        CheckConstraint("status IN ('posted', 'failed')", name="status_known"),
+        CheckConstraint(one_of("status", TransferStatus), name="status_known"),
         CheckConstraint("(status = 'failed') = (error_code IS NOT NULL)", name="failed_has_error_code"),
     )
 
@@ -159,7 +174,7 @@ class LedgerHold(CreatedAt, Base):
         UniqueConstraint("source", "idempotency_key", name="uq_ledger_holds_source_key"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("posted_amount >= 0 AND posted_amount <= amount", name="posted_within_amount"),
-        CheckConstraint("status IN ('pending', 'posted', 'voided', 'expired')", name="status_known"),
+        CheckConstraint(one_of("status", HoldStatus), name="status_known"),
         CheckConstraint("(status = 'posted') = (transfer_id IS NOT NULL)", name="posted_has_transfer"),
         CheckConstraint("(status = 'pending') = (resolved_at IS NULL)", name="resolved_unless_pending"),
         # The expiry sweep and the books check look only at pending holds.

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, cast
 
 from psycopg.errors import ForeignKeyViolation
@@ -24,7 +25,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from croupier.kit.db import execute_plain
 from croupier.kit.errors import NotFound
-from croupier.wallet.models import Currency, LedgerAccount, LedgerEntry, LedgerHold, LedgerTransfer
+from croupier.wallet.models import (
+    Currency,
+    HoldStatus,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerHold,
+    LedgerTransfer,
+    TransferStatus,
+)
 
 accounts = cast("Table", LedgerAccount.__table__)
 transfers = cast("Table", LedgerTransfer.__table__)
@@ -61,7 +70,7 @@ class TransferRow:
     idempotency_key: str
     request_hash: bytes
     kind: str
-    status: str
+    status: TransferStatus
     error_code: str | None
     player_id: uuid.UUID | None
     meta: dict[str, Any]
@@ -87,7 +96,7 @@ class HoldRow:
     currency: str
     amount: int
     posted_amount: int
-    status: str
+    status: HoldStatus
     expires_at: datetime
     request_hash: bytes
     transfer_id: uuid.UUID | None
@@ -253,7 +262,7 @@ async def find_transfer(session: AsyncSession, source: str, key: str) -> Transfe
         idempotency_key=row.idempotency_key,
         request_hash=row.request_hash,
         kind=row.kind,
-        status=row.status,
+        status=TransferStatus(row.status),
         error_code=row.error_code,
         player_id=row.player_id,
         meta=row.metadata,
@@ -272,6 +281,15 @@ class PostedLeg:
     currency: str
 
 
+class PostOutcome(StrEnum):
+    """What ``ledger_post`` answers (migration 0007)."""
+
+    POSTED = "posted"
+    EXISTS = "exists"  # the (source, key) is taken: by an earlier attempt, or a concurrent one
+    SHORTFALL = "shortfall"  # a player's debits exceed what was available; detail: the currency
+    OUT_OF_RANGE = "out_of_range"  # a balance would leave bigint
+
+
 _LEDGER_POST = (
     "SELECT outcome, detail FROM ledger_post("
     "%s::uuid, %s::text, %s::text, %s::bytea, %s::text, %s::uuid, %s::jsonb, %s::timestamptz,"
@@ -286,7 +304,7 @@ async def post_transfer(
     *,
     held_changes: Mapping[str, int] | None = None,
     find_existing: bool = True,
-) -> tuple[str, str | None]:
+) -> tuple[PostOutcome, str | None]:
     """The database's part of a transfer in one call: ``(outcome, detail)``, see ``ledger_post``.
 
     Sent on the driver's connection (the unit of work's transaction), with no ORM
@@ -320,7 +338,7 @@ async def post_transfer(
     if result is None:  # pragma: no cover - the function always returns one row
         raise RuntimeError("ledger_post returned no row")
     outcome, detail = result
-    return str(outcome), detail
+    return PostOutcome(outcome), detail
 
 
 async def transfer_legs(session: AsyncSession, transfer_id: uuid.UUID) -> list[LegRow]:
@@ -369,7 +387,7 @@ def _hold(row: Any) -> HoldRow:
         currency=row.currency,
         amount=row.amount,
         posted_amount=row.posted_amount,
-        status=row.status,
+        status=HoldStatus(row.status),
         expires_at=row.expires_at,
         request_hash=row.request_hash,
         transfer_id=row.transfer_id,
@@ -398,7 +416,7 @@ async def claim_hold(
             player_id=player_id,
             amount=amount,
             posted_amount=0,
-            status="pending",
+            status=HoldStatus.PENDING,
             expires_at=expires_at,
             source=source,
             idempotency_key=key,
@@ -429,7 +447,7 @@ async def resolve_hold(
     session: AsyncSession,
     hold_id: uuid.UUID,
     *,
-    status: str,
+    status: HoldStatus,
     posted_amount: int,
     transfer_id: uuid.UUID | None,
     resolved_at: datetime,

@@ -51,6 +51,8 @@ from croupier.kit.db import autonomous_unit_of_work, shared_context
 from croupier.kit.errors import CroupierError, NotFound
 from croupier.kit.jsonb import plain
 from croupier.wallet import repository
+from croupier.wallet.models import HoldStatus, TransferStatus
+from croupier.wallet.repository import PostOutcome
 
 
 class PlayerBook(StrEnum):
@@ -103,7 +105,7 @@ class HoldResult:
     id: uuid.UUID
     account: PlayerAccount
     amount: int
-    status: str  # pending | posted | voided | expired
+    status: HoldStatus
     posted_amount: int
     expires_at: datetime
     replayed: bool = False
@@ -173,8 +175,6 @@ REVENUE_BUCKETS = 16
 MAX_AMOUNT = 2**63 - 1  # PostgreSQL bigint
 MAX_KEY_LENGTH = 255
 MAX_NAME_LENGTH = 64  # source and kind
-POSTED, FAILED = "posted", "failed"
-PENDING, HOLD_POSTED, VOIDED, EXPIRED = "pending", "posted", "voided", "expired"
 # How long a failed attempt waits to be recorded behind a concurrent first attempt of the same key.
 _FAILURE_LOCK_TIMEOUT = "10s"
 _CURRENCIES = "croupier.wallet.currencies"
@@ -294,7 +294,7 @@ async def _answer(session: AsyncSession, stored: repository.TransferRow, digest:
         raise IdempotencyKeyReused(
             "This idempotency key was used for a different transfer; use a new key for a new request."
         )
-    if stored.status == FAILED:
+    if stored.status == TransferStatus.FAILED:
         raise TransferAlreadyFailed(
             "The first attempt with this idempotency key failed; it will not be retried.",
             original_code=stored.error_code,
@@ -379,17 +379,17 @@ async def transfer(
         idempotency_key=key,
         request_hash=digest,
         kind=kind,
-        status=POSTED,
+        status=TransferStatus.POSTED,
         error_code=None,
         player_id=player_id or _sole_player(legs),
         meta=meta,
         created_at=utcnow(),
     )
     outcome, detail = await repository.post_transfer(session, claim, _posted_legs(legs, claim.id))
-    if outcome == "exists":
+    if outcome == PostOutcome.EXISTS:
         return await _answer_taken(session, source, key, digest)
-    if outcome == "shortfall":
-        failed = replace(claim, status=FAILED, error_code=InsufficientFunds.code)
+    if outcome == PostOutcome.SHORTFALL:
+        failed = replace(claim, status=TransferStatus.FAILED, error_code=InsufficientFunds.code)
         error = InsufficientFunds(
             f"Not enough available {detail} funds; held funds cannot be spent.", currency=detail
         )
@@ -400,10 +400,10 @@ async def transfer(
     return TransferResult(id=claim.id, kind=kind, created_at=claim.created_at, legs=tuple(legs))
 
 
-def _raise_unless_posted(outcome: str) -> None:
-    if outcome == "out_of_range":
+def _raise_unless_posted(outcome: PostOutcome) -> None:
+    if outcome == PostOutcome.OUT_OF_RANGE:
         raise InvalidAmount("The resulting balance is out of range.")
-    if outcome != "posted":  # pragma: no cover - the function has no other outcome
+    if outcome != PostOutcome.POSTED:  # pragma: no cover - the function has no other outcome
         raise RuntimeError(f"ledger_post answered {outcome!r}")
 
 
@@ -494,7 +494,7 @@ async def hold(
         id=hold_id,
         account=account,
         amount=amount,
-        status=PENDING,
+        status=HoldStatus.PENDING,
         posted_amount=0,
         expires_at=expires_at,
     )
@@ -544,10 +544,10 @@ async def post_hold(
     if stored is not None:
         return await _answer(session, stored, digest)
     now = utcnow()
-    if found.status != PENDING:
+    if found.status != HoldStatus.PENDING:
         raise _not_pending(found)
     if found.expires_at <= now:
-        raise HoldNotPending("The hold has expired.", hold_status=EXPIRED)
+        raise HoldNotPending("The hold has expired.", hold_status=HoldStatus.EXPIRED)
     if to.currency != found.currency:
         raise UnbalancedTransfer(f"The hold is in {found.currency}; it cannot be posted to {to.currency}.")
     if amount > found.amount:
@@ -562,7 +562,7 @@ async def post_hold(
         idempotency_key=key,
         request_hash=digest,
         kind=kind,
-        status=POSTED,
+        status=TransferStatus.POSTED,
         error_code=None,
         player_id=found.player_id,
         meta=meta,
@@ -576,13 +576,18 @@ async def post_hold(
         held_changes={account_code(origin): -found.amount},
         find_existing=False,
     )
-    if outcome == "exists":
+    if outcome == PostOutcome.EXISTS:
         return await _answer_taken(session, source, key, digest)
-    if outcome == "shortfall":  # pragma: no cover - impossible while balance >= held holds
+    if outcome == PostOutcome.SHORTFALL:  # pragma: no cover - impossible while balance >= held holds
         raise InsufficientFunds(currency=found.currency)
     _raise_unless_posted(outcome)
     await repository.resolve_hold(
-        session, hold_id, status=HOLD_POSTED, posted_amount=amount, transfer_id=claim.id, resolved_at=now
+        session,
+        hold_id,
+        status=HoldStatus.POSTED,
+        posted_amount=amount,
+        transfer_id=claim.id,
+        resolved_at=now,
     )
     return TransferResult(id=claim.id, kind=kind, created_at=now, legs=legs)
 
@@ -590,14 +595,14 @@ async def post_hold(
 async def void_hold(session: AsyncSession, *, hold_id: uuid.UUID) -> HoldResult:
     """Release a pending hold's funds. Anything but a pending hold raises ``HoldNotPending``."""
     found = await _locked_pending_hold(session, hold_id)
-    if found.status != PENDING:
+    if found.status != HoldStatus.PENDING:
         raise _not_pending(found)
     now = utcnow()
     await repository.apply_changes(session, {found.account_id: (0, -found.amount)})
     await repository.resolve_hold(
-        session, hold_id, status=VOIDED, posted_amount=0, transfer_id=None, resolved_at=now
+        session, hold_id, status=HoldStatus.VOIDED, posted_amount=0, transfer_id=None, resolved_at=now
     )
-    return _hold_result(replace(found, status=VOIDED), replayed=False)
+    return _hold_result(replace(found, status=HoldStatus.VOIDED), replayed=False)
 
 
 async def expire_holds(session: AsyncSession, *, now: datetime | None = None, limit: int = 1000) -> int:

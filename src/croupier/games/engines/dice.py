@@ -39,7 +39,8 @@ INFO = GameInfo(
     name="Dice",
     rtp=Fraction(RETURN_PERCENT, 100),
     rtp_is_exact=False,
-    rtp_note="nominal: 1 % edge on the chance shown; exact_rtp(bet) is 98.980-98.990 % (10001 rolls)",
+    rtp_note="nominal: a 1 % edge on the chance shown; over the 10001 possible rolls a bet's exact RTP "
+    "is 98.980-98.990 %",
 )
 
 Direction = Literal["under", "over"]

@@ -45,7 +45,8 @@ INFO = GameInfo(
     name="European Roulette",
     rtp=Fraction(36, 37),
     rtp_is_exact=True,
-    rtp_note="every wager; exact_rtp(wager) also counts the u32 values behind each pocket",
+    rtp_note="the same for every wager; counting the 32-bit draws behind each pocket moves it by less "
+    "than 0.000001 %",
 )
 
 RED = frozenset({1, 3, 5, 7, 9, 12, 14, 16, 18, 19, 21, 23, 25, 27, 30, 32, 34, 36})
@@ -108,7 +109,7 @@ class Wager:
             if self.numbers != _OUTSIDE[self.kind]:
                 raise InvalidBet(f"{self.kind} covers fixed numbers")
         else:
-            raise InvalidBet(f"unknown wager kind {self.kind!r}")
+            raise _unknown_kind(self.kind)
 
     @property
     def returns(self) -> int:
@@ -125,9 +126,13 @@ def inside(kind: str, numbers: list[int] | tuple[int, ...], stake: int) -> Wager
     return Wager(kind, frozenset(numbers), stake)
 
 
+def _unknown_kind(kind: str) -> InvalidBet:
+    return InvalidBet(f"unknown wager kind {kind!r}; the kinds are {', '.join(KINDS)}")
+
+
 def chosen(kind: str, which: int, stake: int) -> Wager:
     if kind not in _CHOSEN:
-        raise InvalidBet(f"unknown wager kind {kind!r}")
+        raise _unknown_kind(kind)
     if isinstance(which, bool) or which not in (1, 2, 3):
         raise InvalidBet(f"{kind} must be 1, 2 or 3")
     return Wager(kind, _CHOSEN[kind][which - 1], stake)
@@ -135,7 +140,7 @@ def chosen(kind: str, which: int, stake: int) -> Wager:
 
 def outside(kind: str, stake: int) -> Wager:
     if kind not in _OUTSIDE:
-        raise InvalidBet(f"unknown wager kind {kind!r}")
+        raise _unknown_kind(kind)
     return Wager(kind, _OUTSIDE[kind], stake)
 
 

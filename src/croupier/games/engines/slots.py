@@ -40,7 +40,8 @@ INFO = GameInfo(
     name="Slots",
     rtp=machine_rtp(DEFAULT_MACHINE),
     rtp_is_exact=True,
-    rtp_note=f"of {MACHINES[DEFAULT_MACHINE].name}; every machine's is machine_rtp(code)",
+    rtp_note="per machine: "
+    + ", ".join(f"{m.name} ({c}) {float(machine_rtp(c) * 100):.4f} %" for c, m in sorted(MACHINES.items())),
 )
 
 
@@ -51,7 +52,8 @@ class SlotsBet:
 
     def __post_init__(self) -> None:
         if self.machine not in MACHINES:
-            raise InvalidBet(f"unknown machine {self.machine!r}")
+            known = ", ".join(sorted(MACHINES))
+            raise InvalidBet(f"unknown machine {self.machine!r}; the machines are {known}")
         bet_input.check_stake(self.line_bet, "line bet")
         bet_input.check_stake(self.stake)
 

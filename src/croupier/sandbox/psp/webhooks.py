@@ -44,6 +44,8 @@ class Event:
     body: bytes = field(repr=False)
     delivered: bool = False
     attempts: int = 0
+    # Retried until the retry window closed, and then abandoned.
+    given_up: bool = False
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -53,6 +55,7 @@ class Event:
             "reference": self.reference,
             "delivered": self.delivered,
             "attempts": self.attempts,
+            "given_up": self.given_up,
         }
 
 
@@ -233,6 +236,7 @@ class WebhookDispatcher:
     def _expired(self, delivery: _Delivery) -> bool:
         if delivery.deadline is not None and time.monotonic() >= delivery.deadline:
             _log.warning("psp.webhook_given_up", event_id=delivery.event.id, attempts=delivery.event.attempts)
+            delivery.event.given_up = True
             return True
         return False
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import getpass
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -27,11 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit import service as audit
 from croupier.audit.service import Actor, Target
 from croupier.audit.tags import AuditAction, Outcome
-from croupier.crypto.keyring import Keyring, KeyringError, KeyringSource
-from croupier.crypto.service import keyring_of, keys_by_kek_version, rewrap_batch
+from croupier.crypto.service import keys_by_kek_version, rewrap_batch
 from croupier.kit.client import ClientInfo
 from croupier.kit.db import Database
 from croupier.kit.errors import CroupierError
+from croupier.kit.keyring import Keyring, KeyringError, KeyringSource, keyring_of
 
 if sys.platform != "win32":
     import fcntl
@@ -53,15 +52,6 @@ class RetireRefused(CroupierError):
     code = "kek_retire_refused"
     status = 409
     title = "KEK version cannot be retired"
-
-
-def operator() -> Actor:
-    """The person at the command line, as the operating system names them."""
-    try:
-        name = getpass.getuser()
-    except (OSError, KeyError):  # no login name in some containers
-        name = f"uid:{os.getuid()}" if hasattr(os, "getuid") else "unknown"
-    return Actor.operator(name)
 
 
 @dataclass(frozen=True)

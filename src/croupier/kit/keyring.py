@@ -11,6 +11,9 @@ read from ``CROUPIER_KEYRING`` (inline) or ``CROUPIER_KEYRING_FILE``. With no
 database configured either, a development keyring is generated in the data
 folder, loudly. A file-backed keyring is re-read when the file changes, so a
 running service picks up ``croupier keys rotate`` without a restart.
+
+The keyring is infrastructure: the field cipher (``crypto``) and the audit
+chain (``audit``) both read their keys from here, so neither depends on the other.
 """
 
 from __future__ import annotations
@@ -26,12 +29,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from croupier.kit.db import shared_context
 from croupier.kit.errors import CroupierError
 from croupier.kit.settings import Settings
 
 KEY_BYTES = 32
 DEV_KEYRING_NAME = "dev-keyring.json"
 _RELOAD_INTERVAL_SECONDS = 1.0
+_SHARED_KEY = "keyring"
 
 
 class KeyringError(CroupierError):
@@ -183,12 +190,40 @@ def load_keyring(settings: Settings) -> KeyringSource:
             "or CROUPIER_KEYRING (create one with `croupier keys generate`)"
         )
     path = settings.data_dir.resolve() / DEV_KEYRING_NAME
-    if not path.exists():
+    generated = not path.exists()
+    if generated:
         write_keyring_file(path, Keyring.generate())
+    _warn_development_keys(path, generated=generated)
+    return KeyringSource(path=path)
+
+
+_warned = False
+
+
+def _warn_development_keys(path: Path, *, generated: bool) -> None:
+    """Once per process: `croupier serve` loads the keyring before uvicorn starts and again
+    in the app it serves, and the warning is about the keys, not about each load."""
+    global _warned  # noqa: PLW0603 - a process-wide fact, deliberately
+    if _warned:
+        return
+    _warned = True
+    what = "generated development keys" if generated else "using development keys"
     sys.stderr.write(
         "\n" + "!" * 78 + "\n"
-        f"!! DEVELOPMENT KEYS IN USE: generated in {path}\n"
+        "!! DEVELOPMENT KEYS IN USE\n"
+        f"!! {what} in {path}\n"
         "!! Anyone who can read that file can read every player's personal data.\n"
         "!! For real players set CROUPIER_DATABASE_URL and CROUPIER_KEYRING_FILE.\n" + "!" * 78 + "\n\n"
     )
-    return KeyringSource(path=path)
+
+
+def bind_keyring(shared: dict[str, object], source: KeyringSource) -> None:
+    """Make the keyring reachable from every session the database opens."""
+    shared[_SHARED_KEY] = source
+
+
+def keyring_of(session: AsyncSession) -> Keyring:
+    source = shared_context(session).get(_SHARED_KEY)
+    if not isinstance(source, KeyringSource):
+        raise TypeError("session has no keyring bound; open sessions through Runtime.database")
+    return source.current()

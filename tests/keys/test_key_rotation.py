@@ -18,15 +18,16 @@ import pytest
 from sqlalchemy import select
 
 from croupier.audit.models import AuditEvent
-from croupier.audit.service import verify
+from croupier.audit.service import operator, verify
 from croupier.audit.tags import AuditAction
-from croupier.crypto import envelope, rotation
-from croupier.crypto.cli import app as keys_app
-from croupier.crypto.keyring import Keyring
+from croupier.crypto import envelope
 from croupier.crypto.models import PlayerDataKey
 from croupier.crypto.service import _wrap_aad
 from croupier.identity.models import Player
+from croupier.keys import rotation
+from croupier.keys.cli import app as keys_app
 from croupier.kit.client import ClientInfo
+from croupier.kit.keyring import Keyring
 from croupier.kit.runtime import Runtime
 from tests.crypto.cli_support import ainvoke
 from tests.factories import SignedIn, signed_in_player
@@ -192,7 +193,7 @@ class TestRotateRewrapRetire:
         for _ in range(6):
             await signed_in_player(client)
         runtime.keyring.replace(runtime.keyring.current().with_new_version())
-        actor, cli = rotation.operator(), ClientInfo.command_line()
+        actor, cli = operator(), ClientInfo.command_line()
         reports = await asyncio.gather(
             *(rotation.rewrap_all(runtime.database, actor=actor, client=cli, batch=1) for _ in range(2))
         )
@@ -210,7 +211,7 @@ class TestRotateRewrapRetire:
             if done:
                 raise KeyboardInterrupt
 
-        actor, cli = rotation.operator(), ClientInfo.command_line()
+        actor, cli = operator(), ClientInfo.command_line()
         with pytest.raises(KeyboardInterrupt):
             await rotation.rewrap_all(
                 runtime.database, actor=actor, client=cli, batch=3, on_progress=stop_after_first_batch

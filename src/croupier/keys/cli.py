@@ -7,10 +7,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from croupier.crypto import rotation
-from croupier.crypto.keyring import Keyring
+from croupier.audit.service import operator
+from croupier.keys import rotation
 from croupier.kit.client import ClientInfo
 from croupier.kit.commands import fail, run_command
+from croupier.kit.keyring import Keyring
 from croupier.kit.runtime import Runtime
 
 app = typer.Typer(no_args_is_help=True, help="Key-encryption keys: generate, rotate, re-wrap, retire.")
@@ -67,7 +68,7 @@ def rotate() -> None:
             version = await rotation.rotate(
                 session,
                 source=runtime.keyring,
-                actor=rotation.operator(),
+                actor=operator(),
                 client=ClientInfo.command_line(),
             )
         await rotation.wait_for_propagation()
@@ -98,7 +99,7 @@ def rewrap(
         async def _work(runtime: Runtime) -> rotation.RewrapReport:
             return await rotation.rewrap_all(
                 runtime.database,
-                actor=rotation.operator(),
+                actor=operator(),
                 client=ClientInfo.command_line(),
                 batch=batch,
                 on_progress=_advance,
@@ -123,7 +124,7 @@ def retire(version: int = typer.Argument(..., help="The KEK version to remove.")
                 session,
                 source=runtime.keyring,
                 version=version,
-                actor=rotation.operator(),
+                actor=operator(),
                 client=ClientInfo.command_line(),
             )
 

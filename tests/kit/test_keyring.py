@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from croupier.crypto import keyring as keyring_module
-from croupier.crypto.cli import app as keys_app
-from croupier.crypto.keyring import (
+from croupier.crypto.service import PlayerCipher
+from croupier.keys.cli import app as keys_app
+from croupier.kit import keyring as keyring_module
+from croupier.kit.keyring import (
     DEV_KEYRING_NAME,
     Keyring,
     KeyringError,
@@ -22,7 +23,6 @@ from croupier.crypto.keyring import (
     load_keyring,
     write_keyring_file,
 )
-from croupier.crypto.service import PlayerCipher
 from croupier.kit.settings import Settings
 
 
@@ -209,15 +209,28 @@ class TestLoadKeyring:
             load_keyring(settings)
 
     def test_the_embedded_mode_generates_a_private_development_keyring_loudly(
-        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
     ) -> None:
+        monkeypatch.setattr(keyring_module, "_warned", False)  # as in a fresh process
         source = load_keyring(Settings(data_dir=tmp_path))
         path = tmp_path.resolve() / DEV_KEYRING_NAME
         assert source.path == path
         assert _mode(path) == 0o600
-        assert "DEVELOPMENT KEYS" in capsys.readouterr().err
-        # The same keys on the next start.
+        warning = capsys.readouterr().err
+        assert f"DEVELOPMENT KEYS IN USE\n!! generated development keys in {path}\n" in warning
+        # The same keys on the next start; the warning is not repeated within a process.
         assert load_keyring(Settings(data_dir=tmp_path)).current() == source.current()
+        assert capsys.readouterr().err == ""
+
+    def test_a_new_process_says_it_uses_the_development_keys_it_finds(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        load_keyring(Settings(data_dir=tmp_path))
+        monkeypatch.setattr(keyring_module, "_warned", False)
+        capsys.readouterr()
+        load_keyring(Settings(data_dir=tmp_path))
+        path = tmp_path.resolve() / DEV_KEYRING_NAME
+        assert f"DEVELOPMENT KEYS IN USE\n!! using development keys in {path}\n" in capsys.readouterr().err
 
 
 class TestGenerateCommand:
