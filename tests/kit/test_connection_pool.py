@@ -22,9 +22,9 @@ import httpx
 import pytest
 
 from tests.factories import SignedIn
-from tests.sql import sql
 from tests.payments.support import VISA, Live, eventually, live_settings, serve
 from tests.psp_sandbox import PspSandbox
+from tests.sql import sql
 
 POOL = {"database_pool_size": 2, "database_max_overflow": 1}
 POOL_CONNECTIONS = 3

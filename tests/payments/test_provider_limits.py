@@ -16,9 +16,9 @@ import httpx
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from tests.sql import sql
 from tests.payments.support import Live, live_settings, serve
 from tests.psp_sandbox import PspSandbox, serve_asgi
+from tests.sql import sql
 from tests.wallet.support import deposit as credit
 
 LIMIT = 50_000
