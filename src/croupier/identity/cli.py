@@ -14,7 +14,7 @@ from typing import Annotated, TypeVar
 import typer
 
 from croupier.audit.service import Actor
-from croupier.identity import account
+from croupier.identity.account import service as account
 from croupier.kit.client import ClientInfo
 from croupier.kit.commands import run_with_runtime
 from croupier.kit.errors import NotFound

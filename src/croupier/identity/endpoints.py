@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from croupier.audit import service as audit
 from croupier.audit.service import Actor
 from croupier.audit.tags import AuditAction, Outcome
-from croupier.identity import mfa, players, sessions
+from croupier.identity import players, sessions
 from croupier.identity.auth import CurrentAuth, PasswordsDep
 from croupier.identity.errors import (
     AccountDisabled,
@@ -21,6 +21,7 @@ from croupier.identity.errors import (
     MfaRequired,
     TooYoung,
 )
+from croupier.identity.factors import factors
 from croupier.identity.passwords import WeakPassword
 from croupier.identity.schemas import (
     MfaStatus,
@@ -31,6 +32,7 @@ from croupier.identity.schemas import (
     SessionView,
     SignIn,
 )
+from croupier.identity.sign_in import sign_in as sign_in_with_password
 from croupier.kit.deps import Client, DbSession, RuntimeDep
 from croupier.kit.errors import NotFound, RateLimited, responses
 
@@ -92,7 +94,7 @@ async def sign_in(
     body: SignIn, session: DbSession, runtime: RuntimeDep, passwords: PasswordsDep, client: Client
 ) -> SessionCreated:
     await throttle_address(runtime, client, "sign_in")
-    new = await sessions.sign_in(
+    new = await sign_in_with_password(
         session,
         settings=runtime.settings,
         passwords=passwords,
@@ -149,7 +151,7 @@ async def revoke_session(
 @router.get("/me", summary="My profile, decrypted", responses=responses(InvalidSession))
 async def me(session: DbSession, auth: CurrentAuth) -> Profile:
     profile = await players.profile(session, auth.player)
-    available = await mfa.factors(session, auth.player)
+    available = await factors(session, auth.player)
     return Profile(
         **profile.__dict__,
         mfa=MfaStatus(

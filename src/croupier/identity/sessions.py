@@ -12,18 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit import service as audit
 from croupier.audit.service import Actor, Target
 from croupier.audit.tags import AuditAction, Outcome
-from croupier.identity import mfa, repository, tokens
+from croupier.identity import repository, tokens
 from croupier.identity.errors import (
-    AccountDisabled,
-    AccountLocked,
-    InvalidCredentials,
-    InvalidOtp,
     InvalidSession,
-    MfaRequired,
 )
-from croupier.identity.models import MfaTicket, Player, PlayerSession
-from croupier.identity.passwords import Passwords
-from croupier.identity.players import email_key
+from croupier.identity.models import Player, PlayerSession
 from croupier.kit.client import ClientInfo
 from croupier.kit.clock import utcnow
 from croupier.kit.db import autonomous_unit_of_work
@@ -34,7 +27,6 @@ from croupier.kit.settings import Settings
 # last_seen_at is written at most this often: a read-heavy session should not
 # turn every request into a row update.
 TOUCH_INTERVAL = timedelta(seconds=60)
-MFA_TICKET_TTL = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -96,88 +88,6 @@ async def record_failed_attempt(
             )
     if action is AuditAction.SIGN_IN:
         SIGN_INS.labels(reason).inc()
-
-
-async def sign_in(
-    session: AsyncSession,
-    *,
-    settings: Settings,
-    passwords: Passwords,
-    email: str,
-    password: str,
-    otp: str | None,
-    recovery_code: str | None,
-    client: ClientInfo,
-) -> NewSession:
-    index = email_key(session, email)
-    now = utcnow()
-    locked_until = await repository.guard_locked_until(session, index)
-    if locked_until is not None and locked_until > now:
-        await audit.record_now(
-            session,
-            AuditAction.SIGN_IN,
-            actor=Actor.anonymous(),
-            outcome=Outcome.DENIED,
-            client=client,
-            details={"reason": "locked"},
-        )
-        SIGN_INS.labels("locked").inc()
-        raise AccountLocked("Sign-in is locked for this account; try again later or reset the password.")
-
-    player = await repository.player_by_email_index(session, index)
-    if not await passwords.verify(player.password_hash if player else None, password):
-        await record_failed_attempt(
-            session,
-            settings=settings,
-            index=index,
-            player=player,
-            client=client,
-            reason="invalid_credentials",
-        )
-        raise InvalidCredentials("The email or password is wrong.")
-    if player is None:  # verify() is False without a stored hash; this satisfies the type checker
-        raise InvalidCredentials("The email or password is wrong.")
-    if player.status != "active":
-        await record_failed_attempt(
-            session, settings=settings, index=index, player=player, client=client, reason="disabled"
-        )
-        raise AccountDisabled("This account is disabled.")
-
-    mfa_at: datetime | None = None
-    available = await mfa.factors(session, player)
-    if available.any:
-        if (otp is not None and available.totp) or recovery_code is not None:
-            method = await mfa.verify_code(
-                session,
-                player=player,
-                otp=otp if available.totp else None,
-                recovery_code=recovery_code,
-                client=client,
-                purpose="sign_in",
-            )
-        else:
-            ticket = await issue_mfa_ticket(session, player_id=player.id)
-            SIGN_INS.labels("mfa_required").inc()
-            raise MfaRequired(mfa_ticket=ticket, methods=available.methods)
-        if method is None:
-            await record_failed_attempt(
-                session, settings=settings, index=index, player=player, client=client, reason="invalid_otp"
-            )
-            raise InvalidOtp("The second factor is wrong or was already used.")
-        mfa_at = now
-
-    if passwords.needs_rehash(player.password_hash):
-        player.password_hash = await passwords.hash(password)
-    await repository.clear_guard(session, index)
-    return await start_session(session, settings=settings, player=player, client=client, mfa_at=mfa_at)
-
-
-async def issue_mfa_ticket(session: AsyncSession, *, player_id: uuid.UUID) -> str:
-    """A short-lived proof that the password was right; kept although the request fails."""
-    token, digest = tokens.new_token(tokens.MFA_TICKET)
-    async with autonomous_unit_of_work(session) as own:
-        own.add(MfaTicket(player_id=player_id, token_hash=digest, expires_at=utcnow() + MFA_TICKET_TTL))
-    return token
 
 
 async def start_session(

@@ -17,10 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit import service as audit
 from croupier.audit.service import Actor, Target
 from croupier.audit.tags import AuditAction, Outcome
-from croupier.identity import mfa, mfa_repository, passkeys, repository, sessions, tokens
+from croupier.identity import repository, sessions, tokens
 from croupier.identity.errors import AccountDisabled, AccountLocked, InvalidOtp, WrongPassword
+from croupier.identity.factors import Method, factors
+from croupier.identity.mfa import passkeys
+from croupier.identity.mfa import repository as mfa_repository
+from croupier.identity.mfa import service as mfa
+from croupier.identity.mfa.passkeys import PasskeyRejected, Purpose
 from croupier.identity.models import MfaTicket, Player
-from croupier.identity.passkeys import PasskeyRejected, Purpose
 from croupier.identity.passwords import Passwords
 from croupier.identity.sessions import Authenticated, NewSession
 from croupier.kit.client import ClientInfo
@@ -69,7 +73,7 @@ async def _second_factor(
     proof: Proof,
     client: ClientInfo,
     purpose: Purpose,
-) -> mfa.Method | None:
+) -> Method | None:
     """The method that proved the second factor, or None; audited either way."""
     if proof.passkey is not None:
         ok = await passkeys.verify_assertion(
@@ -80,7 +84,7 @@ async def _second_factor(
             purpose=purpose,
             client=client,
         )
-        return mfa.Method.PASSKEY if ok else None
+        return Method.PASSKEY if ok else None
     return await mfa.verify_code(
         session,
         player=player,
@@ -209,7 +213,7 @@ async def step_up(
     A password never stands in for a second factor the player has set up.
     """
     player = auth.player
-    available = await mfa.factors(session, player)
+    available = await factors(session, player)
     if available.any and proof.password is not None:
         raise FactorNotAccepted(
             "This account has a second factor; step up with it.", methods=available.methods

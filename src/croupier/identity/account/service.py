@@ -18,8 +18,10 @@ from croupier.audit import service as audit
 from croupier.audit.service import Actor, Target
 from croupier.audit.tags import AuditAction, Outcome
 from croupier.crypto.service import player_cipher
-from croupier.identity import account_repository, mfa, players, repository
+from croupier.identity import players, repository
+from croupier.identity.account import repository as account_repository
 from croupier.identity.errors import EmailTaken, WrongPassword
+from croupier.identity.factors import factors
 from croupier.identity.models import Player
 from croupier.identity.passwords import Passwords, check_policy
 from croupier.identity.sessions import Authenticated, end_all_sessions
@@ -246,7 +248,7 @@ async def summary(session: AsyncSession, *, player_id: uuid.UUID) -> AccountSumm
     player = await repository.get_player(session, player_id)
     if player is None:
         raise NotFound("No such player.")
-    available = await mfa.factors(session, player)
+    available = await factors(session, player)
     active = await repository.active_sessions(session, player_id, utcnow())
     return AccountSummary(
         id=player.id,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import structlog
 from fastapi import APIRouter, BackgroundTasks, Response
 
-from croupier.identity import account, password_reset
-from croupier.identity.account_schemas import (
+from croupier.identity.account import password_reset
+from croupier.identity.account import service as account
+from croupier.identity.account.schemas import (
     EmailChange,
     PasswordChange,
     PasswordResetConfirm,

@@ -10,7 +10,6 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,8 +17,11 @@ from croupier.audit import service as audit
 from croupier.audit.service import Actor, Target
 from croupier.audit.tags import AuditAction, Outcome
 from croupier.crypto.service import player_cipher
-from croupier.identity import mfa_repository, repository, totp
+from croupier.identity import repository
 from croupier.identity.errors import InvalidOtp
+from croupier.identity.factors import Method, factors
+from croupier.identity.mfa import repository as mfa_repository
+from croupier.identity.mfa import totp
 from croupier.identity.models import Player
 from croupier.kit.client import ClientInfo
 from croupier.kit.clock import utcnow
@@ -38,12 +40,6 @@ _ACTIVE_FIELD = "totp_secret"
 _PENDING_FIELD = "totp_pending"
 
 
-class Method(StrEnum):
-    TOTP = "totp"
-    RECOVERY_CODE = "recovery_code"
-    PASSKEY = "passkey"
-
-
 class TotpNotPending(Conflict):
     code = "totp_not_pending"
     title = "No authenticator app enrolment to confirm"
@@ -57,36 +53,6 @@ class TotpNotEnabled(NotFound):
 class MfaNotEnabled(Conflict):
     code = "mfa_not_enabled"
     title = "No second factor is set up"
-
-
-@dataclass(frozen=True)
-class Factors:
-    totp: bool
-    passkeys: int
-    recovery_codes: int
-
-    @property
-    def any(self) -> bool:
-        return self.totp or self.passkeys > 0
-
-    @property
-    def methods(self) -> list[str]:
-        methods = []
-        if self.totp:
-            methods.append(Method.TOTP.value)
-        if self.passkeys:
-            methods.append(Method.PASSKEY.value)
-        if self.recovery_codes:
-            methods.append(Method.RECOVERY_CODE.value)
-        return methods
-
-
-async def factors(session: AsyncSession, player: Player) -> Factors:
-    return Factors(
-        totp=player.totp_enabled_at is not None,
-        passkeys=await repository.passkey_count(session, player.id),
-        recovery_codes=await repository.unused_recovery_codes(session, player.id),
-    )
 
 
 @dataclass(frozen=True)
