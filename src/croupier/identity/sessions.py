@@ -14,6 +14,7 @@ from croupier.audit.service import Actor, Target
 from croupier.audit.tags import AuditAction, Outcome
 from croupier.identity import repository, tokens
 from croupier.identity.errors import (
+    AccountLocked,
     InvalidSession,
 )
 from croupier.identity.models import Player, PlayerSession
@@ -88,6 +89,27 @@ async def record_failed_attempt(
             )
     if action is AuditAction.SIGN_IN:
         SIGN_INS.labels(reason).inc()
+
+
+async def refuse_if_locked(
+    session: AsyncSession, *, player: Player, action: AuditAction, client: ClientInfo
+) -> None:
+    """Refuse a signed-in player's password or factor check while the address is locked.
+
+    Otherwise a session would be a way round the lockout to keep guessing.
+    """
+    locked_until = await repository.guard_locked_until(session, player.email_index)
+    if locked_until is not None and locked_until > utcnow():
+        await audit.record_now(
+            session,
+            action,
+            actor=Actor.player(player.id),
+            outcome=Outcome.DENIED,
+            target=Target.player(player.id),
+            client=client,
+            details={"reason": "locked"},
+        )
+        raise AccountLocked("Too many failed attempts on this account; try again later.")
 
 
 async def start_session(

@@ -39,7 +39,9 @@ _log = structlog.get_logger("croupier.identity")
     status_code=204,
     summary="Change my password",
     description="Needs a recent step-up and the current password. Signs out every other session.",
-    responses=responses(InvalidSession, StepUpRequired, WrongPassword, WeakPassword, RateLimited),
+    responses=responses(
+        InvalidSession, StepUpRequired, WrongPassword, AccountLocked, WeakPassword, RateLimited
+    ),
 )
 async def change_password(
     body: PasswordChange,

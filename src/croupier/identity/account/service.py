@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from croupier.audit import service as audit
 from croupier.audit.service import Actor, Target
-from croupier.audit.tags import AuditAction, Outcome
+from croupier.audit.tags import AuditAction
 from croupier.crypto.service import player_cipher
 from croupier.identity import players, repository
 from croupier.identity.account import repository as account_repository
@@ -24,7 +24,12 @@ from croupier.identity.errors import EmailTaken, WrongPassword
 from croupier.identity.factors import factors
 from croupier.identity.models import Player
 from croupier.identity.passwords import Passwords, check_policy
-from croupier.identity.sessions import Authenticated, end_all_sessions
+from croupier.identity.sessions import (
+    Authenticated,
+    end_all_sessions,
+    record_failed_attempt,
+    refuse_if_locked,
+)
 from croupier.kit.client import ClientInfo
 from croupier.kit.clock import utcnow
 from croupier.kit.errors import NotFound
@@ -106,18 +111,23 @@ async def change_password(
     new_password: str,
     client: ClientInfo,
 ) -> None:
-    """Step-up is checked by the caller; the current password is checked here."""
+    """Step-up is checked by the caller; the current password is checked here.
+
+    A wrong current password draws on the sign-in lockout, as at step-up: a
+    stolen session must not become a way to guess the password without limit.
+    """
     player = await _locked(session, auth.player.id)
+    await refuse_if_locked(session, player=player, action=AuditAction.PASSWORD_CHANGE, client=client)
     if not await passwords.verify(player.password_hash, current_password):
-        # Kept although the request rolls back: repeated guesses should be visible.
-        await audit.record_now(
+        # Counted and audited in a transaction of its own: the request rolls back.
+        await record_failed_attempt(
             session,
-            AuditAction.PASSWORD_CHANGE,
-            actor=Actor.player(player.id),
-            outcome=Outcome.FAILURE,
-            target=Target.player(player.id),
+            settings=settings,
+            index=player.email_index,
+            player=player,
             client=client,
-            details={"reason": "wrong_password"},
+            reason="wrong_password",
+            action=AuditAction.PASSWORD_CHANGE,
         )
         raise WrongPassword("The current password is wrong.")
     new = await checked_password(session, player=player, new_password=new_password)

@@ -18,7 +18,7 @@ from croupier.audit import service as audit
 from croupier.audit.service import Actor, Target
 from croupier.audit.tags import AuditAction, Outcome
 from croupier.identity import repository, sessions, tokens
-from croupier.identity.errors import AccountDisabled, AccountLocked, InvalidOtp, WrongPassword
+from croupier.identity.errors import AccountDisabled, InvalidOtp, WrongPassword
 from croupier.identity.factors import Method, factors
 from croupier.identity.mfa import passkeys
 from croupier.identity.mfa import repository as mfa_repository
@@ -101,21 +101,6 @@ def _rejected(proof: Proof, **extra: Any) -> CroupierError:
     return InvalidOtp("The second factor is wrong or was already used.", **extra)
 
 
-async def _refuse_if_locked(session: AsyncSession, *, player: Player, client: ClientInfo) -> None:
-    locked_until = await repository.guard_locked_until(session, player.email_index)
-    if locked_until is not None and locked_until > utcnow():
-        await audit.record_now(
-            session,
-            AuditAction.MFA_VERIFY,
-            actor=Actor.player(player.id),
-            outcome=Outcome.DENIED,
-            target=Target.player(player.id),
-            client=client,
-            details={"reason": "locked"},
-        )
-        raise AccountLocked("Too many failed attempts on this account; try again later.")
-
-
 # Finishing a sign-in ------------------------------------------------------------------------
 
 
@@ -163,7 +148,7 @@ async def complete_sign_in(
 ) -> NewSession:
     """Exchange an MFA ticket and a second factor for a session."""
     ticket, player = await _open_ticket(session, token=token, client=client)
-    await _refuse_if_locked(session, player=player, client=client)
+    await sessions.refuse_if_locked(session, player=player, action=AuditAction.MFA_VERIFY, client=client)
     method = await _second_factor(
         session, settings=settings, player=player, proof=proof, client=client, purpose=Purpose.SIGN_IN
     )
@@ -222,7 +207,7 @@ async def step_up(
         raise FactorNotAccepted(
             "This account has no second factor; step up with the password.", methods=["password"]
         )
-    await _refuse_if_locked(session, player=player, client=client)
+    await sessions.refuse_if_locked(session, player=player, action=AuditAction.MFA_VERIFY, client=client)
 
     now = utcnow()
     if available.any:
