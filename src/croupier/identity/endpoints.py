@@ -10,11 +10,11 @@ from croupier.audit import service as audit
 from croupier.audit.service import Actor
 from croupier.audit.tags import AuditAction, Outcome
 from croupier.identity import players, sessions
+from croupier.identity.account import registration
 from croupier.identity.auth import CurrentAuth, PasswordsDep
 from croupier.identity.errors import (
     AccountDisabled,
     AccountLocked,
-    EmailTaken,
     InvalidCredentials,
     InvalidOtp,
     InvalidSession,
@@ -26,8 +26,8 @@ from croupier.identity.passwords import WeakPassword
 from croupier.identity.schemas import (
     MfaStatus,
     PlayerCreate,
-    PlayerCreated,
     Profile,
+    RegistrationAccepted,
     SessionCreated,
     SessionView,
     SignIn,
@@ -59,16 +59,20 @@ async def throttle_address(runtime: RuntimeDep, client: Client, action: str) -> 
 
 @router.post(
     "/players",
-    status_code=201,
+    status_code=202,
     summary="Register a player",
-    responses=responses(EmailTaken, TooYoung, WeakPassword, RateLimited),
+    description="Answers the same whether or not the address has an account; the mailbox learns which "
+    "(a link to confirm the address, or a note that someone tried to sign up with it). "
+    "Sign in once the address is confirmed; `GET /v1/me` gives the player's id.",
+    responses=responses(TooYoung, WeakPassword, RateLimited),
 )
 async def register(
     body: PlayerCreate, session: DbSession, runtime: RuntimeDep, passwords: PasswordsDep, client: Client
-) -> PlayerCreated:
+) -> RegistrationAccepted:
     await throttle_address(runtime, client, "register")
-    player_id = await players.register(
+    await registration.register(
         session,
+        settings=runtime.settings,
         passwords=passwords,
         email=str(body.email),
         password=body.password,
@@ -76,10 +80,9 @@ async def register(
         last_name=body.last_name,
         date_of_birth=body.date_of_birth,
         country=body.country,
-        minimum_age=runtime.settings.minimum_age,
         client=client,
     )
-    return PlayerCreated(id=player_id)
+    return RegistrationAccepted()
 
 
 @router.post(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit import service as audit
 from croupier.audit.service import Actor, Target
 from croupier.audit.tags import AuditAction, Outcome
-from croupier.identity import repository, tokens
+from croupier.identity import devices, notices, repository, tokens
 from croupier.identity.errors import (
     AccountLocked,
     InvalidSession,
@@ -24,10 +24,13 @@ from croupier.kit.db import autonomous_unit_of_work
 from croupier.kit.errors import NotFound
 from croupier.kit.metrics import SIGN_INS
 from croupier.kit.settings import Settings
+from croupier.mail.templates import MailTemplate
 
 # last_seen_at is written at most this often: a read-heavy session should not
 # turn every request into a row update.
 TOUCH_INTERVAL = timedelta(seconds=60)
+# Enough of a user agent for the owner to recognise their browser in a notice.
+_AGENT_IN_MAIL = 200
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,16 @@ async def start_session(
         client=client,
         details={"session_id": str(new.id), "mfa": mfa_at is not None},
     )
+    if await devices.is_new(session, player_id=player.id, client=client):
+        await notices.tell(
+            session,
+            player=player,
+            template=MailTemplate.NEW_SIGN_IN,
+            context={
+                "ip": client.ip or "an unknown address",
+                "user_agent": (client.user_agent or "unknown browser")[:_AGENT_IN_MAIL],
+            },
+        )
     SIGN_INS.labels("success").inc()
     return NewSession(token=token, session=new, previous_sign_in_at=previous)
 

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit.service import Actor
 from croupier.audit.service import record_now as audit_now
 from croupier.audit.tags import AuditAction, Outcome
-from croupier.identity.auth import CurrentAuth, SteppedUpAuth
-from croupier.identity.errors import InvalidSession, StepUpRequired
+from croupier.identity.auth import CurrentAuth, SteppedUpAuth, VerifiedAuth
+from croupier.identity.errors import EmailUnverified, InvalidSession, StepUpRequired
 from croupier.kit.deps import Client, DbSession, RuntimeDep
 from croupier.kit.errors import NotFound, responses
 from croupier.kit.idempotency import (
@@ -65,6 +65,7 @@ async def my_methods(session: DbSession, auth: CurrentAuth) -> MethodList:
     summary="Deposit with a card token",
     responses=responses(
         InvalidSession,
+        EmailUnverified,
         IdempotencyKeyRequired,
         IdempotencyKeyReused,
         PaymentMethodInvalid,
@@ -74,7 +75,7 @@ async def my_methods(session: DbSession, auth: CurrentAuth) -> MethodList:
     ),
 )
 async def create_deposit(
-    body: CreateDeposit, auth: CurrentAuth, key: IdempotencyKey, runtime: RuntimeDep, response: Response
+    body: CreateDeposit, auth: VerifiedAuth, key: IdempotencyKey, runtime: RuntimeDep, response: Response
 ) -> DepositView:
     """Charges the card behind ``payment_token``. The answer may ask for 3-D Secure
     (``requires_action`` with a ``challenge_url``); the wallet is credited once the

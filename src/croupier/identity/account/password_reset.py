@@ -211,8 +211,11 @@ async def confirm_reset(
         new=new,
         how="reset",
     )
-    # Proving the mailbox (and the second factor) is the way out of a lockout.
+    # Proving the mailbox (and the second factor) is the way out of a lockout,
+    # and confirms the address like the link mailed at registration.
     await repository.clear_guard(session, player.email_index)
+    if player.email_verified_at is None:
+        player.email_verified_at = now
     audit.record(
         session,
         AuditAction.PASSWORD_RESET,

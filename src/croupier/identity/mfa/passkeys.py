@@ -43,6 +43,7 @@ from croupier.audit import service as audit
 from croupier.audit.service import Actor, Target
 from croupier.audit.tags import AuditAction, Outcome
 from croupier.crypto.service import player_cipher
+from croupier.identity import notices
 from croupier.identity.factors import Method, factors
 from croupier.identity.mfa import repository as mfa_repository
 from croupier.identity.mfa import service as mfa
@@ -251,6 +252,7 @@ async def register(
         client=client,
         details={"aaguid": verified.aaguid, "first_factor": not before.any},
     )
+    await notices.factor_changed(session, player=player, what="a passkey was added to your Croupier account")
     return Registered(passkey=passkey, recovery_codes=codes)
 
 
@@ -272,6 +274,9 @@ async def remove(session: AsyncSession, *, player: Player, passkey_id: uuid.UUID
         actor=Actor.player(player.id),
         target=Target("passkey", str(passkey_id)),
         client=client,
+    )
+    await notices.factor_changed(
+        session, player=player, what="a passkey was removed from your Croupier account"
     )
 
 

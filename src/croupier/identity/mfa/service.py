@@ -17,7 +17,7 @@ from croupier.audit import service as audit
 from croupier.audit.service import Actor, Target
 from croupier.audit.tags import AuditAction, Outcome
 from croupier.crypto.service import player_cipher
-from croupier.identity import repository
+from croupier.identity import notices, repository
 from croupier.identity.errors import InvalidOtp
 from croupier.identity.factors import Method, factors
 from croupier.identity.mfa import repository as mfa_repository
@@ -27,6 +27,7 @@ from croupier.kit.client import ClientInfo
 from croupier.kit.clock import utcnow
 from croupier.kit.errors import Conflict, NotFound
 from croupier.kit.metrics import MFA_VERIFICATIONS
+from croupier.mail.templates import MailTemplate
 
 RECOVERY_CODE_COUNT = 10
 # 6 groups of 4 base32 characters: 24 x 5 = 120 random bits per code.
@@ -102,6 +103,11 @@ async def regenerate_recovery_codes(
         actor=Actor.player(player.id),
         target=Target.player(player.id),
         client=client,
+    )
+    await notices.factor_changed(
+        session,
+        player=player,
+        what="a new set of recovery codes replaced the old one on your Croupier account",
     )
     return codes
 
@@ -184,6 +190,11 @@ async def confirm_totp(session: AsyncSession, *, player: Player, code: str, clie
         client=client,
         details={"replaced": replaced},
     )
+    await notices.factor_changed(
+        session,
+        player=locked,
+        what=f"an authenticator app was {'replaced' if replaced else 'set up'} for your Croupier account",
+    )
     return codes
 
 
@@ -203,6 +214,9 @@ async def disable_totp(session: AsyncSession, *, player: Player, client: ClientI
         actor=Actor.player(player.id),
         target=Target.player(player.id),
         client=client,
+    )
+    await notices.factor_changed(
+        session, player=locked, what="the authenticator app was removed from your Croupier account"
     )
 
 
@@ -252,13 +266,17 @@ async def verify_code(
         return None
     await record_verification(session, player=player, method=method, ok=ok, client=client, purpose=purpose)
     if ok and method is Method.RECOVERY_CODE:
+        left = await repository.unused_recovery_codes(session, player.id)
         audit.record(
             session,
             AuditAction.RECOVERY_USE,
             actor=Actor.player(player.id),
             target=Target.player(player.id),
             client=client,
-            details={"left": await repository.unused_recovery_codes(session, player.id)},
+            details={"left": left},
+        )
+        await notices.tell(
+            session, player=player, template=MailTemplate.RECOVERY_CODE_USED, context={"left": str(left)}
         )
     return method if ok else None
 
