@@ -68,7 +68,7 @@ async def mailed_link(runtime: Runtime, to: str, template: str = "verify_email")
         )
         for row in rows:
             opened = await open_mail(session, row)
-            if opened.to == to:
+            if opened.to.casefold() == to.casefold():
                 found = LINK_TOKEN.search(opened.body)
                 assert found, opened.body
                 return str(row.player_id), found.group(1)
