@@ -236,7 +236,7 @@ def main() -> None:
                     "country": "MT",
                 }
                 created = http.post("/v1/players", json=player)
-                if created.status_code != 201:
+                if created.status_code != 202:
                     raise SystemExit(f"registration failed: {created.status_code} {created.text}")
             sign_ins = measure_sign_in(server, email, args.seconds)
             bare = measure_bare_argon2(settings, args.seconds / 2)

@@ -57,7 +57,7 @@ from round_replay import measure_round_replay
 from serving import percentile
 from wallet_http import Measurement, Serve, measure_dice_rounds, sign_in
 
-from croupier.identity import players
+from croupier.identity.account import registration
 from croupier.identity.passwords import Passwords
 from croupier.kit import migrate
 from croupier.kit.client import ClientInfo
@@ -112,20 +112,21 @@ async def register(runtime: Runtime, emails: list[str]) -> list[uuid.UUID]:
     ids = []
     async with runtime.database.unit_of_work() as session:
         for email in emails:
-            ids.append(
-                await players.register(
-                    session,
-                    passwords=passwords,
-                    email=email,
-                    password=PASSWORD,
-                    first_name="Ada",
-                    last_name="Lovelace",
-                    date_of_birth=date(1990, 12, 10),
-                    country="MT",
-                    minimum_age=runtime.settings.minimum_age,
-                    client=ClientInfo(ip=None, user_agent="croupier-bench"),
-                )
+            player_id = await registration.register(
+                session,
+                settings=runtime.settings,
+                passwords=passwords,
+                email=email,
+                password=PASSWORD,
+                first_name="Ada",
+                last_name="Lovelace",
+                date_of_birth=date(1990, 12, 10),
+                country="MT",
+                client=ClientInfo(ip=None, user_agent="croupier-bench"),
             )
+            if player_id is None:
+                raise SystemExit(f"{email} was registered already")
+            ids.append(player_id)
     return ids
 
 

@@ -196,7 +196,7 @@ def test_serves_on_an_embedded_database_and_keeps_it_across_restarts(
 
     data = player_data()
     with httpx.Client(base_url=first.base_url, timeout=30) as http:
-        assert http.post("/v1/players", json=data).status_code == 201
+        assert http.post("/v1/players", json=data).status_code == 202
         signed_in = http.post("/v1/sessions", json={"email": data["email"], "password": data["password"]})
         assert signed_in.status_code == 201, signed_in.text
         token = signed_in.json()["token"]

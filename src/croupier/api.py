@@ -10,9 +10,9 @@ from fastapi import FastAPI
 from croupier import __version__
 from croupier.games.endpoints import install_game_errors
 from croupier.games.endpoints import router as games_router
-from croupier.identity.account_endpoints import router as account_router
+from croupier.identity.account.endpoints import router as account_router
 from croupier.identity.endpoints import router as identity_router
-from croupier.identity.mfa_endpoints import router as mfa_router
+from croupier.identity.mfa.endpoints import router as mfa_router
 from croupier.kit.docs import install_docs
 from croupier.kit.errors import install_error_handlers, install_problem_openapi
 from croupier.kit.http import RequestContextMiddleware

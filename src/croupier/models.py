@@ -4,6 +4,8 @@ from croupier.audit.models import AuditEvent, AuditHead
 from croupier.crypto.models import PlayerDataKey
 from croupier.games.models import GameRound, RoundAction, SeedPair
 from croupier.identity.models import (
+    EmailVerification,
+    KnownDevice,
     MfaTicket,
     Passkey,
     PasswordReset,
@@ -35,9 +37,11 @@ __all__ = [
     "Chargeback",
     "Currency",
     "Deposit",
+    "EmailVerification",
     "GameProvider",
     "GameRound",
     "GameToken",
+    "KnownDevice",
     "LedgerAccount",
     "LedgerEntry",
     "LedgerHold",

@@ -72,10 +72,13 @@ async def _head(conn: Conn) -> tuple[int, bytes]:
 
 
 async def _some_history(client: httpx.AsyncClient) -> None:
-    """Eight entries: registrations, sign-ins (one failed), a sign-out and a revocation."""
-    ada = await signed_in_player(client)  # 1 register, 2 sign in
+    """Eight entries: registrations, sign-ins (one failed), a sign-out and a revocation.
+
+    Addresses left unconfirmed: confirming would add an entry per player.
+    """
+    ada = await signed_in_player(client, verified=False)  # 1 register, 2 sign in
     assert (await sign_in(client, ada.email, "not the password")).status_code == 401  # 3
-    grace = await signed_in_player(client)  # 4, 5
+    grace = await signed_in_player(client, verified=False)  # 4, 5
     second = await sign_in(client, grace.email)  # 6
     session_id = second.json()["session_id"]
     assert (await client.delete(f"/v1/sessions/{session_id}", headers=grace.headers)).status_code == 204  # 7
@@ -119,7 +122,7 @@ class TestAnHonestChain:
         assert out.strip() == f"{seq}:{digest.hex()}"
         assert (await audit_cli("verify", "--checkpoint", out.strip()))[0] == 0
         # A checkpoint taken earlier still holds as the chain grows.
-        await signed_in_player(client)
+        await signed_in_player(client, verified=False)
         code, out = await audit_cli("verify", "--checkpoint", f"{seq}:{digest.hex()}")
         assert code == 0, out
         assert "10 entries verified, head 10" in out
@@ -372,7 +375,7 @@ class TestConcurrentAppends:
     async def test_many_simultaneous_sign_ins_leave_one_contiguous_valid_chain(
         self, client: httpx.AsyncClient, runtime: Runtime, admin: Conn
     ) -> None:
-        players = [await register(client) for _ in range(4)]
+        players = [await register(client, verified=False) for _ in range(4)]
         attempts = [sign_in(client, data["email"]) for _, data in players for _ in range(6)]
         attempts += [sign_in(client, data["email"], "wrong password here") for _, data in players[:2]]
         responses = await asyncio.gather(*attempts)

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from croupier.audit.service import Actor
-from croupier.identity import account
+from croupier.identity.account import service as account
 from croupier.identity.cli import app
 from croupier.kit.client import ClientInfo
 from croupier.kit.errors import NotFound

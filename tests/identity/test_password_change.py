@@ -73,6 +73,32 @@ class TestRefusals:
         )
         assert (outcome, details) == ("failure", {"reason": "wrong_password"})
 
+    async def test_wrong_current_passwords_count_toward_the_lockout(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        player = await signed_in_player(client)
+        threshold = runtime.settings.lockout_threshold
+        for _ in range(threshold):
+            response = await change(client, player.headers, "not my password at all", NEW_PASSWORD)
+            assert response.json()["code"] == "wrong_password"
+
+        # Locked like a run of wrong passwords at sign-in: even the right one is refused now.
+        locked = await sign_in(client, player.email, player.password)
+        assert locked.status_code == 423
+        assert locked.json()["code"] == "account_locked"
+        again = await change(client, player.headers, player.password, NEW_PASSWORD)
+        assert again.status_code == 423
+        assert again.json()["code"] == "account_locked"
+        [(locks,)] = await sql(
+            runtime, "SELECT count(*) FROM audit_events WHERE action = 'identity:account:lock'"
+        )
+        assert locks == 1
+        failures = await sql(
+            runtime,
+            "SELECT outcome FROM audit_events WHERE action = 'identity:password:change' ORDER BY seq",
+        )
+        assert [row[0] for row in failures] == ["failure"] * threshold + ["denied"]
+
     async def test_the_new_password_must_pass_the_policy(self, client: httpx.AsyncClient) -> None:
         player = await signed_in_player(client)
         response = await change(client, player.headers, player.password, "password1")

@@ -6,10 +6,20 @@ from tests.factories import PASSWORD, player_data, register, sign_in, signed_in_
 
 
 class TestRegistration:
-    async def test_registers_a_player_and_returns_its_id(self, client: httpx.AsyncClient) -> None:
-        response = await client.post("/v1/players", json=player_data())
-        assert response.status_code == 201
-        assert set(response.json()) == {"id"}
+    async def test_answers_202_without_the_player_id_which_me_gives_after_sign_in(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        data = player_data()
+        response = await client.post("/v1/players", json=data)
+        assert response.status_code == 202
+        assert response.json()["status"] == "verification_sent"
+        assert "id" not in response.json()
+        signed_in = await sign_in(client, data["email"])
+        assert signed_in.status_code == 201
+        me = await client.get("/v1/me", headers={"Authorization": f"Bearer {signed_in.json()['token']}"})
+        assert me.json()["email"] == data["email"]
+        assert me.json()["email_verified"] is False
+        assert me.json()["id"]
 
     async def test_refuses_players_under_eighteen(self, client: httpx.AsyncClient) -> None:
         response = await client.post("/v1/players", json=player_data(date_of_birth="2015-01-01"))
@@ -22,11 +32,17 @@ class TestRegistration:
         assert response.status_code == 422
         assert response.json()["code"] == "weak_password"
 
-    async def test_refuses_a_second_account_for_the_same_email(self, client: httpx.AsyncClient) -> None:
+    async def test_a_second_registration_of_an_address_creates_no_account(
+        self, client: httpx.AsyncClient
+    ) -> None:
         _, data = await register(client)
-        again = await client.post("/v1/players", json=player_data(email=data["email"].upper()))
-        assert again.status_code == 409
-        assert again.json()["code"] == "email_taken"
+        again = await client.post(
+            "/v1/players", json=player_data(email=data["email"].upper(), password="another passphrase 42")
+        )
+        assert again.status_code == 202
+        # The account keeps its password: the second registration changed nothing.
+        assert (await sign_in(client, data["email"])).status_code == 201
+        assert (await sign_in(client, data["email"], "another passphrase 42")).status_code == 401
 
 
 class TestSignIn:

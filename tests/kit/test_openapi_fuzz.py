@@ -133,7 +133,7 @@ class Target:
             if not self.player:
                 self.player = player_data()
                 registered = self.client.post("/v1/players", json=self.player)
-                assert registered.status_code == 201, registered.text
+                assert registered.status_code == 202, registered.text
             response = self.client.post(
                 "/v1/sessions", json={"email": self.player["email"], "password": self.player["password"]}
             )

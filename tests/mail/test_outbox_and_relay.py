@@ -40,14 +40,17 @@ class Recorder:
         self.arrived.set()
 
 
+WELCOME = {"first_name": "Ada", "link": "https://croupier.example/verify-email?token=x", "hours": "48"}
+
+
 async def queue(runtime: Runtime, player_id: str, *, to: str = "someone@example.com") -> uuid.UUID:
     async with runtime.database.unit_of_work() as session:
         return await service.enqueue(
             session,
             player_id=uuid.UUID(player_id),
-            template=MailTemplate.WELCOME,
+            template=MailTemplate.VERIFY_EMAIL,
             to=to,
-            context={"first_name": "Ada"},
+            context=WELCOME,
         )
 
 
@@ -68,9 +71,9 @@ class TestQueueing:
                 await service.enqueue(
                     session,
                     player_id=uuid.UUID(player_id),
-                    template=MailTemplate.WELCOME,
+                    template=MailTemplate.VERIFY_EMAIL,
                     to="rolled-back@example.com",
-                    context={"first_name": "Ada"},
+                    context=WELCOME,
                 )
                 raise RuntimeError("the change failed")
 
@@ -86,7 +89,7 @@ class TestQueueing:
         [(sealed, template)] = await sql(
             runtime, "SELECT sealed, template FROM mail_outbox WHERE id = :id", id=mail_id
         )
-        assert template == "welcome"
+        assert template == "verify_email"
         for clear in (b"sealed-recipient", b"example.com", b"Welcome", b"Ada"):
             assert clear not in sealed
 
@@ -114,13 +117,13 @@ class TestMailboxDelivery:
     ) -> None:
         _, data = await register(client, first_name="Grace")
         await deliver(runtime)
-        [entry] = mails(runtime.settings, to=data["email"], template="welcome")
+        [entry] = mails(runtime.settings, to=data["email"], template="verify_email")
         assert entry.path.parent == runtime.settings.mailbox_dir
         assert stat.S_IMODE(entry.path.stat().st_mode) == 0o600
         assert stat.S_IMODE(runtime.settings.mailbox_dir.stat().st_mode) == 0o700
         message = entry.message
         assert message["From"] == runtime.settings.mail_from
-        assert message["Subject"] == "Welcome to Croupier"
+        assert message["Subject"] == "Welcome to Croupier: confirm your email address"
         assert message["Message-ID"] == f"<{entry.id}@croupier.localhost>"
         assert "Hello Grace," in entry.body
         [(sent_at, attempts)] = await sql(
@@ -277,5 +280,5 @@ class TestBackgroundRelay:
             assert service.WAKE_KEY in runtime.database.shared
             _, data = await register(client)
             await wait_until(lambda: bool(mails(runtime.settings, to=data["email"])))
-            assert mails(runtime.settings, to=data["email"], template="welcome")
+            assert mails(runtime.settings, to=data["email"], template="verify_email")
         assert service.WAKE_KEY not in runtime.database.shared

@@ -45,7 +45,7 @@ class Live:
         return self.runtime.settings
 
     async def player(self) -> SignedIn:
-        return await signed_in_player(self.http)
+        return await signed_in_player(self.http, runtime=self.runtime)
 
     async def deposit(
         self,

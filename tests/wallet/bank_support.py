@@ -16,7 +16,7 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from croupier.identity import players
+from croupier.identity.account import registration
 from croupier.identity.passwords import Passwords
 from croupier.kit.client import ClientInfo
 from croupier.kit.db import Database
@@ -39,8 +39,9 @@ async def register_players(database: Database, settings: Settings, count: int) -
 
 
 async def _register(session: AsyncSession, passwords: Passwords, settings: Settings) -> uuid.UUID:
-    return await players.register(
+    player_id = await registration.register(
         session,
+        settings=settings,
         passwords=passwords,
         email=f"bank-{uuid.uuid4().hex[:12]}@example.com",
         password=PASSWORD,
@@ -48,9 +49,10 @@ async def _register(session: AsyncSession, passwords: Passwords, settings: Setti
         last_name="Lovelace",
         date_of_birth=date(1990, 12, 10),
         country="MT",
-        minimum_age=settings.minimum_age,
         client=ClientInfo(ip=None, user_agent="croupier-tests"),
     )
+    assert player_id is not None
+    return player_id
 
 
 def cash(player_id: uuid.UUID, currency: str) -> PlayerAccount:

@@ -28,6 +28,7 @@ import httpx
 from sqlalchemy import text
 
 from croupier.kit.db import Database
+from croupier.kit.runtime import Runtime
 from croupier.payments import books as payment_books
 from croupier.wallet import books
 from tests.conftest import make_settings
@@ -174,11 +175,12 @@ class Player:
 
 
 async def signed_in_players(
-    http: httpx.AsyncClient, count: int, operations_each: int, rng: random.Random
+    http: httpx.AsyncClient, runtime: Runtime, count: int, operations_each: int, rng: random.Random
 ) -> list[Player]:
-    """Registered and signed in (a fresh sign-in also passes the withdrawal step-up for 10 minutes)."""
+    """Registered, address confirmed (``runtime`` reads the mailed link: the service's database and
+    keyring) and signed in (a fresh sign-in also passes the withdrawal step-up for 10 minutes)."""
     kinds = ["deposit", "declined_deposit", "withdrawal"]
-    signed = await asyncio.gather(*(signed_in_player(http) for _ in range(count)))
+    signed = await asyncio.gather(*(signed_in_player(http, runtime=runtime) for _ in range(count)))
     return [
         # A card deposit first: withdrawals go back to a card that was paid with.
         Player(i, session, ["deposit", *rng.choices(kinds, weights=[5, 1.5, 3.5], k=operations_each - 1)])

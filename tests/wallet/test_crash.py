@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from croupier.kit.db import Database
+from croupier.kit.runtime import Runtime
 from tests.payments.support import DECLINED
 from tests.psp_sandbox import PspSandbox
 from tests.wallet.crash_support import (
@@ -81,6 +82,7 @@ async def wallet(http: httpx.AsyncClient, player: Player) -> dict[str, int]:
 async def test_money_survives_sigkill_mid_load(
     service: CrashableService,
     database: Database,
+    runtime: Runtime,
     psp: PspSandbox,
     record_property: pytest.RecordProperty,
 ) -> None:
@@ -89,7 +91,7 @@ async def test_money_survives_sigkill_mid_load(
     rng = random.Random(seed)
     timeout = httpx.Timeout(15.0, connect=2.0)
     async with httpx.AsyncClient(base_url=service.base_url, timeout=timeout) as http:
-        load = Load(http, psp, await signed_in_players(http, PLAYERS, OPERATIONS_EACH, rng), rng)
+        load = Load(http, psp, await signed_in_players(http, runtime, PLAYERS, OPERATIONS_EACH, rng), rng)
         running = asyncio.create_task(load.run())
         in_flight_at_crash = []
         try:

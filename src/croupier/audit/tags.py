@@ -18,6 +18,8 @@ class AuditAction(StrEnum):
     PASSWORD_RESET_REQUEST = "identity:password:reset_request"
     PASSWORD_RESET = "identity:password:reset"
     EMAIL_CHANGE = "identity:email:change"
+    EMAIL_CHANGE_REQUEST = "identity:email:change_request"
+    EMAIL_VERIFY = "identity:email:verify"
     TOTP_ENROLL = "identity:mfa:totp_enroll"
     TOTP_CONFIRM = "identity:mfa:totp_confirm"
     TOTP_DISABLE = "identity:mfa:totp_disable"

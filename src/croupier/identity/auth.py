@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from croupier.identity import mfa
-from croupier.identity.errors import InvalidSession, StepUpRequired
+from croupier.identity.errors import EmailUnverified, InvalidSession, StepUpRequired
+from croupier.identity.factors import factors
 from croupier.identity.passwords import Passwords
 from croupier.identity.sessions import Authenticated, Principal, authenticate, authenticate_principal
 from croupier.kit.clock import utcnow
@@ -64,7 +64,7 @@ async def ensure_step_up(
     """
     window = timedelta(minutes=minutes or settings.step_up_minutes)
     now = utcnow()
-    available = await mfa.factors(session, auth.player)
+    available = await factors(session, auth.player)
     if available.any:
         fresh = auth.session.mfa_at is not None and now - auth.session.mfa_at <= window
         needs = "a second factor"
@@ -85,3 +85,16 @@ async def step_up(session: DbSession, settings: SettingsDep, auth: CurrentAuth) 
 
 
 SteppedUpAuth = Annotated[Authenticated, Depends(step_up)]
+
+
+async def verified_email(auth: CurrentAuth) -> Authenticated:
+    """The signed-in player, whose address has been proven by a mailed link (deposits need it)."""
+    if auth.player.email_verified_at is None:
+        raise EmailUnverified(
+            "Confirm your email address with the link we sent; "
+            "POST /v1/me/email-verification sends a new one."
+        )
+    return auth
+
+
+VerifiedAuth = Annotated[Authenticated, Depends(verified_email)]

@@ -13,7 +13,8 @@ from typing import Annotated
 import typer
 
 from croupier.audit.service import Actor
-from croupier.identity import account, players, repository
+from croupier.identity import players, repository
+from croupier.identity.account import service as account
 from croupier.kit.client import ClientInfo
 from croupier.kit.commands import fail, run_command
 from croupier.kit.runtime import Runtime

@@ -9,28 +9,30 @@ from fastapi import APIRouter, Response
 from croupier.audit import service as audit
 from croupier.audit.service import Actor
 from croupier.audit.tags import AuditAction, Outcome
-from croupier.identity import mfa, players, sessions
+from croupier.identity import players, sessions
+from croupier.identity.account import registration
 from croupier.identity.auth import CurrentAuth, PasswordsDep
 from croupier.identity.errors import (
     AccountDisabled,
     AccountLocked,
-    EmailTaken,
     InvalidCredentials,
     InvalidOtp,
     InvalidSession,
     MfaRequired,
     TooYoung,
 )
+from croupier.identity.factors import factors
 from croupier.identity.passwords import WeakPassword
 from croupier.identity.schemas import (
     MfaStatus,
     PlayerCreate,
-    PlayerCreated,
     Profile,
+    RegistrationAccepted,
     SessionCreated,
     SessionView,
     SignIn,
 )
+from croupier.identity.sign_in import sign_in as sign_in_with_password
 from croupier.kit.deps import Client, DbSession, RuntimeDep
 from croupier.kit.errors import NotFound, RateLimited, responses
 
@@ -58,16 +60,20 @@ async def throttle_address(runtime: RuntimeDep, client: Client, action: str) -> 
 
 @router.post(
     "/players",
-    status_code=201,
+    status_code=202,
     summary="Register a player",
-    responses=responses(EmailTaken, TooYoung, WeakPassword, RateLimited),
+    description="Answers the same whether or not the address has an account; the mailbox learns which "
+    "(a link to confirm the address, or a note that someone tried to sign up with it). "
+    "Sign in once the address is confirmed; `GET /v1/me` gives the player's id.",
+    responses=responses(TooYoung, WeakPassword, RateLimited),
 )
 async def register(
     body: PlayerCreate, session: DbSession, runtime: RuntimeDep, passwords: PasswordsDep, client: Client
-) -> PlayerCreated:
+) -> RegistrationAccepted:
     await throttle_address(runtime, client, "register")
-    player_id = await players.register(
+    await registration.register(
         session,
+        settings=runtime.settings,
         passwords=passwords,
         email=str(body.email),
         password=body.password,
@@ -75,10 +81,9 @@ async def register(
         last_name=body.last_name,
         date_of_birth=body.date_of_birth,
         country=body.country,
-        minimum_age=runtime.settings.minimum_age,
         client=client,
     )
-    return PlayerCreated(id=player_id)
+    return RegistrationAccepted()
 
 
 @router.post(
@@ -93,7 +98,7 @@ async def sign_in(
     body: SignIn, session: DbSession, runtime: RuntimeDep, passwords: PasswordsDep, client: Client
 ) -> SessionCreated:
     await throttle_address(runtime, client, "sign_in")
-    new = await sessions.sign_in(
+    new = await sign_in_with_password(
         session,
         settings=runtime.settings,
         passwords=passwords,
@@ -150,7 +155,7 @@ async def revoke_session(
 @router.get("/me", summary="My profile, decrypted", responses=responses(InvalidSession))
 async def me(session: DbSession, auth: CurrentAuth) -> Profile:
     profile = await players.profile(session, auth.player)
-    available = await mfa.factors(session, auth.player)
+    available = await factors(session, auth.player)
     return Profile(
         **profile.__dict__,
         mfa=MfaStatus(

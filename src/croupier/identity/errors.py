@@ -77,3 +77,9 @@ class WrongPassword(CroupierError):
     code = "wrong_password"
     status = 403
     title = "Current password is wrong"
+
+
+class EmailUnverified(CroupierError):
+    code = "email_unverified"
+    status = 403
+    title = "Email address not confirmed yet"

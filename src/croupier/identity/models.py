@@ -49,6 +49,8 @@ class Player(CreatedAt, Base):
     password_hash: Mapped[str] = deferred(mapped_column(Text, nullable=False))
     status: Mapped[str] = mapped_column(String(16), nullable=False, default=PlayerStatus.ACTIVE)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the player proved the address on file by a mailed link; until then no deposits.
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     password_changed_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )
@@ -157,3 +159,38 @@ class PasswordReset(CreatedAt, Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+
+
+class EmailVerification(CreatedAt, Base):
+    """A mailed single-use link that proves an address: the one registered, or one to change to.
+
+    ``email_index`` names the address the link proves; for a change the new
+    address waits here, sealed under the player's key, until its link is used.
+    """
+
+    __tablename__ = "email_verifications"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    player_id: Mapped[uuid.UUID] = mapped_column(Uuid, _player_fk(), nullable=False, index=True)
+    purpose: Mapped[str] = mapped_column(String(16), nullable=False)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, nullable=False, unique=True)
+    email_index: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    new_email_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (CheckConstraint("purpose IN ('register', 'change')", name="purpose_known"),)
+
+
+class KnownDevice(Base):
+    """A device a player has signed in from, so that a sign-in from any other is told by mail.
+
+    Only a keyed hash of the device's description is kept (see ``devices.py``).
+    """
+
+    __tablename__ = "known_devices"
+
+    player_id: Mapped[uuid.UUID] = mapped_column(Uuid, _player_fk(), primary_key=True)
+    device_hash: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Boolean, delete, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
 from croupier.identity.models import (
+    KnownDevice,
     Passkey,
     Player,
     PlayerSession,
@@ -188,3 +189,30 @@ async def passkey_count(session: AsyncSession, player_id: uuid.UUID) -> int:
 async def unused_recovery_codes(session: AsyncSession, player_id: uuid.UUID) -> int:
     stmt = select(func.count()).where(RecoveryCode.player_id == player_id, RecoveryCode.used_at.is_(None))
     return int(await session.scalar(stmt) or 0)
+
+
+# Known devices -------------------------------------------------------------------
+
+
+async def remember_device(
+    session: AsyncSession, player_id: uuid.UUID, device_hash: bytes, *, now: datetime
+) -> bool:
+    """Record a sign-in from the device; True when it is new and the player had signed in from another.
+
+    ``xmax = 0`` tells an inserted row from an updated one in PostgreSQL's ``RETURNING``.
+    """
+    upsert = (
+        insert(KnownDevice)
+        .values(player_id=player_id, device_hash=device_hash, first_seen_at=now, last_seen_at=now)
+        .on_conflict_do_update(
+            index_elements=[KnownDevice.player_id, KnownDevice.device_hash], set_={"last_seen_at": now}
+        )
+        .returning(literal_column("xmax = 0", Boolean))
+    )
+    inserted = bool((await session.execute(upsert)).scalar_one())
+    if not inserted:
+        return False
+    others = select(func.count()).where(
+        KnownDevice.player_id == player_id, KnownDevice.device_hash != device_hash
+    )
+    return int(await session.scalar(others) or 0) > 0

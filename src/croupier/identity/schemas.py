@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import pycountry
 from pydantic import (
@@ -66,8 +66,14 @@ class PlayerCreate(Strict):
     country: Country
 
 
-class PlayerCreated(BaseModel):
-    id: uuid.UUID
+class RegistrationAccepted(BaseModel):
+    """The same for a new address and a registered one: only the mailbox learns which."""
+
+    status: Literal["verification_sent"] = "verification_sent"
+    detail: str = (
+        "A message is on its way to this address: a link to confirm it, or, if the address "
+        "already has an account, a note saying so."
+    )
 
 
 class Profile(BaseModel):
@@ -80,6 +86,7 @@ class Profile(BaseModel):
     status: PlayerStatus
     created_at: datetime
     last_sign_in_at: datetime | None
+    email_verified: bool
     mfa: MfaStatus
 
 

@@ -12,29 +12,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit import service as audit
 from croupier.audit.service import Actor, Target
 from croupier.audit.tags import AuditAction, Outcome
-from croupier.identity import mfa, repository, tokens
+from croupier.identity import devices, notices, repository, tokens
 from croupier.identity.errors import (
-    AccountDisabled,
     AccountLocked,
-    InvalidCredentials,
-    InvalidOtp,
     InvalidSession,
-    MfaRequired,
 )
-from croupier.identity.models import MfaTicket, Player, PlayerSession, PlayerStatus
-from croupier.identity.passwords import Passwords
-from croupier.identity.players import email_key
+from croupier.identity.models import Player, PlayerSession, PlayerStatus
 from croupier.kit.client import ClientInfo
 from croupier.kit.clock import utcnow
 from croupier.kit.db import autonomous_unit_of_work
 from croupier.kit.errors import NotFound
 from croupier.kit.metrics import SIGN_INS
 from croupier.kit.settings import Settings
+from croupier.mail.templates import MailTemplate
 
 # last_seen_at is written at most this often: a read-heavy session should not
 # turn every request into a row update.
 TOUCH_INTERVAL = timedelta(seconds=60)
-MFA_TICKET_TTL = timedelta(minutes=5)
+# Enough of a user agent for the owner to recognise their browser in a notice.
+_AGENT_IN_MAIL = 200
 
 
 @dataclass(frozen=True)
@@ -98,86 +94,25 @@ async def record_failed_attempt(
         SIGN_INS.labels(reason).inc()
 
 
-async def sign_in(
-    session: AsyncSession,
-    *,
-    settings: Settings,
-    passwords: Passwords,
-    email: str,
-    password: str,
-    otp: str | None,
-    recovery_code: str | None,
-    client: ClientInfo,
-) -> NewSession:
-    index = email_key(session, email)
-    now = utcnow()
-    locked_until = await repository.guard_locked_until(session, index)
-    if locked_until is not None and locked_until > now:
+async def refuse_if_locked(
+    session: AsyncSession, *, player: Player, action: AuditAction, client: ClientInfo
+) -> None:
+    """Refuse a signed-in player's password or factor check while the address is locked.
+
+    Otherwise a session would be a way round the lockout to keep guessing.
+    """
+    locked_until = await repository.guard_locked_until(session, player.email_index)
+    if locked_until is not None and locked_until > utcnow():
         await audit.record_now(
             session,
-            AuditAction.SIGN_IN,
-            actor=Actor.anonymous(),
+            action,
+            actor=Actor.player(player.id),
             outcome=Outcome.DENIED,
+            target=Target.player(player.id),
             client=client,
             details={"reason": "locked"},
         )
-        SIGN_INS.labels("locked").inc()
-        raise AccountLocked("Sign-in is locked for this account; try again later or reset the password.")
-
-    player = await repository.player_by_email_index(session, index)
-    if not await passwords.verify(player.password_hash if player else None, password):
-        await record_failed_attempt(
-            session,
-            settings=settings,
-            index=index,
-            player=player,
-            client=client,
-            reason="invalid_credentials",
-        )
-        raise InvalidCredentials("The email or password is wrong.")
-    if player is None:  # verify() is False without a stored hash; this satisfies the type checker
-        raise InvalidCredentials("The email or password is wrong.")
-    if player.status != PlayerStatus.ACTIVE:
-        await record_failed_attempt(
-            session, settings=settings, index=index, player=player, client=client, reason="disabled"
-        )
-        raise AccountDisabled("This account is disabled.")
-
-    mfa_at: datetime | None = None
-    available = await mfa.factors(session, player)
-    if available.any:
-        if (otp is not None and available.totp) or recovery_code is not None:
-            method = await mfa.verify_code(
-                session,
-                player=player,
-                otp=otp if available.totp else None,
-                recovery_code=recovery_code,
-                client=client,
-                purpose="sign_in",
-            )
-        else:
-            ticket = await issue_mfa_ticket(session, player_id=player.id)
-            SIGN_INS.labels("mfa_required").inc()
-            raise MfaRequired(mfa_ticket=ticket, methods=available.methods)
-        if method is None:
-            await record_failed_attempt(
-                session, settings=settings, index=index, player=player, client=client, reason="invalid_otp"
-            )
-            raise InvalidOtp("The second factor is wrong or was already used.")
-        mfa_at = now
-
-    if passwords.needs_rehash(player.password_hash):
-        player.password_hash = await passwords.hash(password)
-    await repository.clear_guard(session, index)
-    return await start_session(session, settings=settings, player=player, client=client, mfa_at=mfa_at)
-
-
-async def issue_mfa_ticket(session: AsyncSession, *, player_id: uuid.UUID) -> str:
-    """A short-lived proof that the password was right; kept although the request fails."""
-    token, digest = tokens.new_token(tokens.MFA_TICKET)
-    async with autonomous_unit_of_work(session) as own:
-        own.add(MfaTicket(player_id=player_id, token_hash=digest, expires_at=utcnow() + MFA_TICKET_TTL))
-    return token
+        raise AccountLocked("Too many failed attempts on this account; try again later.")
 
 
 async def start_session(
@@ -214,6 +149,16 @@ async def start_session(
         client=client,
         details={"session_id": str(new.id), "mfa": mfa_at is not None},
     )
+    if await devices.is_new(session, player_id=player.id, client=client):
+        await notices.tell(
+            session,
+            player=player,
+            template=MailTemplate.NEW_SIGN_IN,
+            context={
+                "ip": client.ip or "an unknown address",
+                "user_agent": (client.user_agent or "unknown browser")[:_AGENT_IN_MAIL],
+            },
+        )
     SIGN_INS.labels("success").inc()
     return NewSession(token=token, session=new, previous_sign_in_at=previous)
 

@@ -13,6 +13,7 @@ import secrets
 SESSION = "crs_"
 MFA_TICKET = "crm_"
 PASSWORD_RESET = "crp_"
+EMAIL_VERIFICATION = "crv_"
 
 
 def new_token(prefix: str) -> tuple[str, bytes]:

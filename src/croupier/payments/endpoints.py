@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit.service import Actor
 from croupier.audit.service import record_now as audit_now
 from croupier.audit.tags import AuditAction, Outcome
-from croupier.identity.auth import CurrentAuth, SteppedUpAuth
-from croupier.identity.errors import InvalidSession, StepUpRequired
+from croupier.identity.auth import CurrentAuth, SteppedUpAuth, VerifiedAuth
+from croupier.identity.errors import EmailUnverified, InvalidSession, StepUpRequired
 from croupier.kit.db import commit_now
 from croupier.kit.deps import Client, DbSession, RuntimeDep
 from croupier.kit.errors import NotFound, responses
@@ -67,6 +67,7 @@ async def my_methods(session: DbSession, auth: CurrentAuth) -> MethodList:
     summary="Deposit with a card token",
     responses=responses(
         InvalidSession,
+        EmailUnverified,
         IdempotencyKeyRequired,
         IdempotencyKeyReused,
         PaymentMethodInvalid,
@@ -80,7 +81,7 @@ async def create_deposit(
     *,
     body: CreateDeposit,
     session: DbSession,
-    auth: CurrentAuth,
+    auth: VerifiedAuth,
     key: IdempotencyKey,
     runtime: RuntimeDep,
     client: Client,

@@ -1,4 +1,4 @@
-"""SQL for account changes: password resets, and players locked for a change."""
+"""SQL for account changes: password resets, email verification links, and players locked for a change."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
-from croupier.identity.models import PasswordReset, Player
+from croupier.identity.models import EmailVerification, PasswordReset, Player
 
 
 async def lock_player(session: AsyncSession, player_id: uuid.UUID) -> Player | None:
@@ -47,4 +47,45 @@ async def retire_resets(session: AsyncSession, player_id: uuid.UUID, *, now: dat
 
 async def resets_since(session: AsyncSession, player_id: uuid.UUID, since: datetime) -> int:
     stmt = select(func.count()).where(PasswordReset.player_id == player_id, PasswordReset.created_at >= since)
+    return int(await session.scalar(stmt) or 0)
+
+
+# Email verification links -----------------------------------------------------------------
+
+
+def add_verification(session: AsyncSession, verification: EmailVerification) -> None:
+    session.add(verification)
+
+
+async def verification_by_token_hash(session: AsyncSession, token_hash: bytes) -> EmailVerification | None:
+    # Locked so that two uses of one link cannot both succeed.
+    stmt = select(EmailVerification).where(EmailVerification.token_hash == token_hash).with_for_update()
+    return await session.scalar(stmt)
+
+
+async def retire_verifications(
+    session: AsyncSession, player_id: uuid.UUID, purpose: str, *, now: datetime
+) -> int:
+    """Close the player's unused links of one purpose, so that only the newest works."""
+    stmt = (
+        update(EmailVerification)
+        .where(
+            EmailVerification.player_id == player_id,
+            EmailVerification.purpose == purpose,
+            EmailVerification.used_at.is_(None),
+        )
+        .values(used_at=now)
+    )
+    result = await session.execute(stmt)
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def verifications_since(
+    session: AsyncSession, player_id: uuid.UUID, purpose: str, since: datetime
+) -> int:
+    stmt = select(func.count()).where(
+        EmailVerification.player_id == player_id,
+        EmailVerification.purpose == purpose,
+        EmailVerification.created_at >= since,
+    )
     return int(await session.scalar(stmt) or 0)

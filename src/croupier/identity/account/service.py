@@ -18,11 +18,20 @@ from croupier.audit import service as audit
 from croupier.audit.service import Actor, Target
 from croupier.audit.tags import AuditAction, Outcome
 from croupier.crypto.service import player_cipher
-from croupier.identity import account_repository, mfa, players, repository
+from croupier.identity import notices, players, repository
+from croupier.identity.account import repository as account_repository
+from croupier.identity.account import verification
+from croupier.identity.account.verification import Purpose
 from croupier.identity.errors import EmailTaken, WrongPassword
+from croupier.identity.factors import factors
 from croupier.identity.models import Player, PlayerStatus
 from croupier.identity.passwords import Passwords, check_policy
-from croupier.identity.sessions import Authenticated, end_all_sessions
+from croupier.identity.sessions import (
+    Authenticated,
+    end_all_sessions,
+    record_failed_attempt,
+    refuse_if_locked,
+)
 from croupier.kit.client import ClientInfo
 from croupier.kit.clock import utcnow
 from croupier.kit.errors import NotFound
@@ -30,9 +39,8 @@ from croupier.kit.settings import Settings
 from croupier.mail import service as mail
 from croupier.mail.templates import MailTemplate, mask_address
 
-
-def _when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M")
+# The associated data of a new address waiting for its confirmation link.
+_PENDING_EMAIL = "pending_email"
 
 
 async def _locked(session: AsyncSession, player_id: uuid.UUID) -> Player:
@@ -87,7 +95,7 @@ async def set_password(
         to=new.email,
         context={
             "how": "reset" if how == "reset" else "changed",
-            "when": _when(now),
+            "when": notices.when(now),
             "public_url": settings.public_url,
         },
     )
@@ -104,18 +112,23 @@ async def change_password(
     new_password: str,
     client: ClientInfo,
 ) -> None:
-    """Step-up is checked by the caller; the current password is checked here."""
+    """Step-up is checked by the caller; the current password is checked here.
+
+    A wrong current password draws on the sign-in lockout, as at step-up: a
+    stolen session must not become a way to guess the password without limit.
+    """
     player = await _locked(session, auth.player.id)
+    await refuse_if_locked(session, player=player, action=AuditAction.PASSWORD_CHANGE, client=client)
     if not await passwords.verify(player.password_hash, current_password):
-        # Kept although the request rolls back: repeated guesses should be visible.
-        await audit.record_now(
+        # Counted and audited in a transaction of its own: the request rolls back.
+        await record_failed_attempt(
             session,
-            AuditAction.PASSWORD_CHANGE,
-            actor=Actor.player(player.id),
-            outcome=Outcome.FAILURE,
-            target=Target.player(player.id),
+            settings=settings,
+            index=player.email_index,
+            player=player,
             client=client,
-            details={"reason": "wrong_password"},
+            reason="wrong_password",
+            action=AuditAction.PASSWORD_CHANGE,
         )
         raise WrongPassword("The current password is wrong.")
     new = await checked_password(session, player=player, new_password=new_password)
@@ -137,7 +150,7 @@ async def change_password(
     )
 
 
-async def change_email(
+async def request_email_change(
     session: AsyncSession,
     *,
     settings: Settings,
@@ -145,21 +158,81 @@ async def change_email(
     new_email: str,
     client: ClientInfo,
 ) -> None:
-    """Re-seal the address, re-compute its blind index, tell the old address."""
+    """Mail a link to the new address; the change waits for it (``confirm_email_change``).
+
+    If the new address has an account of its own, its owner is told instead and
+    nothing else happens; the caller answers the same either way, so the change
+    form cannot be used to learn who is registered.
+    """
     player = await _locked(session, auth.player.id)
     index = players.email_key(session, new_email)
-    if index != player.email_index and await repository.email_taken(session, index):
-        raise EmailTaken("An account with this email already exists.")
+    owner = await repository.player_by_email_index(session, index)
+    if owner is not None and owner.id != player.id:
+        await notices.tell(session, player=owner, template=MailTemplate.EMAIL_CHANGE_ATTEMPT)
+        audit.record(
+            session,
+            AuditAction.EMAIL_CHANGE_REQUEST,
+            actor=Actor.player(player.id),
+            outcome=Outcome.DENIED,
+            target=Target.player(player.id),
+            client=client,
+            details={"reason": "email_taken"},
+        )
+        return
     cipher = await player_cipher(session, player_id=player.id)
+    token = await verification.issue(
+        session,
+        player_id=player.id,
+        purpose=Purpose.CHANGE,
+        email_index=index,
+        new_email_enc=cipher.encrypt(_PENDING_EMAIL, new_email),
+    )
+    await mail.enqueue(
+        session,
+        player_id=player.id,
+        template=MailTemplate.CONFIRM_EMAIL_CHANGE,
+        to=new_email,
+        context={
+            "link": verification.link(settings, Purpose.CHANGE, token),
+            "hours": str(verification.VERIFICATION_HOURS),
+        },
+    )
+    audit.record(
+        session,
+        AuditAction.EMAIL_CHANGE_REQUEST,
+        actor=Actor.player(player.id),
+        target=Target.player(player.id),
+        client=client,
+    )
+
+
+async def confirm_email_change(
+    session: AsyncSession, *, settings: Settings, token: str, client: ClientInfo
+) -> None:
+    """Re-seal the address, re-compute its blind index, tell the old address.
+
+    The link proves the new mailbox, so the address counts as confirmed.
+    """
+    pending, player = await verification.spend(
+        session, token=token, purpose=Purpose.CHANGE, action=AuditAction.EMAIL_CHANGE, client=client
+    )
+    cipher = await player_cipher(session, player_id=player.id)
+    if pending.new_email_enc is None:  # every change link carries its address
+        raise verification.InvalidVerificationToken("Ask for a new link.")
+    new_email = cipher.decrypt(_PENDING_EMAIL, pending.new_email_enc)
     old_email = cipher.decrypt("email", player.email_enc)
-    player.email_index = index
+    player.email_index = pending.email_index
     player.email_enc = cipher.encrypt("email", new_email)
+    player.email_verified_at = utcnow()
     try:
-        # In a savepoint: a concurrent claim of the same address ends as 409, not 500.
+        # In a savepoint: an address registered since the link was sent ends as 409, not 500.
+        # Only the holder of that mailbox can get this far, so the answer tells nobody else anything.
         async with session.begin_nested():
             await session.flush()
     except IntegrityError as exc:
         raise EmailTaken("An account with this email already exists.") from exc
+    # A registration link sent to the old address must not confirm the new one.
+    await account_repository.retire_verifications(session, player.id, Purpose.REGISTER, now=utcnow())
     audit.record(
         session,
         AuditAction.EMAIL_CHANGE,
@@ -175,7 +248,7 @@ async def change_email(
         template=MailTemplate.EMAIL_CHANGED,
         to=old_email,
         context={
-            "when": _when(utcnow()),
+            "when": notices.when(utcnow()),
             "new_email_masked": mask_address(new_email),
             "public_url": settings.public_url,
         },
@@ -246,7 +319,7 @@ async def summary(session: AsyncSession, *, player_id: uuid.UUID) -> AccountSumm
     player = await repository.get_player(session, player_id)
     if player is None:
         raise NotFound("No such player.")
-    available = await mfa.factors(session, player)
+    available = await factors(session, player)
     active = await repository.active_sessions(session, player_id, utcnow())
     return AccountSummary(
         id=player.id,

@@ -43,7 +43,10 @@ from croupier.audit import service as audit
 from croupier.audit.service import Actor, Target
 from croupier.audit.tags import AuditAction, Outcome
 from croupier.crypto.service import player_cipher
-from croupier.identity import mfa, mfa_repository
+from croupier.identity import notices
+from croupier.identity.factors import Method, factors
+from croupier.identity.mfa import repository as mfa_repository
+from croupier.identity.mfa import service as mfa
 from croupier.identity.models import Passkey, Player, WebAuthnChallenge
 from croupier.kit.client import ClientInfo
 from croupier.kit.clock import utcnow
@@ -199,7 +202,7 @@ async def register(
     # Serialise changes to this player's factors: two first factors at once must not
     # hand out two sets of recovery codes of which only one works.
     await mfa_repository.lock_player_secrets(session, player.id)
-    before = await mfa.factors(session, player)
+    before = await factors(session, player)
     if before.passkeys >= MAX_PASSKEYS:
         raise TooManyPasskeys(f"A player can register at most {MAX_PASSKEYS} passkeys; remove one first.")
     try:
@@ -249,6 +252,7 @@ async def register(
         client=client,
         details={"aaguid": verified.aaguid, "first_factor": not before.any},
     )
+    await notices.factor_changed(session, player=player, what="a passkey was added to your Croupier account")
     return Registered(passkey=passkey, recovery_codes=codes)
 
 
@@ -270,6 +274,9 @@ async def remove(session: AsyncSession, *, player: Player, passkey_id: uuid.UUID
         actor=Actor.player(player.id),
         target=Target("passkey", str(passkey_id)),
         client=client,
+    )
+    await notices.factor_changed(
+        session, player=player, what="a passkey was removed from your Croupier account"
     )
 
 
@@ -307,11 +314,11 @@ async def verify_assertion(
         session, settings=settings, player=player, credential=credential, purpose=purpose
     )
     ok = reason is None
-    MFA_VERIFICATIONS.labels(mfa.Method.PASSKEY, "success" if ok else "failure").inc()
+    MFA_VERIFICATIONS.labels(Method.PASSKEY, "success" if ok else "failure").inc()
     await mfa.record_verification(
         session,
         player=player,
-        method=mfa.Method.PASSKEY,
+        method=Method.PASSKEY,
         ok=ok,
         client=client,
         purpose=purpose,

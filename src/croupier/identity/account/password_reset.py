@@ -18,8 +18,12 @@ from croupier.audit import service as audit
 from croupier.audit.service import Actor, Target
 from croupier.audit.tags import AuditAction, Outcome
 from croupier.crypto.service import player_cipher
-from croupier.identity import account, account_repository, mfa, repository, sessions, tokens
+from croupier.identity import repository, sessions, tokens
+from croupier.identity.account import repository as account_repository
+from croupier.identity.account import service as account
 from croupier.identity.errors import AccountLocked, InvalidOtp
+from croupier.identity.factors import Method, factors
+from croupier.identity.mfa import service as mfa
 from croupier.identity.models import PasswordReset, Player, PlayerStatus
 from croupier.identity.passwords import Passwords
 from croupier.identity.players import email_key
@@ -35,7 +39,7 @@ from croupier.mail.templates import MailTemplate
 MAX_RESETS_PER_HOUR = 5
 # Second factors a reset link can be completed with (a passkey needs a ceremony
 # the reset form does not run; such players use a recovery code).
-_RESET_METHODS = (mfa.Method.TOTP.value, mfa.Method.RECOVERY_CODE.value)
+_RESET_METHODS = (Method.TOTP.value, Method.RECOVERY_CODE.value)
 
 
 class InvalidResetToken(CroupierError):
@@ -131,7 +135,7 @@ async def _second_factor(
     client: ClientInfo,
 ) -> bool:
     """True when a second factor was required and proven; raises when it was not."""
-    available = await mfa.factors(session, player)
+    available = await factors(session, player)
     if not available.any:
         return False
     locked_until = await repository.guard_locked_until(session, player.email_index)
@@ -207,8 +211,11 @@ async def confirm_reset(
         new=new,
         how="reset",
     )
-    # Proving the mailbox (and the second factor) is the way out of a lockout.
+    # Proving the mailbox (and the second factor) is the way out of a lockout,
+    # and confirms the address like the link mailed at registration.
     await repository.clear_guard(session, player.email_index)
+    if player.email_verified_at is None:
+        player.email_verified_at = now
     audit.record(
         session,
         AuditAction.PASSWORD_RESET,

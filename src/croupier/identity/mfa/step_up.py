@@ -17,10 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit import service as audit
 from croupier.audit.service import Actor, Target
 from croupier.audit.tags import AuditAction, Outcome
-from croupier.identity import mfa, mfa_repository, passkeys, repository, sessions, tokens
-from croupier.identity.errors import AccountDisabled, AccountLocked, InvalidOtp, WrongPassword
+from croupier.identity import repository, sessions, tokens
+from croupier.identity.errors import AccountDisabled, InvalidOtp, WrongPassword
+from croupier.identity.factors import Method, factors
+from croupier.identity.mfa import passkeys
+from croupier.identity.mfa import repository as mfa_repository
+from croupier.identity.mfa import service as mfa
+from croupier.identity.mfa.passkeys import PasskeyRejected, Purpose
 from croupier.identity.models import MfaTicket, Player, PlayerStatus
-from croupier.identity.passkeys import PasskeyRejected, Purpose
 from croupier.identity.passwords import Passwords
 from croupier.identity.sessions import Authenticated, NewSession
 from croupier.kit.client import ClientInfo
@@ -69,7 +73,7 @@ async def _second_factor(
     proof: Proof,
     client: ClientInfo,
     purpose: Purpose,
-) -> mfa.Method | None:
+) -> Method | None:
     """The method that proved the second factor, or None; audited either way."""
     if proof.passkey is not None:
         ok = await passkeys.verify_assertion(
@@ -80,7 +84,7 @@ async def _second_factor(
             purpose=purpose,
             client=client,
         )
-        return mfa.Method.PASSKEY if ok else None
+        return Method.PASSKEY if ok else None
     return await mfa.verify_code(
         session,
         player=player,
@@ -95,21 +99,6 @@ def _rejected(proof: Proof, **extra: Any) -> CroupierError:
     if proof.passkey is not None:
         return PasskeyRejected("The passkey did not verify; request new options and try again.", **extra)
     return InvalidOtp("The second factor is wrong or was already used.", **extra)
-
-
-async def _refuse_if_locked(session: AsyncSession, *, player: Player, client: ClientInfo) -> None:
-    locked_until = await repository.guard_locked_until(session, player.email_index)
-    if locked_until is not None and locked_until > utcnow():
-        await audit.record_now(
-            session,
-            AuditAction.MFA_VERIFY,
-            actor=Actor.player(player.id),
-            outcome=Outcome.DENIED,
-            target=Target.player(player.id),
-            client=client,
-            details={"reason": "locked"},
-        )
-        raise AccountLocked("Too many failed attempts on this account; try again later.")
 
 
 # Finishing a sign-in ------------------------------------------------------------------------
@@ -159,7 +148,7 @@ async def complete_sign_in(
 ) -> NewSession:
     """Exchange an MFA ticket and a second factor for a session."""
     ticket, player = await _open_ticket(session, token=token, client=client)
-    await _refuse_if_locked(session, player=player, client=client)
+    await sessions.refuse_if_locked(session, player=player, action=AuditAction.MFA_VERIFY, client=client)
     method = await _second_factor(
         session, settings=settings, player=player, proof=proof, client=client, purpose=Purpose.SIGN_IN
     )
@@ -209,7 +198,7 @@ async def step_up(
     A password never stands in for a second factor the player has set up.
     """
     player = auth.player
-    available = await mfa.factors(session, player)
+    available = await factors(session, player)
     if available.any and proof.password is not None:
         raise FactorNotAccepted(
             "This account has a second factor; step up with it.", methods=available.methods
@@ -218,7 +207,7 @@ async def step_up(
         raise FactorNotAccepted(
             "This account has no second factor; step up with the password.", methods=["password"]
         )
-    await _refuse_if_locked(session, player=player, client=client)
+    await sessions.refuse_if_locked(session, player=player, action=AuditAction.MFA_VERIFY, client=client)
 
     now = utcnow()
     if available.any:

@@ -5,15 +5,19 @@ from __future__ import annotations
 import structlog
 from fastapi import APIRouter, BackgroundTasks, Response
 
-from croupier.identity import account, password_reset
-from croupier.identity.account_schemas import (
+from croupier.identity.account import password_reset, registration, verification
+from croupier.identity.account import service as account
+from croupier.identity.account.schemas import (
     EmailChange,
+    EmailChangeRequested,
+    LinkConfirmation,
     PasswordChange,
     PasswordResetConfirm,
     PasswordResetRequest,
     PasswordResetRequested,
+    VerificationSent,
 )
-from croupier.identity.auth import PasswordsDep, SteppedUpAuth
+from croupier.identity.auth import CurrentAuth, PasswordsDep, SteppedUpAuth
 from croupier.identity.endpoints import throttle_address
 from croupier.identity.errors import (
     AccountLocked,
@@ -38,7 +42,9 @@ _log = structlog.get_logger("croupier.identity")
     status_code=204,
     summary="Change my password",
     description="Needs a recent step-up and the current password. Signs out every other session.",
-    responses=responses(InvalidSession, StepUpRequired, WrongPassword, WeakPassword, RateLimited),
+    responses=responses(
+        InvalidSession, StepUpRequired, WrongPassword, AccountLocked, WeakPassword, RateLimited
+    ),
 )
 async def change_password(
     body: PasswordChange,
@@ -64,18 +70,63 @@ async def change_password(
 
 @router.post(
     "/me/email",
-    status_code=204,
+    status_code=202,
     summary="Change my email address",
-    description="Needs a recent step-up. The previous address is told of the change.",
-    responses=responses(InvalidSession, StepUpRequired, EmailTaken),
+    description="Needs a recent step-up. Mails a confirmation link to the new address; the change "
+    "happens when it is used, and the previous address is then told. The answer is the same whether "
+    "or not the new address has an account (its owner is told instead).",
+    responses=responses(InvalidSession, StepUpRequired, RateLimited),
 )
 async def change_email(
     body: EmailChange, session: DbSession, runtime: RuntimeDep, auth: SteppedUpAuth, client: Client
-) -> Response:
-    await account.change_email(
+) -> EmailChangeRequested:
+    await throttle_address(runtime, client, "email_change")
+    await account.request_email_change(
         session, settings=runtime.settings, auth=auth, new_email=str(body.new_email), client=client
     )
+    return EmailChangeRequested()
+
+
+@router.post(
+    "/email-changes/confirm",
+    status_code=204,
+    summary="Confirm a change of email address with the mailed link",
+    responses=responses(verification.InvalidVerificationToken, EmailTaken, RateLimited),
+)
+async def confirm_email_change(
+    body: LinkConfirmation, session: DbSession, runtime: RuntimeDep, client: Client
+) -> Response:
+    await throttle_address(runtime, client, "email_change_confirm")
+    await account.confirm_email_change(session, settings=runtime.settings, token=body.token, client=client)
     return Response(status_code=204)
+
+
+@router.post(
+    "/players/verify-email",
+    status_code=204,
+    summary="Confirm my email address with the mailed link",
+    description="Until the address is confirmed the player cannot deposit.",
+    responses=responses(verification.InvalidVerificationToken, RateLimited),
+)
+async def verify_email(
+    body: LinkConfirmation, session: DbSession, runtime: RuntimeDep, client: Client
+) -> Response:
+    await throttle_address(runtime, client, "verify_email")
+    await registration.confirm(session, token=body.token, client=client)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/me/email-verification",
+    status_code=202,
+    summary="Send me a new link to confirm my email address",
+    responses=responses(InvalidSession, registration.EmailAlreadyVerified, RateLimited),
+)
+async def resend_verification(
+    session: DbSession, runtime: RuntimeDep, auth: CurrentAuth, client: Client
+) -> VerificationSent:
+    await registration.resend_link(session, settings=runtime.settings, player=auth.player, client=client)
+    return VerificationSent()
 
 
 async def _send_reset_link(runtime: Runtime, email: str, client: ClientInfo) -> None:

@@ -10,7 +10,6 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,13 +17,17 @@ from croupier.audit import service as audit
 from croupier.audit.service import Actor, Target
 from croupier.audit.tags import AuditAction, Outcome
 from croupier.crypto.service import player_cipher
-from croupier.identity import mfa_repository, repository, totp
+from croupier.identity import notices, repository
 from croupier.identity.errors import InvalidOtp
+from croupier.identity.factors import Method, factors
+from croupier.identity.mfa import repository as mfa_repository
+from croupier.identity.mfa import totp
 from croupier.identity.models import Player
 from croupier.kit.client import ClientInfo
 from croupier.kit.clock import utcnow
 from croupier.kit.errors import Conflict, NotFound
 from croupier.kit.metrics import MFA_VERIFICATIONS
+from croupier.mail.templates import MailTemplate
 
 RECOVERY_CODE_COUNT = 10
 # 6 groups of 4 base32 characters: 24 x 5 = 120 random bits per code.
@@ -36,12 +39,6 @@ _RECOVERY_GROUP_LENGTH = 4
 # secret cannot be copied into the active column without the confirm step.
 _ACTIVE_FIELD = "totp_secret"
 _PENDING_FIELD = "totp_pending"
-
-
-class Method(StrEnum):
-    TOTP = "totp"
-    RECOVERY_CODE = "recovery_code"
-    PASSKEY = "passkey"
 
 
 class TotpNotPending(Conflict):
@@ -57,36 +54,6 @@ class TotpNotEnabled(NotFound):
 class MfaNotEnabled(Conflict):
     code = "mfa_not_enabled"
     title = "No second factor is set up"
-
-
-@dataclass(frozen=True)
-class Factors:
-    totp: bool
-    passkeys: int
-    recovery_codes: int
-
-    @property
-    def any(self) -> bool:
-        return self.totp or self.passkeys > 0
-
-    @property
-    def methods(self) -> list[str]:
-        methods = []
-        if self.totp:
-            methods.append(Method.TOTP.value)
-        if self.passkeys:
-            methods.append(Method.PASSKEY.value)
-        if self.recovery_codes:
-            methods.append(Method.RECOVERY_CODE.value)
-        return methods
-
-
-async def factors(session: AsyncSession, player: Player) -> Factors:
-    return Factors(
-        totp=player.totp_enabled_at is not None,
-        passkeys=await repository.passkey_count(session, player.id),
-        recovery_codes=await repository.unused_recovery_codes(session, player.id),
-    )
 
 
 @dataclass(frozen=True)
@@ -136,6 +103,11 @@ async def regenerate_recovery_codes(
         actor=Actor.player(player.id),
         target=Target.player(player.id),
         client=client,
+    )
+    await notices.factor_changed(
+        session,
+        player=player,
+        what="a new set of recovery codes replaced the old one on your Croupier account",
     )
     return codes
 
@@ -218,6 +190,11 @@ async def confirm_totp(session: AsyncSession, *, player: Player, code: str, clie
         client=client,
         details={"replaced": replaced},
     )
+    await notices.factor_changed(
+        session,
+        player=locked,
+        what=f"an authenticator app was {'replaced' if replaced else 'set up'} for your Croupier account",
+    )
     return codes
 
 
@@ -237,6 +214,9 @@ async def disable_totp(session: AsyncSession, *, player: Player, client: ClientI
         actor=Actor.player(player.id),
         target=Target.player(player.id),
         client=client,
+    )
+    await notices.factor_changed(
+        session, player=locked, what="the authenticator app was removed from your Croupier account"
     )
 
 
@@ -286,13 +266,17 @@ async def verify_code(
         return None
     await record_verification(session, player=player, method=method, ok=ok, client=client, purpose=purpose)
     if ok and method is Method.RECOVERY_CODE:
+        left = await repository.unused_recovery_codes(session, player.id)
         audit.record(
             session,
             AuditAction.RECOVERY_USE,
             actor=Actor.player(player.id),
             target=Target.player(player.id),
             client=client,
-            details={"left": await repository.unused_recovery_codes(session, player.id)},
+            details={"left": left},
+        )
+        await notices.tell(
+            session, player=player, template=MailTemplate.RECOVERY_CODE_USED, context={"left": str(left)}
         )
     return method if ok else None
 

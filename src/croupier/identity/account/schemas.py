@@ -8,9 +8,11 @@ from pydantic import BaseModel, StringConstraints
 
 from croupier.identity.schemas import Email, Otp, Password, RecoveryCodeText, Strict
 
-# Checked by the service, which answers `invalid_reset_token` for anything it
-# does not know; the bounds only keep absurd input out.
+# Checked by the services, which answer `invalid_reset_token` or
+# `invalid_verification_token` for anything they do not know; the bounds only
+# keep absurd input out.
 ResetToken = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
+LinkToken = ResetToken
 
 
 class PasswordChange(Strict):
@@ -20,6 +22,25 @@ class PasswordChange(Strict):
 
 class EmailChange(Strict):
     new_email: Email
+
+
+class EmailChangeRequested(BaseModel):
+    """The same whether or not the new address has an account of its own."""
+
+    status: Literal["confirmation_sent"] = "confirmation_sent"
+    detail: str = (
+        "A link to confirm the change is on its way to the new address; the account keeps its "
+        "current address until it is used."
+    )
+
+
+class LinkConfirmation(Strict):
+    token: LinkToken
+
+
+class VerificationSent(BaseModel):
+    status: Literal["verification_sent"] = "verification_sent"
+    detail: str = "A new link to confirm the address is on its way."
 
 
 class PasswordResetRequest(Strict):

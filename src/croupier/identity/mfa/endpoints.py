@@ -13,7 +13,6 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from croupier.identity import mfa, passkeys, step_up
 from croupier.identity.auth import CurrentAuth, PasswordsDep, SteppedUpAuth
 from croupier.identity.endpoints import throttle_address
 from croupier.identity.errors import (
@@ -24,7 +23,9 @@ from croupier.identity.errors import (
     StepUpRequired,
     WrongPassword,
 )
-from croupier.identity.mfa_schemas import (
+from croupier.identity.mfa import passkeys, step_up
+from croupier.identity.mfa import service as mfa
+from croupier.identity.mfa.schemas import (
     MfaSignIn,
     MfaTicketBody,
     PasskeyCreate,
