@@ -20,10 +20,10 @@ from ipaddress import ip_address, ip_network
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from croupier.crypto.blind_index import blind_index
-from croupier.kit.keyring import keyring_of
 from croupier.identity import repository
 from croupier.kit.client import ClientInfo
 from croupier.kit.clock import utcnow
+from croupier.kit.keyring import keyring_of
 
 _IPV4_PREFIX = 24
 _IPV6_PREFIX = 48

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from croupier.crypto.blind_index import blind_index
 from croupier.crypto.service import player_cipher
-from croupier.kit.keyring import keyring_of
 from croupier.identity.models import Player
+from croupier.kit.keyring import keyring_of
 
 
 def email_key(session: AsyncSession, email: str) -> bytes:
