@@ -18,6 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from croupier.kit.runtime import Runtime
+from croupier.kit.settings import Settings
 from tests.factories import SignedIn, signed_in_player
 from tests.psp_sandbox import PspSandbox
 from tests.test_serve_process import Server, stop_embedded_database
@@ -29,13 +31,17 @@ READY_WITHIN_SECONDS = 5.0
 
 
 @pytest.fixture
-def server(psp: PspSandbox) -> Iterator[Server]:
-    """``croupier serve`` on a fresh embedded database, with a pool of three connections."""
+def server(psp: PspSandbox, settings: Settings) -> Iterator[Server]:
+    """``croupier serve`` on the test's database and keyring, with a pool of three connections."""
     # Outside pytest's temp tree, as in test_serve_process: the embedded server's user must reach it.
     root = Path(tempfile.mkdtemp(prefix="croupier-load-"))
     root.chmod(0o755)
     served = Server(root / "data", root / "serve.log")
     _small_pool(served, psp)
+    assert settings.database_url is not None
+    assert settings.keyring is not None
+    served.env["CROUPIER_DATABASE_URL"] = settings.database_url.get_secret_value()
+    served.env["CROUPIER_KEYRING"] = settings.keyring.get_secret_value()
     try:
         yield served
     finally:
@@ -82,18 +88,21 @@ def _change_password(http: httpx.AsyncClient, player: SignedIn, current: str) ->
 
 
 async def test_a_burst_ten_times_the_pool_is_served_and_readiness_answers_meanwhile(
-    server: Server, psp: PspSandbox
+    server: Server, psp: PspSandbox, runtime: Runtime
 ) -> None:
     server.start()
     await asyncio.to_thread(server.wait_ready)
 
     async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as http:
-        many = [await signed_in_player(http) for _ in range(4)]
+        many = [await signed_in_player(http, runtime=runtime) for _ in range(4)]
         for player in many:
             assert (await _deposit(http, psp, player, 5_000)).status_code == 201
         one = many[0]
         # Changing the password ends every session, so those players do nothing else.
-        guesser, changer = await signed_in_player(http), await signed_in_player(http)
+        guesser, changer = (
+            await signed_in_player(http, runtime=runtime),
+            await signed_in_player(http, runtime=runtime),
+        )
 
         burst = [
             *(_deposit(http, psp, one, 1_000) for _ in range(10)),

@@ -8,7 +8,8 @@ import pytest
 
 from croupier.kit.runtime import Runtime
 from tests.cli_support import acroupier, refused, succeeded, usage_error
-from tests.wallet.support import available, deposit, make_player, sql
+from tests.sql import sql
+from tests.wallet.support import available, deposit, make_player
 
 pytestmark = pytest.mark.slow  # each case runs the console script
 

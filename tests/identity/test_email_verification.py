@@ -7,7 +7,8 @@ import pytest
 
 from croupier.kit.runtime import Runtime
 from tests.factories import mailed_link, player_data, register, signed_in_player, verify_email
-from tests.mail.helpers import deliver, mails, sql
+from tests.mail.helpers import deliver, mails
+from tests.sql import sql
 
 
 async def deposit(client: httpx.AsyncClient, headers: dict[str, str]) -> httpx.Response:

@@ -13,7 +13,8 @@ import pytest
 from croupier.identity.passwords import Passwords
 from croupier.kit.runtime import Runtime
 from tests.factories import player_data, register
-from tests.mail.helpers import deliver, mails, sql
+from tests.mail.helpers import deliver, mails
+from tests.sql import sql
 
 # Headers that differ between any two requests, whatever they ask.
 _PER_REQUEST = {"x-request-id"}

@@ -13,7 +13,8 @@ from tests.factories import SignedIn, sign_in, signed_in_player
 from tests.identity.mfa_support import enable_totp
 from tests.identity.softauthn import SoftAuthenticator
 from tests.identity.test_passkeys import register_passkey, step_up_with_recovery_code
-from tests.mail.helpers import deliver, mails, sql
+from tests.mail.helpers import deliver, mails
+from tests.sql import sql
 
 OTHER_BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"}
 

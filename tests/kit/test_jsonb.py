@@ -14,7 +14,8 @@ from croupier.kit.jsonb import plain
 from croupier.kit.runtime import Runtime
 from croupier.wallet import service as wallet
 from croupier.wallet.service import HouseBook, Leg
-from tests.wallet.support import cash, house, key, make_player, sql
+from tests.sql import sql
+from tests.wallet.support import cash, house, key, make_player
 
 AWKWARD: dict[str, Any] = {
     "big": 1e20,  # JSONB reads this back as the integer 100000000000000000000
