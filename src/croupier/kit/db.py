@@ -8,7 +8,7 @@ once the data is durable (waking the outbox relay).
 
 Three pools, so that nothing waits on itself: the main one (one connection per
 request or job at a time), the autonomous one (second transactions opened by a
-request that holds a main connection) and a one-connection pool for readiness
+request that holds a main connection) and a two-connection pool for readiness
 probes. A connection is waited for at most ``pool_timeout`` seconds; then
 SQLAlchemy's ``TimeoutError`` answers 503 ``database_busy``.
 """
@@ -53,7 +53,7 @@ class Database:
     url: str
     # Process-wide collaborators (the keyring) that every session can reach.
     shared: dict[str, Any]
-    # Readiness probes only: a pool of one, so a saturated main pool cannot delay them.
+    # Readiness probes only: a pool of two, so a saturated main pool cannot delay them.
     health_engine: AsyncEngine
     embedded_server: Any = field(default=None, repr=False)
 

@@ -46,7 +46,7 @@ async def healthz() -> dict[str, str]:
     responses={503: {"description": "`not_ready`", "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}}},
 )
 async def readyz(runtime: RuntimeDep) -> dict[str, str] | Response:
-    # Its own one-connection pool: a probe must not queue behind requests that
+    # Its own two-connection pool: a probe must not queue behind requests that
     # have taken every main-pool connection, nor take one of theirs.
     try:
         async with asyncio.timeout(_READINESS_TIMEOUT_SECONDS):
