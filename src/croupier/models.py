@@ -2,6 +2,7 @@
 
 from croupier.audit.models import AuditEvent, AuditHead
 from croupier.crypto.models import PlayerDataKey
+from croupier.events.models import DomainEvent
 from croupier.games.models import GameRound, RoundAction, SeedPair
 from croupier.identity.models import (
     EmailVerification,
@@ -27,6 +28,7 @@ from croupier.payments.models import (
     Withdrawal,
 )
 from croupier.providers.models import GameProvider, GameToken, ProviderGame, ProviderTransaction
+from croupier.risk.models import RiskAlert
 from croupier.staff.models import StaffKey
 from croupier.wallet.models import Currency, LedgerAccount, LedgerEntry, LedgerHold, LedgerTransfer
 
@@ -37,6 +39,7 @@ __all__ = [
     "Chargeback",
     "Currency",
     "Deposit",
+    "DomainEvent",
     "EmailVerification",
     "GameProvider",
     "GameRound",
@@ -60,6 +63,7 @@ __all__ = [
     "ProviderTransaction",
     "RecoveryCode",
     "Refund",
+    "RiskAlert",
     "RoundAction",
     "SeedPair",
     "SignInGuard",

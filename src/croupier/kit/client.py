@@ -1,4 +1,4 @@
-"""Who is on the other end of a request: address and user agent."""
+"""Who is on the other end of a request: address, user agent and the app's device id."""
 
 from __future__ import annotations
 
@@ -8,12 +8,16 @@ from ipaddress import ip_address
 from fastapi import Request
 
 _MAX_USER_AGENT = 512
+_MAX_DEVICE_ID = 128
 
 
 @dataclass(frozen=True)
 class ClientInfo:
     ip: str | None = None
     user_agent: str | None = None
+    # ``X-Device-Id``: an identifier the player's app keeps per installation. The
+    # client chooses it, so it is a risk signal, never a credential.
+    device_id: str | None = None
 
     @classmethod
     def from_request(cls, request: Request) -> ClientInfo:
@@ -24,11 +28,16 @@ class ClientInfo:
             ip = str(ip_address(host)) if host else None
         except ValueError:
             ip = None
-        agent = request.headers.get("user-agent")
-        if agent is not None:
-            agent = "".join(ch for ch in agent if ch.isprintable())[:_MAX_USER_AGENT]
-        return cls(ip=ip, user_agent=agent)
+        agent = _printable(request.headers.get("user-agent"), _MAX_USER_AGENT)
+        device = _printable(request.headers.get("x-device-id"), _MAX_DEVICE_ID)
+        return cls(ip=ip, user_agent=agent, device_id=device or None)
 
     @classmethod
     def command_line(cls) -> ClientInfo:
         return cls(ip=None, user_agent="croupier-cli")
+
+
+def _printable(value: str | None, limit: int) -> str | None:
+    if value is None:
+        return None
+    return "".join(ch for ch in value if ch.isprintable())[:limit]
