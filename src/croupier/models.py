@@ -28,7 +28,7 @@ from croupier.payments.models import (
     Withdrawal,
 )
 from croupier.providers.models import GameProvider, GameToken, ProviderGame, ProviderTransaction
-from croupier.risk.models import RiskAlert
+from croupier.risk.models import RiskAlert, RiskCase, RiskCaseEntry
 from croupier.staff.models import StaffKey
 from croupier.wallet.models import Currency, LedgerAccount, LedgerEntry, LedgerHold, LedgerTransfer
 
@@ -64,6 +64,8 @@ __all__ = [
     "RecoveryCode",
     "Refund",
     "RiskAlert",
+    "RiskCase",
+    "RiskCaseEntry",
     "RoundAction",
     "SeedPair",
     "SignInGuard",

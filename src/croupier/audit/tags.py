@@ -57,6 +57,14 @@ class AuditAction(StrEnum):
     PROVIDER_ENABLE = "providers:provider:enable"
     GAME_TOKEN_ISSUE = "providers:token:issue"
     PROVIDER_CALL_REJECT = "providers:call:reject"
+    RISK_ALERTS_READ = "risk:alert:read"
+    RISK_CASE_READ = "risk:case:read"
+    RISK_CASE_ASSIGN = "risk:case:assign"
+    RISK_CASE_MOVE = "risk:case:move"
+    RISK_CASE_NOTE = "risk:case:note"
+    RISK_CASE_CLOSE = "risk:case:close"
+    RISK_SAR_EXPORT = "risk:report:sar_export"
+    RISK_LTR_READ = "risk:report:large_transactions"
 
 
 class Outcome(StrEnum):

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from croupier.crypto.blind_index import blind_index
 from croupier.crypto.service import player_cipher
+from croupier.identity import repository
 from croupier.identity.models import Player
 from croupier.kit.keyring import keyring_of
 
@@ -53,3 +54,10 @@ async def profile(session: AsyncSession, player: Player) -> PlayerProfile:
         last_sign_in_at=player.last_sign_in_at,
         email_verified=player.email_verified_at is not None,
     )
+
+
+async def profile_of(session: AsyncSession, player_id: uuid.UUID) -> PlayerProfile | None:
+    """A player's profile, decrypted, for another domain that must name the person (an AML report);
+    None if there is no such player. The caller audits the read."""
+    player = await repository.get_player(session, player_id)
+    return None if player is None else await profile(session, player)

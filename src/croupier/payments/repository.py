@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import BigInteger, func, literal, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +25,7 @@ from croupier.payments.models import (
     Withdrawal,
     WithdrawalStatus,
 )
+from croupier.wallet.models import LedgerTransfer
 
 Row = TypeVar("Row", Deposit, Withdrawal, Refund)
 Claimed = TypeVar("Claimed", Deposit, Withdrawal, Refund, PaymentMethod)
@@ -208,3 +210,73 @@ async def set_event_outcome(session: AsyncSession, provider: str, event_id: str,
         .values(outcome=outcome)
         .execution_options(synchronize_session=False)
     )
+
+
+@dataclass(frozen=True)
+class CashTotals:
+    """One player's cash in and out in one currency over a period."""
+
+    player_id: uuid.UUID
+    currency: str
+    cash_in: int
+    deposits: int
+    cash_out: int
+    withdrawals: int
+
+
+async def cash_totals(session: AsyncSession, *, start: datetime, end: datetime) -> list[CashTotals]:
+    """Per player and currency: confirmed deposits and paid withdrawals in ``[start, end)``.
+
+    A deposit counts when it was credited (its credit transfer's time: later refunds and
+    chargebacks touch the deposit row, never that); a withdrawal when it was paid (the
+    last change of a paid withdrawal, which is final).
+    """
+    credited_at = (
+        select(LedgerTransfer.created_at)
+        .where(LedgerTransfer.id == Deposit.credit_transfer_id)
+        .scalar_subquery()
+    )
+    money_in = select(
+        Deposit.player_id.label("player_id"),
+        Deposit.currency.label("currency"),
+        Deposit.amount.label("cash_in"),
+        literal(0, BigInteger).label("cash_out"),
+        literal(1).label("deposit"),
+        literal(0).label("withdrawal"),
+    ).where(Deposit.status == DepositStatus.SUCCEEDED, credited_at >= start, credited_at < end)
+    money_out = select(
+        Withdrawal.player_id,
+        Withdrawal.currency,
+        literal(0, BigInteger),
+        Withdrawal.amount,
+        literal(0),
+        literal(1),
+    ).where(
+        Withdrawal.status == WithdrawalStatus.PAID,
+        Withdrawal.updated_at >= start,
+        Withdrawal.updated_at < end,
+    )
+    moves = union_all(money_in, money_out).subquery()
+    rows = await session.execute(
+        select(
+            moves.c.player_id,
+            moves.c.currency,
+            func.sum(moves.c.cash_in),
+            func.sum(moves.c.deposit),
+            func.sum(moves.c.cash_out),
+            func.sum(moves.c.withdrawal),
+        )
+        .group_by(moves.c.player_id, moves.c.currency)
+        .order_by(moves.c.player_id, moves.c.currency)
+    )
+    return [
+        CashTotals(
+            player_id=r[0],
+            currency=r[1],
+            cash_in=int(r[2]),
+            deposits=int(r[3]),
+            cash_out=int(r[4]),
+            withdrawals=int(r[5]),
+        )
+        for r in rows.all()
+    ]
