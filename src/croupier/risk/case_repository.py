@@ -107,7 +107,7 @@ async def alerts_page(
             or_(RiskAlert.created_at < at, and_(RiskAlert.created_at == at, RiskAlert.id < last_id))
         )
     stmt = stmt.order_by(RiskAlert.created_at.desc(), RiskAlert.id.desc()).limit(limit)
-    return [(alert, case_status) for alert, case_status in (await session.execute(stmt)).tuples().all()]
+    return [(alert, case_status) for alert, case_status in (await session.execute(stmt)).all()]
 
 
 async def cases(
@@ -123,7 +123,7 @@ async def cases(
     if player_id is not None:
         stmt = stmt.where(RiskCase.player_id == player_id)
     stmt = stmt.order_by(RiskCase.updated_at.desc(), RiskCase.id.desc()).limit(limit)
-    return [(case, int(n)) for case, n in (await session.execute(stmt)).tuples().all()]
+    return [(case, int(n)) for case, n in (await session.execute(stmt)).all()]
 
 
 async def disposition_counts(session: AsyncSession) -> list[tuple[str, str, str, int]]:
@@ -137,5 +137,5 @@ async def disposition_counts(session: AsyncSession) -> list[tuple[str, str, str,
     )
     return [
         (source, typology, str(disposition), int(n))
-        for source, typology, disposition, n in (await session.execute(stmt)).tuples().all()
+        for source, typology, disposition, n in (await session.execute(stmt)).all()
     ]
