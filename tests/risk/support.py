@@ -90,9 +90,10 @@ async def confirmed_deposit(
     deposit_id = uuid.uuid4()
     await sql(
         runtime,
-        "INSERT INTO deposits (id, player_id, method_id, idempotency_key, request_hash, amount, currency, status,"
-        " credit_transfer_id, refunded_amount, charged_back_amount, created_at, updated_at)"
-        " VALUES (:id, :player, :method, :key, :hash, :amount, :currency, 'succeeded', :credit, 0, 0, :at, now())",
+        "INSERT INTO deposits (id, player_id, method_id, idempotency_key, request_hash, amount, currency,"
+        " status, credit_transfer_id, refunded_amount, charged_back_amount, created_at, updated_at)"
+        " VALUES (:id, :player, :method, :key, :hash, :amount, :currency, 'succeeded', :credit, 0, 0,"
+        " :at, now())",
         id=deposit_id,
         player=player_id,
         method=await _method(runtime, player_id),
