@@ -58,6 +58,7 @@ async def profile(session: AsyncSession, player: Player) -> PlayerProfile:
 
 async def profile_of(session: AsyncSession, player_id: uuid.UUID) -> PlayerProfile | None:
     """A player's profile, decrypted, for another domain that must name the person (an AML report);
-    None if there is no such player. The caller audits the read."""
+    None if there is no such player; ``PersonalDataErased`` if the player was erased.
+    The caller audits the read."""
     player = await repository.get_player(session, player_id)
     return None if player is None else await profile(session, player)

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit import service as audit
 from croupier.audit.service import Actor
 from croupier.audit.tags import AuditAction
+from croupier.crypto.service import PersonalDataErased
 from croupier.identity.players import profile_of
 from croupier.kit.clock import utcnow
 from croupier.kit.settings import Settings
@@ -130,7 +131,11 @@ async def suspicious_activity_report(
 ) -> bytes:
     """The case as a goAML-style SAR (UTF-8 XML). Audited, and on the case's timeline."""
     case, alerts = await casework.case_for_report(session, case_id=case_id)
-    person = await profile_of(session, case.player_id)
+    try:
+        person = await profile_of(session, case.player_id)
+        erased = False
+    except PersonalDataErased:  # erased under GDPR: the report still names the pseudonymous player
+        person, erased = None, True
     await casework.record_sar_export(session, case=case, actor=actor)
     root = _report(case, alerts, settings=settings)
     activity = _sub(root, "activity")
@@ -143,7 +148,7 @@ async def suspicious_activity_report(
         # Croupier records where a player lives, not their nationality: goAML's residence.
         _sub(subject, "residence", person.country)
         _sub(subject, "email", person.email)
-    _sub(subject, "comments", f"player {case.player_id}")
+    _sub(subject, "comments", f"player {case.player_id}" + ("; personal data erased" if erased else ""))
     _sub(party, "significance", "10")
     _sub(party, "reason", "; ".join(sorted({a.typology for a in alerts})) or "case")
     _sub(party, "comments", _activity_summary(alerts))
