@@ -10,6 +10,7 @@ import pytest
 from croupier.identity.models import PlayerStatus
 from croupier.kit.runtime import Runtime
 from croupier.payments.models import DepositStatus, RefundStatus, WithdrawalStatus
+from croupier.risk.cases import CaseStatus
 from croupier.wallet.models import HoldStatus, TransferStatus
 from croupier.wallet.repository import PostOutcome
 from tests.sql import sql
@@ -24,6 +25,7 @@ from tests.sql import sql
         ("deposits", DepositStatus),
         ("withdrawals", WithdrawalStatus),
         ("refunds", RefundStatus),
+        ("risk_cases", CaseStatus),
     ],
 )
 async def test_the_database_accepts_exactly_the_statuses_the_code_knows(
