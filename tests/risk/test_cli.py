@@ -173,6 +173,12 @@ async def test_the_large_transaction_report_as_csv_and_json(runtime: Runtime, en
     assert [(r["player_id"], r["cash_in"]) for r in as_json["rows"]] == [(str(player), 210_000)]
     usage_error(await acroupier("risk", "ltr", "--day", "10/03/2026", env=env), "--day")
     usage_error(await acroupier("risk", "ltr", "--day", "2026-03-10", "--format", "pdf", env=env), "--format")
+    refused(
+        await acroupier(
+            "risk", "ltr", "--day", "2026-03-10", env={**env, "CROUPIER_GAMING_DAY_TIMEZONE": "Mars/Olympus"}
+        ),
+        "CROUPIER_GAMING_DAY_TIMEZONE",
+    )
 
 
 async def test_a_suspicious_activity_report_goes_to_standard_output_as_xml(

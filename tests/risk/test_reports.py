@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import pytest
 
 from croupier.kit.runtime import Runtime
 from croupier.kit.settings import Settings
+from croupier.risk.reports import gaming_day
 from croupier.risk.typologies import Typology
 from tests.conftest import make_settings
 from tests.factories import register
@@ -233,3 +234,28 @@ class TestSuspiciousActivityReport:
 
         assert response.status_code == 404
         assert response.json()["code"] == "case_not_found"
+
+
+class TestGamingDay:
+    @pytest.mark.parametrize(
+        ("day", "starts", "hours"),
+        [
+            ("2026-03-10", "2026-03-10T05:00:00+00:00", 24),
+            ("2026-03-28", "2026-03-28T05:00:00+00:00", 23),  # clocks go forward that night
+            ("2026-03-29", "2026-03-29T04:00:00+00:00", 24),
+            ("2026-10-24", "2026-10-24T04:00:00+00:00", 25),  # and back
+        ],
+    )
+    def test_a_gaming_day_runs_from_cutover_to_cutover_in_local_time(
+        self, day: str, starts: str, hours: int
+    ) -> None:
+        window = gaming_day(date.fromisoformat(day), timezone="Europe/Malta", cutover=time(6, 0))
+
+        assert window.start.isoformat() == starts
+        assert window.end - window.start == timedelta(hours=hours)
+
+    def test_a_time_zone_that_does_not_exist_is_refused(
+        self, database_url: str, keyring_json: str, tmp_path: Path
+    ) -> None:
+        with pytest.raises(ValueError, match="CROUPIER_GAMING_DAY_TIMEZONE"):
+            make_settings(database_url, keyring_json, tmp_path, gaming_day_timezone="Mars/Olympus")
