@@ -1,0 +1,1 @@
+"""Sanctions and PEP screening: the publishers' lists, imported with their provenance, and players screened against them."""
