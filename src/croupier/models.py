@@ -29,6 +29,12 @@ from croupier.payments.models import (
 )
 from croupier.providers.models import GameProvider, GameToken, ProviderGame, ProviderTransaction
 from croupier.risk.models import RiskAlert
+from croupier.risk.sanctions.models import (
+    SanctionsEntry,
+    SanctionsHit,
+    SanctionsImport,
+    SanctionsScreening,
+)
 from croupier.staff.models import StaffKey
 from croupier.wallet.models import Currency, LedgerAccount, LedgerEntry, LedgerHold, LedgerTransfer
 
@@ -65,6 +71,10 @@ __all__ = [
     "Refund",
     "RiskAlert",
     "RoundAction",
+    "SanctionsEntry",
+    "SanctionsHit",
+    "SanctionsImport",
+    "SanctionsScreening",
     "SeedPair",
     "SignInGuard",
     "StaffKey",

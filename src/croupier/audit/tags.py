@@ -57,6 +57,10 @@ class AuditAction(StrEnum):
     PROVIDER_ENABLE = "providers:provider:enable"
     GAME_TOKEN_ISSUE = "providers:token:issue"
     PROVIDER_CALL_REJECT = "providers:call:reject"
+    NAME_CHANGE = "identity:profile:name_change"
+    SANCTIONS_IMPORT = "risk:sanctions:import"
+    SANCTIONS_HIT = "risk:sanctions:hit"
+    SANCTIONS_CLEAR = "risk:sanctions:clear"
 
 
 class Outcome(StrEnum):

@@ -152,6 +152,21 @@ class Settings(BaseSettings):
     webauthn_rp_name: str = "Croupier"
     webauthn_origin: str = "http://localhost:8000"
 
+    sanctions_alert_threshold: float = Field(
+        0.85,
+        gt=0,
+        le=1,
+        description="Sanctions screening: a score at or above opens a hit and a risk alert "
+        "(precision and recall at this threshold: bench/sanctions_eval.py).",
+    )
+    sanctions_block_threshold: float = Field(
+        0.95,
+        gt=0,
+        le=1,
+        description="Sanctions screening: an open hit at or above refuses the player's deposits and "
+        "withdrawals until it is cleared (`croupier sanctions clear`).",
+    )
+
     @model_validator(mode="after")
     def _metrics_port_is_its_own(self) -> Settings:
         if self.metrics_port is not None and self.metrics_port == self.port:

@@ -1,1 +1,1 @@
-"""Sanctions and PEP screening: the publishers' lists, imported with their provenance, and players screened against them."""
+"""Sanctions and PEP screening: publishers' lists imported with their provenance, players screened."""

@@ -2,7 +2,7 @@
 
 A name's score compares tokens, not strings, so order does not matter
 ("LADEN, Osama bin" and "Osama bin Laden" are the same tokens). Each pair of
-tokens gets the better of Jaro–Winkler on the spelling and on the phonetic
+tokens gets the better of Jaro-Winkler on the spelling and on the phonetic
 fold (``normalise.fold``); near misses are then stretched (``_sharpen``) so
 that Petrov against Petrenko counts far less than a one-letter typo. Tokens
 are paired by best assignment; a token left without a partner costs a share of
@@ -35,7 +35,7 @@ from croupier.risk.sanctions.normalise import block_key, fold, tokens
 
 # A pair of tokens scoring below this is no pair at all.
 PAIR_FLOOR = 0.70
-# Candidate tokens are looked up in the index at this Jaro–Winkler similarity of their folds.
+# Candidate tokens are looked up in the index at this Jaro-Winkler similarity of their folds.
 LOOKUP_CUTOFF = 0.80
 # How much an unpaired token costs, as a share of its weight.
 MIDDLE_MISSING = 0.10
@@ -110,11 +110,7 @@ def name_score(query: Sequence[str], listed: Sequence[str]) -> tuple[float, tupl
     if not query or not listed:
         return 0.0, ()
     pairs = sorted(
-        (
-            (token_similarity(q, c), i, j)
-            for i, q in enumerate(query)
-            for j, c in enumerate(listed)
-        ),
+        ((token_similarity(q, c), i, j) for i, q in enumerate(query) for j, c in enumerate(listed)),
         reverse=True,
     )
     used_q: set[int] = set()
@@ -197,15 +193,16 @@ def _country_adjustment(country: str | None, listed: Sequence[str]) -> tuple[flo
 def score(subject: Subject, entry: Listed, *, query: Sequence[str] | None = None) -> Match:
     """The subject against every name of the entry: the best name, then date of birth and country."""
     query = tokens(subject.name) if query is None else query
-    best_score, best_name, best_reasons = 0.0, entry.names[0], ()
+    best_score, best_name = 0.0, entry.names[0]
+    best_reasons: tuple[str, ...] = ()
     for name in entry.names:
-        value, reasons = name_score(query, tokens(name))
+        value, why = name_score(query, tokens(name))
         if value > best_score:
-            best_score, best_name, best_reasons = value, name, reasons
+            best_score, best_name, best_reasons = value, name, why
     dob, dob_reason = _dob_adjustment(subject.date_of_birth, entry.birth_dates)
     country, country_reason = _country_adjustment(subject.country, entry.countries)
     total = min(max(best_score + dob + country, 0.0), 1.0)
-    reasons = [f"name:{best_score:.3f}", *best_reasons, dob_reason]
+    reasons: list[str] = [f"name:{best_score:.3f}", *best_reasons, dob_reason]
     if country_reason:
         reasons.append(country_reason)
     return Match(

@@ -26,7 +26,7 @@ HONORIFICS = frozenset(
         "mullah", "mulla", "maulana", "maulvi", "imam", "emir", "amir",
         "general", "gen", "col", "colonel", "maj", "major", "capt", "captain", "lt", "sgt", "brig",
         "brigadier", "admiral", "adm", "rev", "reverend", "father", "jr", "sr", "junior", "senior",
-        "herr", "frau", "mme", "mlle", "m", "sra", "sr", "don", "dona", "gospodin",
+        "herr", "frau", "mme", "mlle", "m", "sra", "don", "dona", "gospodin",
     }
 )  # fmt: skip
 """Titles that say nothing about who someone is. (``m`` is French Monsieur: a lone
