@@ -60,7 +60,10 @@ class TestOfacSdnCsv:
         ("content", "reason"),
         [
             (b'9001,"KARIMOV, Rustam","individual"\r\n', "line 1: expected 12 columns, found 3"),
-            (b'x,"A","-0-","P","-0-","-0-","-0-","-0-","-0-","-0-","-0-","-0-"\r\n', "ent_num must be a number"),
+            (
+                b'x,"A","-0-","P","-0-","-0-","-0-","-0-","-0-","-0-","-0-","-0-"\r\n',
+                "ent_num must be a number",
+            ),
             (b'1,"","-0-","P","-0-","-0-","-0-","-0-","-0-","-0-","-0-","-0-"\r\n', "has no name"),
             (b"\x1a", "lists no one"),
             (
@@ -108,7 +111,9 @@ class TestEuXml:
 
     def test_an_entity_without_a_name_is_refused(self) -> None:
         with pytest.raises(ListFileInvalid, match="sanctionEntity 7 has no name"):
-            eu.parse(b'<export><sanctionEntity logicalId="7"><subjectType code="person"/></sanctionEntity></export>')
+            eu.parse(
+                b'<export><sanctionEntity logicalId="7"><subjectType code="person"/></sanctionEntity></export>'
+            )
 
 
 class TestUnXml:
@@ -128,8 +133,10 @@ class TestUnXml:
 
     def test_an_individual_without_a_dataid_is_refused(self) -> None:
         with pytest.raises(ListFileInvalid, match="without a DATAID"):
-            un.parse(b"<CONSOLIDATED_LIST><INDIVIDUALS><INDIVIDUAL><FIRST_NAME>A</FIRST_NAME>"
-                     b"</INDIVIDUAL></INDIVIDUALS></CONSOLIDATED_LIST>")
+            un.parse(
+                b"<CONSOLIDATED_LIST><INDIVIDUALS><INDIVIDUAL><FIRST_NAME>A</FIRST_NAME>"
+                b"</INDIVIDUAL></INDIVIDUALS></CONSOLIDATED_LIST>"
+            )
 
 
 class TestOutsideXmlIsReadSafely:
@@ -155,9 +162,15 @@ class TestOutsideXmlIsReadSafely:
 def test_the_content_hash_moves_with_what_screening_reads_and_only_with_it() -> None:
     entry = ListedEntry(source_id="1", kind=SubjectKind.PERSON, name="A B", birth_dates=("1970",))
 
-    assert entry.content_hash() == ListedEntry(
-        source_id="1", kind=SubjectKind.PERSON, name="A B", birth_dates=("1970",), programs=("X",)
-    ).content_hash()
-    assert entry.content_hash() != ListedEntry(
-        source_id="1", kind=SubjectKind.PERSON, name="A B", birth_dates=("1971",)
-    ).content_hash()
+    assert (
+        entry.content_hash()
+        == ListedEntry(
+            source_id="1", kind=SubjectKind.PERSON, name="A B", birth_dates=("1970",), programs=("X",)
+        ).content_hash()
+    )
+    assert (
+        entry.content_hash()
+        != ListedEntry(
+            source_id="1", kind=SubjectKind.PERSON, name="A B", birth_dates=("1971",)
+        ).content_hash()
+    )

@@ -167,7 +167,9 @@ class TestBlockingHit:
         assert response.status_code == 404, response.text  # the made-up card, not the screening
         assert response.json()["code"] == "not_found"
 
-    async def test_a_player_without_a_hit_is_not_held_up(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+    async def test_a_player_without_a_hit_is_not_held_up(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
         await load(runtime, "sdn.csv", ListFormat.OFAC_CSV)
         player = await signed_in_player(client)
 
