@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from croupier.risk.sanctions.formats import ListedEntry, ListFileInvalid, ListFormat
-from croupier.risk.sanctions.formats import eu, ofac, un
+from croupier.risk.sanctions.formats import ListedEntry, ListFileInvalid, ListFormat, eu, ofac, un
 from croupier.risk.sanctions.formats.read import read
 from croupier.risk.sanctions.models import SubjectKind
 
@@ -112,7 +111,8 @@ class TestEuXml:
     def test_an_entity_without_a_name_is_refused(self) -> None:
         with pytest.raises(ListFileInvalid, match="sanctionEntity 7 has no name"):
             eu.parse(
-                b'<export><sanctionEntity logicalId="7"><subjectType code="person"/></sanctionEntity></export>'
+                b'<export><sanctionEntity logicalId="7"><subjectType code="person"/></sanctionEntity>'
+                b"</export>"
             )
 
 

@@ -22,7 +22,7 @@ from croupier.risk.sanctions.normalise import fold, tokens
         ("Seán O'Brien", ("sean", "obrien")),
         ("Сергей Иванович Воронцов", ("sergei", "ivanovich", "vorontsov")),
         ("José  Ñúñez\tGarcía", ("jose", "nunez", "garcia")),
-        ("ＡＢＵ　ＢＡＫＲ", ("abu", "bakr")),  # full-width forms
+        ("\uff21\uff22\uff35\u3000\uff22\uff21\uff2b\uff32", ("abu", "bakr")),  # full-width ABU BAKR
         ("Al Ahad", ("ahad",)),
         ("Sheikh Al", ("sheikh", "al")),  # a name of dropped words only keeps them
     ],
