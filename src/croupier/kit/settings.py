@@ -153,14 +153,14 @@ class Settings(BaseSettings):
     webauthn_origin: str = "http://localhost:8000"
 
     sanctions_alert_threshold: float = Field(
-        0.85,
+        0.90,
         gt=0,
         le=1,
         description="Sanctions screening: a score at or above opens a hit and a risk alert "
         "(precision and recall at this threshold: bench/sanctions_eval.py).",
     )
     sanctions_block_threshold: float = Field(
-        0.95,
+        0.97,
         gt=0,
         le=1,
         description="Sanctions screening: an open hit at or above refuses the player's deposits and "

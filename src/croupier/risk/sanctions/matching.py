@@ -14,7 +14,7 @@ Date of birth and nationality then move the score: a matching date raises it,
 a conflicting year lowers it a lot; a matching nationality raises it a little.
 Each step leaves a reason code, stored with the score.
 
-The index blocks by the first letter of each token's fold, and within a block
+The index blocks by the first letter of each token and of its fold, and within a block
 finds similar tokens with ``rapidfuzz.process.extract``; only entries sharing
 similar tokens with the query are scored in full. One name against 20,000
 entries takes about a millisecond (``bench/sanctions_eval.py``).
@@ -27,19 +27,23 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from rapidfuzz import process
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import OSA, JaroWinkler
 
-from croupier.risk.sanctions.normalise import block_key, fold, tokens
+from croupier.risk.sanctions.normalise import EQUIVALENTS, block_keys, fold, tokens
 
 # A pair of tokens scoring below this is no pair at all.
 PAIR_FLOOR = 0.70
-# Candidate tokens are looked up in the index at this Jaro-Winkler similarity of their folds.
-LOOKUP_CUTOFF = 0.80
+# Listed tokens are looked up at this Jaro-Winkler similarity, of spellings or of folds,
+# or one edit apart; a pair needs 0.90 before sharpening (PAIR_FLOOR after it).
+LOOKUP_CUTOFF = 0.88
 # How much an unpaired token costs, as a share of its weight.
 MIDDLE_MISSING = 0.10
 END_MISSING = 0.55
+# Two tokens one edit apart (Rhman, Rahman) count as this alike at least.
+ONE_EDIT = 0.88
 # A single paired token, when both names have more, caps the score here.
 ONE_TOKEN_CAP = 0.60
 
@@ -50,6 +54,9 @@ DOB_NEAR = -0.10
 DOB_CONFLICT = -0.25
 COUNTRY_MATCH = 0.02
 COUNTRY_OTHER = -0.02
+# What a name's best possible score may gain beyond its tokens: the largest date and
+# country bonus, and a margin for partners heavier than the query's own tokens.
+BOUND_SLACK = DOB_EXACT + COUNTRY_MATCH + 0.03
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,7 @@ def _sharpen(similarity: float) -> float:
     return max(0.0, 1.0 - (1.0 - similarity) * 3.0)
 
 
+@lru_cache(maxsize=1 << 18)
 def token_similarity(a: str, b: str) -> float:
     if a == b:
         return 1.0
@@ -94,10 +102,33 @@ def token_similarity(a: str, b: str) -> float:
         return 0.85 if a[0] == b[0] else 0.0
     if a.isdigit() or b.isdigit():
         return 0.0
+    if _gendered_pair(a, b):
+        return 0.5
     spelled = JaroWinkler.normalized_similarity(a, b)
     fa, fb = fold(a), fold(b)
-    sounded = 0.97 if fa == fb else 0.97 * JaroWinkler.normalized_similarity(fa, fb)
-    return _sharpen(max(spelled, sounded))
+    if fa == fb:
+        # The same sound; a spelling that shares little (Hassan, Hussein) is worth less.
+        sounded = 0.97 if spelled >= 0.8 or a in EQUIVALENTS or b in EQUIVALENTS else 0.93
+    else:
+        sounded = 0.97 * JaroWinkler.normalized_similarity(fa, fb)
+    similarity = _sharpen(max(spelled, sounded))
+    if min(len(a), len(b)) >= 4 and OSA.distance(a, b, score_cutoff=1) <= 1:
+        # One letter dropped, doubled, swapped or replaced: a typo more often than another name.
+        similarity = max(similarity, ONE_EDIT)
+    return similarity
+
+
+def _gendered_pair(a: str, b: str) -> bool:
+    """Petrov and Petrova, Mansour and Mansouri, Maria and Mario: names that differ by an ending.
+
+    One is the other with a vowel added, or the two end in different vowels of a, e, o.
+    """
+    short, long = sorted((a, b), key=len)
+    if len(short) < 4:
+        return False
+    if len(long) == len(short) + 1:
+        return long.startswith(short) and long[-1] in "aio"
+    return len(long) == len(short) and a[:-1] == b[:-1] and {a[-1], b[-1]} <= set("aeo") and a != b
 
 
 def _weight(token: str) -> float:
@@ -216,18 +247,20 @@ def score(subject: Subject, entry: Listed, *, query: Sequence[str] | None = None
 
 @dataclass
 class _Block:
+    """The distinct tokens whose folds start alike, spelled and folded, position for position."""
+
+    tokens: list[str] = field(default_factory=list)
     folds: list[str] = field(default_factory=list)
-    index: dict[str, int] = field(default_factory=dict)
 
 
 class ScreeningIndex:
-    """Every name of every entry, tokenised once, with postings from token folds to names."""
+    """Every name of every entry, tokenised once, with postings from tokens to names."""
 
     def __init__(self, entries: Iterable[Listed], *, version: int | None = None) -> None:
         self.version = version
         self.entries: list[Listed] = []
         self._names: list[tuple[int, tuple[str, ...]]] = []  # (entry position, tokens)
-        self._postings: dict[str, list[int]] = defaultdict(list)  # fold -> name positions
+        self._postings: dict[str, list[int]] = defaultdict(list)  # token -> name positions
         self._blocks: dict[str, _Block] = defaultdict(_Block)
         for entry in entries:
             position = len(self.entries)
@@ -243,47 +276,96 @@ class ScreeningIndex:
                 for token in set(name_tokens):
                     if len(token) < 2:
                         continue  # initials find nothing on their own
-                    key = fold(token)
-                    postings = self._postings[key]
+                    postings = self._postings[token]
                     if not postings:
-                        block = self._blocks[block_key(token)]
-                        block.index[key] = len(block.folds)
-                        block.folds.append(key)
+                        for key in block_keys(token):
+                            block = self._blocks[key]
+                            block.tokens.append(token)
+                            block.folds.append(fold(token))
                     postings.append(name_position)
 
     def __len__(self) -> int:
         return len(self.entries)
 
+    def _similar(self, token: str) -> dict[str, float]:
+        """Listed tokens that could pair with ``token``, and how alike they are."""
+        similar: dict[str, float] = {}
+        for key in block_keys(token):
+            block = self._blocks.get(key)
+            if block is not None:
+                similar.update(self._similar_in(block, token))
+        return similar
+
+    @staticmethod
+    def _similar_in(block: _Block, token: str) -> dict[str, float]:
+        positions = {
+            k
+            for _, _, k in process.extract(
+                fold(token), block.folds, scorer=JaroWinkler.normalized_similarity,
+                score_cutoff=LOOKUP_CUTOFF, limit=None,
+            )
+        }  # fmt: skip
+        positions.update(
+            k
+            for _, _, k in process.extract(
+                token, block.tokens, scorer=JaroWinkler.normalized_similarity,
+                score_cutoff=LOOKUP_CUTOFF, limit=None,
+            )
+        )  # fmt: skip
+        if len(token) >= 4:
+            positions.update(
+                k
+                for _, _, k in process.extract(
+                    token, block.tokens, scorer=OSA.distance, score_cutoff=1, limit=None
+                )
+            )
+        similar = {}
+        for k in positions:
+            listed = block.tokens[k]
+            similarity = token_similarity(token, listed)
+            if similarity >= PAIR_FLOOR:
+                similar[listed] = similarity
+        return similar
+
     def search(self, subject: Subject, *, floor: float = 0.5, limit: int = 5) -> list[Match]:
         """The best-scoring entries for ``subject``, at least ``floor``, best first."""
         query = tokens(subject.name)
-        usable = [t for t in query if len(t) >= 2]
+        usable = [i for i, t in enumerate(query) if len(t) >= 2]
         if not usable:
             return []
-        # For each name, which query tokens found something similar in it.
-        found: dict[int, set[int]] = defaultdict(set)
-        for i, token in enumerate(usable):
-            block = self._blocks.get(block_key(token))
-            if block is None:
-                continue
-            for key, _, _ in process.extract(
-                fold(token),
-                block.folds,
-                scorer=JaroWinkler.normalized_similarity,
-                score_cutoff=LOOKUP_CUTOFF,
-                limit=None,
-            ):
-                for name_position in self._postings[key]:
-                    found[name_position].add(i)
+        # For each name, the query tokens that could pair in it, with their best similarity.
+        found: dict[int, dict[int, float]] = defaultdict(dict)
+        for i in usable:
+            for listed, similarity in self._similar(query[i]).items():
+                for name_position in self._postings[listed]:
+                    pairs = found[name_position]
+                    if similarity > pairs.get(i, 0.0):
+                        pairs[i] = similarity
+        # Score in full only names whose best possible score (the tokens found paired as
+        # found, every other unpaired, the largest date and country bonus) reaches the floor.
+        weights = [_weight(t) for t in query]
+        missing = [
+            w * (MIDDLE_MISSING if 0 < k < len(query) - 1 else END_MISSING) for k, w in enumerate(weights)
+        ]
+        all_missing = sum(missing)
         needed = min(2, len(usable))
-        by_entry: dict[int, int] = {}
-        for name_position, hits in found.items():
+        candidates: set[int] = set()
+        for name_position, pairs in found.items():
             entry_position, name_tokens = self._names[name_position]
-            if len(hits) >= min(needed, len(name_tokens)):
-                by_entry.setdefault(entry_position, name_position)
+            if entry_position in candidates or len(pairs) < min(needed, len(name_tokens)):
+                continue
+            weight = sum(weights[k] for k in pairs)
+            matched = sum(weights[k] * similarity for k, similarity in pairs.items())
+            penalty = all_missing - sum(missing[k] for k in pairs)
+            penalty += max(0, len(name_tokens) - len(pairs)) * MIDDLE_MISSING * _weight("")
+            bound = matched / (weight + penalty)
+            if len(pairs) == 1 and (len(query) > 1 or len(name_tokens) > 1):
+                bound = min(bound, ONE_TOKEN_CAP)
+            if bound + BOUND_SLACK >= floor:
+                candidates.add(entry_position)
         matches = [
             m
-            for position in by_entry
+            for position in candidates
             if (m := score(subject, self.entries[position], query=query)).score >= floor
         ]
         matches.sort(key=lambda m: m.score, reverse=True)

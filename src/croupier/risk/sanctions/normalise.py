@@ -61,7 +61,8 @@ _FOLDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"ph", "f"),
         (r"ck", "k"),
         (r"kh", "h"),
-        (r"gh", "g"),
+        # Persian and Arabic qaf and ghain: Qasem, Ghasem, Kasem; Ghorbani, Qorbani.
+        (r"gh", "k"),
         (r"th", "t"),
         (r"dh", "d"),
         (r"sch", "s"),
@@ -77,6 +78,13 @@ _FOLDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"j", "y"),
     )
 )
+# Romanisations whose spellings share too little for any phonetic rule: Wade-Giles and
+# Cantonese against Pinyin for common Chinese surnames. Each maps to one spelling.
+EQUIVALENTS = {
+    "hsu": "xu", "lee": "li", "ng": "wu", "wong": "huang", "chan": "chen", "chang": "zhang",
+    "chao": "zhao", "chou": "zhou", "chu": "zhu", "cheung": "zhang", "tsang": "zeng", "hsieh": "xie",
+    "kwok": "guo", "kuo": "guo", "lau": "liu", "yeung": "yang", "tse": "xie", "ho": "he",
+}  # fmt: skip
 _INNER_VOWELS = re.compile(r"[aeiouy]+(?!$)")
 _FINAL_VOWELS = re.compile(r"[aeiouy]+$")
 _DOUBLES = re.compile(r"(.)\1+")
@@ -105,7 +113,7 @@ def fold(token: str) -> str:
     """A coarse phonetic key: inner vowels as one, doubled letters single, ph/f, z/s, j/y alike."""
     if token.isdigit():
         return token
-    folded = token
+    folded = EQUIVALENTS.get(token, token)
     for pattern, replacement in _FOLDS:
         folded = pattern.sub(replacement, folded)
     # Vowels inside a name are one sound (Usama, Osama); a final vowel often marks
@@ -115,6 +123,10 @@ def fold(token: str) -> str:
     return _DOUBLES.sub(r"\1", folded) or token
 
 
-def block_key(token: str) -> str:
-    """The bucket a token is looked up in: the first letter of its fold (all vowels are one)."""
-    return fold(token)[:1]
+def block_keys(token: str) -> frozenset[str]:
+    """The buckets a token is filed and looked up in: its first letter, and its fold's.
+
+    Two keys, so that a typo or a spelling that changes one (Hrssan against Hassan:
+    the fold drops the h) still meets the other.
+    """
+    return frozenset((token[:1], fold(token)[:1]))
