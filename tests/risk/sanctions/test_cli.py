@@ -188,6 +188,31 @@ class TestRescreenOnImport:
         assert first.entry_hash != second.entry_hash
         assert len(await alerts_of(runtime, player_id)) == 2
 
+    async def test_an_entry_removed_from_the_list_leaves_its_hits_open_and_says_so(
+        self, env: dict[str, str], client: httpx.AsyncClient, runtime: Runtime, tmp_path: Path
+    ) -> None:
+        player_id, _ = await register(
+            client, first_name="Won Ho", last_name="Ri", date_of_birth="1964-07-17", country="KP"
+        )
+        succeeded(
+            await acroupier("sanctions", "import", str(FIXTURES / "un.xml"), "--format", "un-xml", env=env)
+        )
+        text = (FIXTURES / "un.xml").read_text()
+        shorter = tmp_path / "un.xml"
+        shorter.write_text(
+            text[: text.index("    <INDIVIDUAL>")]
+            + text[text.index("    <INDIVIDUAL>", text.index("</INDIVIDUAL>")) :]
+        )
+
+        out = succeeded(await acroupier("sanctions", "import", str(shorter), "--format", "un-xml", env=env))
+
+        assert "removed 1" in out
+        assert "note: 1 open hits refer to removed entries" in out
+        [hit] = await hits_of(runtime, player_id)
+        assert hit.status == "open"
+        listed = succeeded(await acroupier("sanctions", "hits", "--player", player_id, env=env))
+        assert "un_sc:6908555 RI WON HO (removed from the list)" in listed
+
     async def test_clearing_twice_or_an_unknown_hit_is_refused(
         self, env: dict[str, str], client: httpx.AsyncClient, runtime: Runtime
     ) -> None:

@@ -69,6 +69,18 @@ class TestAtRegistration:
         assert await hits_of(runtime, player_id) == []
         assert await alerts_of(runtime, player_id) == []
 
+    async def test_registering_with_an_address_already_taken_stores_no_screening(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        await load(runtime, "sdn.csv", ListFormat.OFAC_CSV)
+        player_id, data = await register(client, **KARIMOV)
+
+        again = await client.post("/v1/players", json=data)
+
+        assert again.status_code == 202
+        assert len(await screenings_of(runtime, player_id)) == 1
+        assert len(await hits_of(runtime, player_id)) == 1
+
     async def test_registration_without_any_list_loaded_screens_against_nothing(
         self, client: httpx.AsyncClient, runtime: Runtime
     ) -> None:
