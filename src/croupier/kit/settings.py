@@ -176,6 +176,12 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _sanctions_block_above_alert(self) -> Settings:
+        if self.sanctions_block_threshold < self.sanctions_alert_threshold:
+            raise ValueError("CROUPIER_SANCTIONS_BLOCK_THRESHOLD must not be below the alert threshold")
+        return self
+
+    @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:
         if self.environment == "production":
             if self.database_url is None:

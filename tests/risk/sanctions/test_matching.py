@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from croupier.kit.settings import Settings
 from croupier.risk.sanctions.matching import Listed, ScreeningIndex, Subject, name_score, score
 from croupier.risk.sanctions.normalise import fold, tokens
 
@@ -138,3 +139,8 @@ class TestIndex:
         index = ScreeningIndex([_entry("J K")], version=1)
 
         assert index.search(Subject("J. K.")) == []
+
+
+def test_a_block_threshold_below_the_alert_threshold_is_refused() -> None:
+    with pytest.raises(ValueError, match="must not be below the alert threshold"):
+        Settings(sanctions_alert_threshold=0.95, sanctions_block_threshold=0.9)
