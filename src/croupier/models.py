@@ -29,6 +29,12 @@ from croupier.payments.models import (
 )
 from croupier.providers.models import GameProvider, GameToken, ProviderGame, ProviderTransaction
 from croupier.risk.models import RiskAlert, RiskCase, RiskCaseEntry
+from croupier.risk.sanctions.models import (
+    SanctionsEntry,
+    SanctionsHit,
+    SanctionsImport,
+    SanctionsScreening,
+)
 from croupier.staff.models import StaffKey
 from croupier.wallet.models import Currency, LedgerAccount, LedgerEntry, LedgerHold, LedgerTransfer
 
@@ -67,6 +73,10 @@ __all__ = [
     "RiskCase",
     "RiskCaseEntry",
     "RoundAction",
+    "SanctionsEntry",
+    "SanctionsHit",
+    "SanctionsImport",
+    "SanctionsScreening",
     "SeedPair",
     "SignInGuard",
     "StaffKey",

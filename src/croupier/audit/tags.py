@@ -65,6 +65,10 @@ class AuditAction(StrEnum):
     RISK_CASE_CLOSE = "risk:case:close"
     RISK_SAR_EXPORT = "risk:report:sar_export"
     RISK_LTR_READ = "risk:report:large_transactions"
+    NAME_CHANGE = "identity:profile:name_change"
+    SANCTIONS_IMPORT = "risk:sanctions:import"
+    SANCTIONS_HIT = "risk:sanctions:hit"
+    SANCTIONS_CLEAR = "risk:sanctions:clear"
 
 
 class Outcome(StrEnum):

@@ -6,13 +6,14 @@ Registration is in ``account.registration``.
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from croupier.crypto.blind_index import blind_index
-from croupier.crypto.service import player_cipher
+from croupier.crypto.service import PersonalDataErased, player_cipher
 from croupier.identity import repository
 from croupier.identity.models import Player
 from croupier.kit.keyring import keyring_of
@@ -62,3 +63,39 @@ async def profile_of(session: AsyncSession, player_id: uuid.UUID) -> PlayerProfi
     The caller audits the read."""
     player = await repository.get_player(session, player_id)
     return None if player is None else await profile(session, player)
+
+
+@dataclass(frozen=True)
+class NameOnFile:
+    """What screening against sanctions lists reads about a player."""
+
+    player_id: uuid.UUID
+    full_name: str
+    date_of_birth: date
+    country: str
+
+
+async def name_on_file(session: AsyncSession, player: Player) -> NameOnFile:
+    cipher = await player_cipher(session, player_id=player.id)
+    return NameOnFile(
+        player_id=player.id,
+        full_name=f"{cipher.decrypt('first_name', player.first_name_enc)} "
+        f"{cipher.decrypt('last_name', player.last_name_enc)}",
+        date_of_birth=date.fromisoformat(cipher.decrypt("date_of_birth", player.date_of_birth_enc)),
+        country=player.country,
+    )
+
+
+async def names_on_file(session: AsyncSession, *, page: int = 500) -> AsyncIterator[NameOnFile]:
+    """Every player's name, date of birth and country, decrypted one by one; erased players are skipped."""
+    after: uuid.UUID | None = None
+    while True:
+        found = await repository.players_after(session, after, page)
+        for player in found:
+            try:
+                yield await name_on_file(session, player)
+            except PersonalDataErased:
+                continue
+        if len(found) < page:
+            return
+        after = found[-1].id

@@ -216,3 +216,11 @@ async def remember_device(
         KnownDevice.player_id == player_id, KnownDevice.device_hash != device_hash
     )
     return int(await session.scalar(others) or 0) > 0
+
+
+async def players_after(session: AsyncSession, after: uuid.UUID | None, limit: int) -> Sequence[Player]:
+    """Players in id order after ``after``: a keyset page for a walk over every player."""
+    stmt = select(Player).order_by(Player.id).limit(limit)
+    if after is not None:
+        stmt = stmt.where(Player.id > after)
+    return (await session.scalars(stmt)).all()

@@ -177,6 +177,21 @@ class Settings(BaseSettings):
     webauthn_rp_name: str = "Croupier"
     webauthn_origin: str = "http://localhost:8000"
 
+    sanctions_alert_threshold: float = Field(
+        0.90,
+        gt=0,
+        le=1,
+        description="Sanctions screening: a score at or above opens a hit and a risk alert "
+        "(precision and recall at this threshold: bench/sanctions_eval.py).",
+    )
+    sanctions_block_threshold: float = Field(
+        0.97,
+        gt=0,
+        le=1,
+        description="Sanctions screening: an open hit at or above refuses the player's deposits and "
+        "withdrawals until it is cleared (`croupier sanctions clear`).",
+    )
+
     @model_validator(mode="after")
     def _gaming_day_zone_exists(self) -> Settings:
         try:
@@ -193,6 +208,12 @@ class Settings(BaseSettings):
             raise ValueError("CROUPIER_METRICS_PORT must differ from CROUPIER_PORT")
         if self.metrics_token is not None and len(self.metrics_token.get_secret_value()) < 16:
             raise ValueError("CROUPIER_METRICS_TOKEN must be at least 16 characters")
+        return self
+
+    @model_validator(mode="after")
+    def _sanctions_block_above_alert(self) -> Settings:
+        if self.sanctions_block_threshold < self.sanctions_alert_threshold:
+            raise ValueError("CROUPIER_SANCTIONS_BLOCK_THRESHOLD must not be below the alert threshold")
         return self
 
     @model_validator(mode="after")

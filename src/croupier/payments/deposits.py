@@ -34,6 +34,7 @@ from croupier.payments.provider import (
     ProviderRefused,
     refuse_above_limit,
 )
+from croupier.risk.sanctions.gate import refuse_if_under_review
 from croupier.wallet import service as wallet
 from croupier.wallet.service import HouseAccount, HouseBook, Leg, PlayerAccount
 
@@ -77,6 +78,8 @@ async def start(
     """
     async with database.unit_of_work() as session:
         await wallet.exponent(session, request.currency)  # unknown currencies are refused first
+        # Sanctions screening: an open blocking hit pauses deposits until an analyst clears it.
+        await refuse_if_under_review(session, player_id=request.player_id)
         existing = await _existing(session, request)
     if existing is not None and existing.status != INITIATED:
         return existing, True

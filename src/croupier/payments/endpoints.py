@@ -48,6 +48,7 @@ from croupier.payments.schemas import (
     WithdrawalList,
     WithdrawalView,
 )
+from croupier.risk.sanctions.gate import SanctionsReviewPending
 from croupier.wallet.service import InsufficientFunds, UnknownCurrency
 
 router = APIRouter(tags=["payments"])
@@ -75,6 +76,7 @@ async def my_methods(session: DbSession, auth: CurrentAuth) -> MethodList:
         UnknownCurrency,
         ProviderUnavailable,
         PaymentsNotConfigured,
+        SanctionsReviewPending,
     ),
 )
 async def create_deposit(
@@ -145,6 +147,7 @@ async def _own(
         OutstandingDebt,
         InsufficientFunds,
         UnknownCurrency,
+        SanctionsReviewPending,
     ),
 )
 async def create_withdrawal(

@@ -27,6 +27,7 @@ from croupier.payments import debts, repository
 from croupier.payments.gateway import wake_submissions
 from croupier.payments.models import Withdrawal, WithdrawalStatus
 from croupier.payments.provider import ALREADY_APPLIED, STALE, ProviderTransfer, refuse_above_limit
+from croupier.risk.sanctions.gate import refuse_if_under_review
 from croupier.wallet import service as wallet
 from croupier.wallet.service import HouseAccount, HouseBook, PlayerAccount
 
@@ -78,6 +79,8 @@ async def request(
     client: ClientInfo | None = None,
 ) -> tuple[Withdrawal, bool]:
     """Hold the funds and record the withdrawal; ``(withdrawal, replayed)``."""
+    # Sanctions screening: an open blocking hit pauses withdrawals until an analyst clears it.
+    await refuse_if_under_review(session, player_id=player_id)
     digest = request_hash({"amount": amount, "currency": currency, "method": str(method_id)})
     existing = await repository.replay(session, Withdrawal, digest, player_id=player_id, idempotency_key=key)
     if existing is not None:

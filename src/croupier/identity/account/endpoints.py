@@ -5,12 +5,13 @@ from __future__ import annotations
 import structlog
 from fastapi import APIRouter, BackgroundTasks, Response
 
-from croupier.identity.account import password_reset, registration, verification
+from croupier.identity.account import names, password_reset, registration, verification
 from croupier.identity.account import service as account
 from croupier.identity.account.schemas import (
     EmailChange,
     EmailChangeRequested,
     LinkConfirmation,
+    NameChange,
     PasswordChange,
     PasswordResetConfirm,
     PasswordResetRequest,
@@ -27,7 +28,9 @@ from croupier.identity.errors import (
     StepUpRequired,
     WrongPassword,
 )
+from croupier.identity.factors import factors
 from croupier.identity.passwords import WeakPassword
+from croupier.identity.schemas import MfaStatus, Profile
 from croupier.kit.client import ClientInfo
 from croupier.kit.deps import Client, DbSession, RuntimeDep
 from croupier.kit.errors import RateLimited, responses
@@ -189,3 +192,30 @@ async def confirm_password_reset(
         client=client,
     )
     return Response(status_code=204)
+
+
+@router.patch(
+    "/me/profile",
+    summary="Change my name",
+    description="Sets the names given (first, last or both) and answers with the profile. "
+    "The new name is screened against sanctions lists.",
+    responses=responses(InvalidSession),
+)
+async def change_my_name(
+    body: NameChange, session: DbSession, *, runtime: RuntimeDep, auth: CurrentAuth, client: Client
+) -> Profile:
+    profile = await names.change_name(
+        session,
+        settings=runtime.settings,
+        auth=auth,
+        first_name=body.first_name,
+        last_name=body.last_name,
+        client=client,
+    )
+    available = await factors(session, auth.player)
+    return Profile(
+        **profile.__dict__,
+        mfa=MfaStatus(
+            totp=available.totp, passkeys=available.passkeys, recovery_codes_left=available.recovery_codes
+        ),
+    )

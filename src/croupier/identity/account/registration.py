@@ -34,6 +34,9 @@ from croupier.kit.metrics import REGISTRATIONS
 from croupier.kit.settings import Settings
 from croupier.mail import service as mail
 from croupier.mail.templates import MailTemplate
+from croupier.risk.sanctions import service as sanctions
+from croupier.risk.sanctions.matching import Subject
+from croupier.risk.sanctions.models import ScreeningTrigger
 
 
 class EmailAlreadyVerified(Conflict):
@@ -81,6 +84,15 @@ async def register(
             country=country,
         )
         if player is not None:
+            await sanctions.screen_player(
+                session,
+                player_id=player.id,
+                full_name=f"{first_name} {last_name}",
+                date_of_birth=date_of_birth,
+                country=country,
+                trigger=ScreeningTrigger.REGISTRATION,
+                settings=settings,
+            )
             await _welcome(session, settings=settings, player=player, email=email, first_name=first_name)
             audit.record(
                 session,
@@ -96,6 +108,8 @@ async def register(
         owner = await repository.player_by_email_index(session, index)
         if owner is None:
             raise RuntimeError("the address's account vanished after its unique index refused ours")
+    # The same search a new player's screening makes, stored nowhere: its time says nothing either.
+    await sanctions.search(session, Subject(f"{first_name} {last_name}", date_of_birth, country))
     await notices.tell(
         session,
         player=owner,

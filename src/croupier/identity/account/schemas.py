@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel, StringConstraints, model_validator
 
-from croupier.identity.schemas import Email, Otp, Password, RecoveryCodeText, Strict
+from croupier.identity.schemas import Email, Name, Otp, Password, RecoveryCodeText, Strict
 
 # Checked by the services, which answer `invalid_reset_token` or
 # `invalid_verification_token` for anything they do not know; the bounds only
@@ -57,3 +57,16 @@ class PasswordResetConfirm(Strict):
     new_password: Password
     otp: Otp | None = None
     recovery_code: RecoveryCodeText | None = None
+
+
+class NameChange(Strict):
+    """The names to change; at least one. A change of name is screened against sanctions lists."""
+
+    first_name: Name | None = None
+    last_name: Name | None = None
+
+    @model_validator(mode="after")
+    def _something_changes(self) -> NameChange:
+        if self.first_name is None and self.last_name is None:
+            raise ValueError("give first_name, last_name or both")
+        return self

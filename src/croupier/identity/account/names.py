@@ -1,0 +1,72 @@
+"""A player changing the name on file, which is screened against sanctions lists at once.
+
+The names are sealed under the player's key like every personal field. The
+change is audited (without the names) and recorded as a ``name_changed`` domain
+event; screening runs in the same transaction, so a name that hits a list is
+stored with its hit or not at all.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from croupier.audit import service as audit
+from croupier.audit.service import Actor, Target
+from croupier.audit.tags import AuditAction
+from croupier.crypto.service import player_cipher
+from croupier.events.kinds import EventKind
+from croupier.events.outbox import record_event
+from croupier.identity import players
+from croupier.identity.account import repository as account_repository
+from croupier.identity.sessions import Authenticated
+from croupier.kit.client import ClientInfo
+from croupier.kit.errors import NotFound
+from croupier.kit.settings import Settings
+from croupier.risk.sanctions import service as sanctions
+from croupier.risk.sanctions.models import ScreeningTrigger
+
+
+async def change_name(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    auth: Authenticated,
+    first_name: str | None,
+    last_name: str | None,
+    client: ClientInfo,
+) -> players.PlayerProfile:
+    """Set the given names (None: unchanged) and screen the player by the new full name."""
+    player = await account_repository.lock_player(session, auth.player.id)
+    if player is None:
+        raise NotFound("No such player.")
+    cipher = await player_cipher(session, player_id=player.id)
+    changed = []
+    if first_name is not None:
+        player.first_name_enc = cipher.encrypt("first_name", first_name)
+        changed.append("first_name")
+    if last_name is not None:
+        player.last_name_enc = cipher.encrypt("last_name", last_name)
+        changed.append("last_name")
+    await session.flush()
+    audit.record(
+        session,
+        AuditAction.NAME_CHANGE,
+        actor=Actor.player(player.id),
+        target=Target.player(player.id),
+        client=client,
+        details={"fields": changed},
+    )
+    await record_event(
+        session, EventKind.NAME_CHANGED, player_id=player.id, data={"fields": changed}, client=client
+    )
+    on_file = await players.name_on_file(session, player)
+    await sanctions.screen_player(
+        session,
+        player_id=player.id,
+        full_name=on_file.full_name,
+        date_of_birth=on_file.date_of_birth,
+        country=on_file.country,
+        trigger=ScreeningTrigger.NAME_CHANGE,
+        settings=settings,
+    )
+    return await players.profile(session, player)

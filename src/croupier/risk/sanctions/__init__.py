@@ -1,0 +1,1 @@
+"""Sanctions and PEP screening: publishers' lists imported with their provenance, players screened."""
