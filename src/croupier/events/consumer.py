@@ -137,18 +137,13 @@ class OutboxConsumer(Sweeper):
         if self._horizon is None:
             async with self.database.unit_of_work() as session:
                 self._horizon = await repository.ensure_consumer(session, self.name)
-        horizon = self._horizon
         async with self.database.unit_of_work() as session:
-            await repository.open_lanes(session, self.name, horizon=horizon, scan=self.scan, now=now)
+            await repository.open_lanes(session, self.name, scan=self.scan, now=now)
         async with self.database.unit_of_work() as session:
-            lanes = await repository.lock_lanes(
-                session, self.name, horizon=horizon, scan=self.scan, lanes=self.lanes, now=now
-            )
+            lanes = await repository.lock_lanes(session, self.name, scan=self.scan, lanes=self.lanes, now=now)
             if not lanes:
                 return BatchReport()
-            events = await repository.pending_in_lanes(
-                session, self.name, horizon=horizon, lanes=lanes, limit=self.batch_size
-            )
+            events = await repository.pending_in_lanes(session, self.name, lanes=lanes, limit=self.batch_size)
             done: list[int] = []
             last: dict[uuid.UUID, int] = {}
             stopped: dict[uuid.UUID, BaseException] = {}

@@ -46,7 +46,10 @@ class EventDelivery:
         self.consume = consume
         self.handlers = handlers.registered() if registered is None else registered
         settings = runtime.settings
-        self.signal = EventSignal(runtime.database, listen=consume)
+        # Listen only where something here consumes: the handlers, or the relay to the bus.
+        self.signal = EventSignal(
+            runtime.database, listen=consume and bool(self.handlers or settings.event_bus)
+        )
         self.workers: list[Sweeper] = []
         self._bus = None
         if consume and settings.event_bus:

@@ -57,10 +57,13 @@ async def insert_many(session: AsyncSession, events: Sequence[NewEvent]) -> None
 NO_PLAYER = uuid.UUID(int=0)
 
 # Unprocessed events of a consumer above its horizon, oldest first, outside lanes that back off.
-_PENDING = """
+# The horizon is read in the same statement as the receipts: a concurrent move of the horizon
+# prunes receipts in the transaction that moves it, so one statement sees both before or both after.
+_HORIZON = "(SELECT h.horizon FROM event_consumers AS h WHERE h.name = :consumer)"
+_PENDING = f"""
 SELECT coalesce(e.player_id, :no_player) AS player_key, e.id
 FROM domain_events AS e
-WHERE e.id > :horizon
+WHERE e.id > {_HORIZON}
   AND NOT EXISTS (
     SELECT 1 FROM event_receipts AS r WHERE r.consumer = :consumer AND r.event_id = e.id
   )
@@ -71,7 +74,7 @@ WHERE e.id > :horizon
   )
 ORDER BY e.id
 LIMIT :scan
-"""
+"""  # noqa: S608 - constant text
 _OPEN_LANES = f"""
 WITH pending AS ({_PENDING})
 INSERT INTO event_cursors (consumer, player_key)
@@ -89,8 +92,8 @@ FOR UPDATE OF c SKIP LOCKED
 """  # noqa: S608 - constant text
 
 
-def _pending_params(consumer: str, horizon: int, scan: int, now: datetime) -> dict[str, Any]:
-    return {"consumer": consumer, "horizon": horizon, "scan": scan, "now": now, "no_player": NO_PLAYER}
+def _pending_params(consumer: str, scan: int, now: datetime) -> dict[str, Any]:
+    return {"consumer": consumer, "scan": scan, "now": now, "no_player": NO_PLAYER}
 
 
 async def ensure_consumer(session: AsyncSession, name: str) -> int:
@@ -102,23 +105,27 @@ async def ensure_consumer(session: AsyncSession, name: str) -> int:
     return horizon
 
 
-async def open_lanes(session: AsyncSession, consumer: str, *, horizon: int, scan: int, now: datetime) -> None:
+async def open_lanes(session: AsyncSession, consumer: str, *, scan: int, now: datetime) -> None:
     """A cursor row for every player with pending events (committed apart, so nobody waits on it)."""
-    await session.execute(text(_OPEN_LANES), _pending_params(consumer, horizon, scan, now))
+    await session.execute(text(_OPEN_LANES), _pending_params(consumer, scan, now))
 
 
 async def lock_lanes(
-    session: AsyncSession, consumer: str, *, horizon: int, scan: int, lanes: int, now: datetime
+    session: AsyncSession, consumer: str, *, scan: int, lanes: int, now: datetime
 ) -> list[uuid.UUID]:
     """Lock the lanes of players with pending events that no other worker holds (``SKIP LOCKED``)."""
-    params = {**_pending_params(consumer, horizon, scan, now), "lanes": lanes}
+    params = {**_pending_params(consumer, scan, now), "lanes": lanes}
     return list((await session.scalars(text(_LOCK_LANES), params)).all())
 
 
 async def pending_in_lanes(
-    session: AsyncSession, consumer: str, *, horizon: int, lanes: Sequence[uuid.UUID], limit: int
+    session: AsyncSession, consumer: str, *, lanes: Sequence[uuid.UUID], limit: int
 ) -> list[DomainEvent]:
-    """The unprocessed events of the locked lanes, oldest first (read after the locks: fresh)."""
+    """The unprocessed events of the locked lanes, oldest first (read after the locks: fresh).
+
+    Detached from the session: a handler reads them; nothing may write the outbox back.
+    """
+    horizon = select(EventConsumer.horizon).where(EventConsumer.name == consumer).scalar_subquery()
     received = select(EventReceipt.event_id).where(
         EventReceipt.consumer == consumer, EventReceipt.event_id == DomainEvent.id
     )
@@ -132,7 +139,10 @@ async def pending_in_lanes(
         .order_by(DomainEvent.id)
         .limit(limit)
     )
-    return list((await session.scalars(stmt)).all())
+    events = list((await session.scalars(stmt)).all())
+    for event in events:
+        session.expunge(event)
+    return events
 
 
 async def lock_lane(session: AsyncSession, consumer: str, player_key: uuid.UUID) -> EventCursor:
