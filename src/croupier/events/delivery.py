@@ -75,6 +75,7 @@ class EventDelivery:
         """``consume``: deliver to handlers here (default: unless ``CROUPIER_EVENT_CONSUMER=off``)."""
         if consume is None:
             consume = runtime.settings.event_consumer == "on"
+        handlers.load_builtin()
         handlers.load(runtime.settings.event_handlers)
         return cls(runtime, consume=consume)
 
