@@ -5,10 +5,13 @@ transaction that records the event as processed for its name, so whatever it
 writes commits exactly when the event counts as handled: a redelivered event
 (after a crash, a timeout, a failed commit) finds its receipt and is skipped.
 A handler that raises rolls back its own writes; the event is delivered again
-later, and the player's later events wait for it (order per player).
+later, and the player's later events wait for it (order per player). A handler
+never commits, and may be called more than once for one event (a batch is run
+again when one of its events fails): only what it writes in the session counts.
+A new name starts from the first event in the outbox.
 
 The name is the consumer's durable identity (its position in the outbox, its
-JetStream durable consumer): renaming a handler starts it from the beginning.
+JetStream durable consumer).
 """
 
 from __future__ import annotations
