@@ -1,7 +1,7 @@
 """risk cases: risk_cases, risk_case_timeline, risk_alerts.case_id; the staff role risk
 
 Revision ID: 0012_risk_cases
-Revises: 0009_domain_events
+Revises: 0010_event_delivery
 Create Date: 2026-12-04 12:00:00.000000
 
 The tables are new and the alert column is nullable, so the previous release runs
@@ -20,7 +20,7 @@ DISPOSITIONS = ("false_positive", "confirmed_fraud", "suspicious_activity_report
 TIMELINE_ACTIONS = ("opened", "alert_added", "assigned", "moved", "note", "closed", "sar_exported")
 
 revision: str = "0012_risk_cases"
-down_revision: str | None = "0009_domain_events"
+down_revision: str | None = "0010_event_delivery"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
