@@ -28,7 +28,18 @@ from croupier.payments.models import (
     Withdrawal,
 )
 from croupier.providers.models import GameProvider, GameToken, ProviderGame, ProviderTransaction
-from croupier.risk.models import RiskAlert
+from croupier.risk.models import (
+    RiskAlert,
+    RiskCounter,
+    RiskDecision,
+    RiskLink,
+    RiskModel,
+    RiskPlayerMoney,
+    RiskPlayerState,
+    RiskRule,
+    RiskRuleSet,
+    RiskWatermark,
+)
 from croupier.staff.models import StaffKey
 from croupier.wallet.models import Currency, LedgerAccount, LedgerEntry, LedgerHold, LedgerTransfer
 
@@ -64,6 +75,15 @@ __all__ = [
     "RecoveryCode",
     "Refund",
     "RiskAlert",
+    "RiskCounter",
+    "RiskDecision",
+    "RiskLink",
+    "RiskModel",
+    "RiskPlayerMoney",
+    "RiskPlayerState",
+    "RiskRule",
+    "RiskRuleSet",
+    "RiskWatermark",
     "RoundAction",
     "SeedPair",
     "SignInGuard",
