@@ -33,7 +33,8 @@ from croupier.kit.clock import utcnow
 from croupier.kit.errors import ConcurrentAttempt, Conflict, NotFound
 from croupier.kit.idempotency import IdempotencyKeyReused, request_hash
 from croupier.kit.settings import Settings
-from croupier.risk.pre_bet import pre_bet_check
+from croupier.risk import service as risk
+from croupier.risk.rules import Action
 from croupier.wallet import service as wallet
 from croupier.wallet.service import HouseAccount, HouseBook, Leg, PlayerAccount
 
@@ -142,11 +143,14 @@ async def _pre_bet(
     # limits; the exponents are cached, so this sends no query.
     await wallet.exponent(session, request.currency)
     table = catalogue.limits_for(settings, request.game, request.currency)
-    await pre_bet_check(
+    await risk.decide(
         session,
+        action=Action.BET,
         player_id=request.player_id,
+        client=None,
+        amount=stake,
         currency=request.currency,
-        stake=stake,
+        settings=settings,
         stake_limit=table.maximum,
         stake_minimum=table.minimum,
         player_status=player_status,
@@ -182,11 +186,14 @@ async def act(
     extra = blackjack.additional_stake(state, action)
     if extra:
         table = catalogue.limits_for(settings, played.game, played.currency)
-        await pre_bet_check(
+        await risk.decide(
             session,
+            action=Action.BET,
             player_id=player_id,
+            client=None,
+            amount=played.stake + extra,
             currency=played.currency,
-            stake=played.stake + extra,
+            settings=settings,
             stake_limit=table.maximum,
             player_status=player_status,
         )

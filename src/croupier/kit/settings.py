@@ -162,7 +162,10 @@ class Settings(BaseSettings):
         " refused when decide() times out or fails; every other action proceeds (fail open). Both audited.",
     )
     risk_rules_refresh_seconds: float = Field(
-        1.0, ge=0, le=300, description="How long a process trusts its cached active rule set before re-checking."
+        1.0,
+        ge=0,
+        le=300,
+        description="How long a process trusts its cached active rule set before re-checking.",
     )
     risk_link_window_days: int = Field(
         30, ge=1, le=365, description="Accounts sharing a device, card or address count within this window."

@@ -34,6 +34,8 @@ from croupier.payments.provider import (
     ProviderRefused,
     refuse_above_limit,
 )
+from croupier.risk import service as risk
+from croupier.risk.rules import Action
 from croupier.wallet import service as wallet
 from croupier.wallet.service import HouseAccount, HouseBook, Leg, PlayerAccount
 
@@ -85,6 +87,16 @@ async def start(
     if existing is None:
         card = await provider.card(request.token)
         async with database.unit_of_work() as session:
+            await risk.decide(
+                session,
+                action=Action.DEPOSIT,
+                player_id=request.player_id,
+                client=request.client,
+                amount=request.amount,
+                currency=request.currency,
+                instrument=card.fingerprint,
+                settings=settings,
+            )
             method = await methods.remember(
                 session, player_id=request.player_id, provider=provider.name, card=card
             )

@@ -128,7 +128,9 @@ async def process(
                 session, player_id, new_device_sign_in_at=at, new_device_event_id=event.id
             )
     elif kind in CREDENTIAL_CHANGES:
-        await repository.set_player_state(session, player_id, credential_change_at=at, credential_change_event_id=event.id)
+        await repository.set_player_state(
+            session, player_id, credential_change_at=at, credential_change_event_id=event.id
+        )
     elif kind is EventKind.DEPOSIT_INITIATED:
         await count(f"deposit:player:{player_id}", amount or 0)
         if event.ip:

@@ -27,7 +27,11 @@ class Feature:
 
 
 CATALOGUE: tuple[Feature, ...] = (
-    Feature("action", _STRING, "What is evaluated: a decide action (deposit …) or an event kind (deposit_confirmed …)."),
+    Feature(
+        "action",
+        _STRING,
+        "What is evaluated: a decide action (deposit …) or an event kind (deposit_confirmed …).",
+    ),
     Feature("amount", _FLOAT, "The amount (stake for a bet) in minor units; 0 when there is none."),
     Feature("currency", _STRING, "Its ISO 4217 currency; empty when there is none."),
     Feature("account_age_hours", _FLOAT, "Hours since registration (NEVER when the engine did not see it)."),
@@ -38,8 +42,12 @@ CATALOGUE: tuple[Feature, ...] = (
     Feature("deposits_1h", _FLOAT, "Deposits the player started in the last hour."),
     Feature("deposits_24h", _FLOAT, "Deposits the player started in the last 24 hours."),
     Feature("failed_deposits_1h", _FLOAT, "The player's failed deposits in the last hour."),
-    Feature("declined_cards_1h", _FLOAT, "Different payment instruments declined for the player in the last hour."),
-    Feature("card_failed_deposits_1h", _FLOAT, "Failed deposits on this payment instrument in the last hour."),
+    Feature(
+        "declined_cards_1h", _FLOAT, "Different payment instruments declined for the player in the last hour."
+    ),
+    Feature(
+        "card_failed_deposits_1h", _FLOAT, "Failed deposits on this payment instrument in the last hour."
+    ),
     Feature("ip_deposits_1h", _FLOAT, "Deposits started from this address in the last hour."),
     Feature("accounts_on_device", _FLOAT, "Accounts seen with this device id within the link window."),
     Feature("accounts_on_card", _FLOAT, "Accounts seen with this payment instrument within the link window."),
@@ -61,9 +69,13 @@ CATALOGUE: tuple[Feature, ...] = (
     Feature("hours_since_new_device_sign_in", _FLOAT, "Hours since a sign-in from a new device and address."),
     Feature("hours_since_credential_change", _FLOAT, "Hours since a password, e-mail or MFA change."),
     Feature(
-        "credential_change_after_new_device", _BOOL, "That change came after that sign-in (the takeover chain)."
+        "credential_change_after_new_device",
+        _BOOL,
+        "That change came after that sign-in (the takeover chain).",
     ),
-    Feature("anomaly_score", _FLOAT, "The streaming anomaly model's score of the player's latest event, 0..1."),
+    Feature(
+        "anomaly_score", _FLOAT, "The streaming anomaly model's score of the player's latest event, 0..1."
+    ),
 )
 NAMES = frozenset(f.name for f in CATALOGUE)
 

@@ -108,7 +108,12 @@ class RiskRuleSet(Base):
     __table_args__ = (
         CheckConstraint(one_of("status", RuleSetStatus), name="status_known"),
         UniqueConstraint("name", "version", name="uq_risk_rule_sets_name_version"),
-        Index("uq_risk_rule_sets_one_active", text("(true)"), unique=True, postgresql_where=text("status = 'active'")),
+        Index(
+            "uq_risk_rule_sets_one_active",
+            text("(true)"),
+            unique=True,
+            postgresql_where=text("status = 'active'"),
+        ),
     )
 
 

@@ -40,7 +40,9 @@ async def rule_sets(session: AsyncSession) -> list[RiskRuleSet]:
     return list(await session.scalars(select(RiskRuleSet).order_by(RiskRuleSet.name, RiskRuleSet.version)))
 
 
-async def rule_set(session: AsyncSession, name: str, version: int | None, *, lock: bool = False) -> RiskRuleSet | None:
+async def rule_set(
+    session: AsyncSession, name: str, version: int | None, *, lock: bool = False
+) -> RiskRuleSet | None:
     query = select(RiskRuleSet).where(RiskRuleSet.name == name)
     query = (
         query.where(RiskRuleSet.version == version)
@@ -53,11 +55,15 @@ async def rule_set(session: AsyncSession, name: str, version: int | None, *, loc
 
 
 async def rules_of(session: AsyncSession, set_id: uuid.UUID) -> list[RiskRule]:
-    return list(await session.scalars(select(RiskRule).where(RiskRule.rule_set_id == set_id).order_by(RiskRule.name)))
+    return list(
+        await session.scalars(select(RiskRule).where(RiskRule.rule_set_id == set_id).order_by(RiskRule.name))
+    )
 
 
 async def add_set(session: AsyncSession, *, name: str, version: int, created_by: str) -> RiskRuleSet:
-    row = RiskRuleSet(id=uuid.uuid4(), name=name, version=version, status=RuleSetStatus.DRAFT, created_by=created_by)
+    row = RiskRuleSet(
+        id=uuid.uuid4(), name=name, version=version, status=RuleSetStatus.DRAFT, created_by=created_by
+    )
     session.add(row)
     await session.flush()
     return row
@@ -76,7 +82,9 @@ async def delete_rule(session: AsyncSession, set_id: uuid.UUID, name: str) -> bo
 
 async def retire_active(session: AsyncSession) -> None:
     await session.execute(
-        update(RiskRuleSet).where(RiskRuleSet.status == RuleSetStatus.ACTIVE).values(status=RuleSetStatus.RETIRED)
+        update(RiskRuleSet)
+        .where(RiskRuleSet.status == RuleSetStatus.ACTIVE)
+        .values(status=RuleSetStatus.RETIRED)
     )
     await session.flush()
 
@@ -173,20 +181,24 @@ async def feature_state(
 ) -> Mapping[str, Any]:
     """The stored state behind every feature, in one statement."""
     row = (
-        await session.execute(
-            _FEATURES,
-            {
-                "p": player_id or uuid.UUID(int=0),
-                "cur": currency,
-                "dev": device or "",
-                "ip": ip or "",
-                "card": card or "",
-                "h1": now - timedelta(hours=1),
-                "h24": now - timedelta(hours=24),
-                "win": now - link_window,
-            },
+        (
+            await session.execute(
+                _FEATURES,
+                {
+                    "p": player_id or uuid.UUID(int=0),
+                    "cur": currency,
+                    "dev": device or "",
+                    "ip": ip or "",
+                    "card": card or "",
+                    "h1": now - timedelta(hours=1),
+                    "h24": now - timedelta(hours=24),
+                    "win": now - link_window,
+                },
+            )
         )
-    ).mappings().one()
+        .mappings()
+        .one()
+    )
     return row
 
 
@@ -227,7 +239,9 @@ async def claim_event(session: AsyncSession, *, player_id: uuid.UUID | None, eve
 
 
 async def set_player_state(session: AsyncSession, player_id: uuid.UUID, **values: Any) -> None:
-    await session.execute(update(RiskPlayerState).where(RiskPlayerState.player_id == player_id).values(**values))
+    await session.execute(
+        update(RiskPlayerState).where(RiskPlayerState.player_id == player_id).values(**values)
+    )
 
 
 async def bump(session: AsyncSession, key: str, bucket: datetime, amount: int = 0) -> None:
@@ -242,7 +256,9 @@ async def bump(session: AsyncSession, key: str, bucket: datetime, amount: int = 
 
 
 async def prune_counters(session: AsyncSession, key: str, before: datetime) -> None:
-    await session.execute(delete(RiskCounter).where(RiskCounter.key == key[:240], RiskCounter.bucket < before))
+    await session.execute(
+        delete(RiskCounter).where(RiskCounter.key == key[:240], RiskCounter.bucket < before)
+    )
 
 
 async def link(session: AsyncSession, *, kind: str, value: str, player_id: uuid.UUID, at: datetime) -> None:
@@ -289,14 +305,20 @@ async def money(session: AsyncSession, player_id: uuid.UUID, currency: str) -> R
 
 
 async def player_links(session: AsyncSession, player_id: uuid.UUID, kind: str) -> Sequence[str]:
-    return list(await session.scalars(select(RiskLink.value).where(RiskLink.player_id == player_id, RiskLink.kind == kind)))
+    return list(
+        await session.scalars(
+            select(RiskLink.value).where(RiskLink.player_id == player_id, RiskLink.kind == kind)
+        )
+    )
 
 
 # ---------------------------------------------------------------- the anomaly model
 
 
 async def load_model(session: AsyncSession, name: str) -> tuple[bytes, int] | None:
-    row = (await session.execute(select(RiskModel.state, RiskModel.events_seen).where(RiskModel.name == name))).first()
+    row = (
+        await session.execute(select(RiskModel.state, RiskModel.events_seen).where(RiskModel.name == name))
+    ).first()
     return (row[0], row[1]) if row else None
 
 

@@ -30,9 +30,7 @@ class Action:
     ALL = ("sign_in", "registration", "deposit", "withdrawal", "bet")
 
 
-TRIGGERS = frozenset(
-    [f"decide:{a}" for a in Action.ALL] + [f"event:{k}" for k in EventKind]
-)
+TRIGGERS = frozenset([f"decide:{a}" for a in Action.ALL] + [f"event:{k}" for k in EventKind])
 ONCE_PER = ("event", "day", "player")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _MAX_EXPRESSION = 2000
@@ -100,7 +98,9 @@ def _param_type(name: str, value: Any) -> Any:
 def compile_rule(spec: RuleSpec, *, version: int = 0) -> CompiledRule:
     """Check ``spec`` and compile its expression; ``InvalidRule`` says what is wrong."""
     if not _NAME.match(spec.name):
-        raise InvalidRule("A rule's name is 1-64 lower-case letters, digits and underscores, starting with a letter.")
+        raise InvalidRule(
+            "A rule's name is 1-64 lower-case letters, digits and underscores, starting with a letter."
+        )
     if spec.typology not in {str(t) for t in Typology}:
         raise InvalidRule(f"Unknown typology {spec.typology!r}; one of: {', '.join(Typology)}.")
     if spec.action not in {str(a) for a in RuleAction}:
@@ -133,9 +133,7 @@ def compile_rule(spec: RuleSpec, *, version: int = 0) -> CompiledRule:
     try:
         rule = rule_engine.Rule(spec.expression, context=context)
     except rule_engine.errors.SymbolResolutionError as exc:
-        raise InvalidRule(
-            f"Unknown feature or parameter {exc.symbol_name!r} in the expression."
-        ) from None
+        raise InvalidRule(f"Unknown feature or parameter {exc.symbol_name!r} in the expression.") from None
     except rule_engine.errors.RuleSyntaxError as exc:
         raise InvalidRule(f"The expression is malformed: {exc.message}.") from None
     except rule_engine.errors.EngineError as exc:

@@ -106,12 +106,16 @@ async def decide(
                 instrument=instrument,
             )
     except TimeoutError:
-        return await _fallback(session, settings, action=action, player_id=player_id, client=client, why="timeout")
+        return await _fallback(
+            session, settings, action=action, player_id=player_id, client=client, why="timeout"
+        )
     except RiskDenied:
         raise
-    except Exception:  # noqa: BLE001 - an engine failure must never silently decide for money
+    except Exception:
         log.exception("risk_engine_failed", action=action)
-        return await _fallback(session, settings, action=action, player_id=player_id, client=client, why="error")
+        return await _fallback(
+            session, settings, action=action, player_id=player_id, client=client, why="error"
+        )
     return verdict
 
 
@@ -224,7 +228,7 @@ async def _fallback(
             client=client,
             details={"action": action, "why": why, "decision": str(decision)},
         )
-    except Exception:  # noqa: BLE001 - the fallback itself must not fail the action
+    except Exception:
         log.exception("risk_fallback_unrecorded", action=action, why=why)
     log.warning("risk_fallback", action=action, why=why, decision=str(decision))
     if closed:
