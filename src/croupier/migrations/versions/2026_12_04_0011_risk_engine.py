@@ -181,8 +181,8 @@ DEFAULT_RULES: tuple[tuple[str, str, list[str], str, dict[str, object], str, flo
 
 def upgrade() -> None:
     op.execute("SET LOCAL lock_timeout = '5s'")
-    op.drop_constraint("ck_staff_keys_role_known", "staff_keys", type_="check")
-    op.create_check_constraint("ck_staff_keys_role_known", "staff_keys", "role IN ('payments', 'risk')")
+    op.drop_constraint(op.f("ck_staff_keys_role_known"), "staff_keys", type_="check")
+    op.create_check_constraint(op.f("ck_staff_keys_role_known"), "staff_keys", "role IN ('payments', 'risk')")
     op.create_table(
         "risk_rule_sets",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -365,5 +365,5 @@ def downgrade() -> None:
     ):
         op.drop_table(table)
     op.execute("DELETE FROM staff_keys WHERE role = 'risk'")
-    op.drop_constraint("ck_staff_keys_role_known", "staff_keys", type_="check")
-    op.create_check_constraint("ck_staff_keys_role_known", "staff_keys", "role IN ('payments')")
+    op.drop_constraint(op.f("ck_staff_keys_role_known"), "staff_keys", type_="check")
+    op.create_check_constraint(op.f("ck_staff_keys_role_known"), "staff_keys", "role IN ('payments')")
