@@ -43,6 +43,7 @@ def command_line() -> typer.Typer:
     from croupier.mail.cli import app as mail_app
     from croupier.payments.cli import payments_app, withdrawals_app
     from croupier.providers.cli import app as providers_app
+    from croupier.risk.cli import app as risk_app
     from croupier.sandbox.cli import app as sandbox_app
     from croupier.staff.cli import app as staff_app
     from croupier.wallet.cli import app as wallet_app
@@ -61,6 +62,7 @@ def command_line() -> typer.Typer:
     app.add_typer(sandbox_app, name="sandbox")
     app.add_typer(fairness_app, name="fairness")
     app.add_typer(providers_app, name="providers")
+    app.add_typer(risk_app, name="risk")
     return app
 
 

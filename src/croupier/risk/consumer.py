@@ -36,6 +36,14 @@ CREDENTIAL_CHANGES = {
 }
 SCORED = {EventKind.DEPOSIT_CONFIRMED, EventKind.WITHDRAWAL_REQUESTED, EventKind.BET}
 _MAX_DAY_EVENTS = 20
+# The inline decision each kind of event followed (for the backtest).
+DECIDED_BY = {
+    EventKind.REGISTERED: "registration",
+    EventKind.SIGN_IN_SUCCEEDED: "sign_in",
+    EventKind.DEPOSIT_INITIATED: "deposit",
+    EventKind.WITHDRAWAL_REQUESTED: "withdrawal",
+    EventKind.BET: "bet",
+}
 
 # The anomaly model of each database this process serves (weakly held).
 _scorers: weakref.WeakKeyDictionary[Any, Scorer] = weakref.WeakKeyDictionary()
@@ -95,12 +103,29 @@ async def process(
     player_id = event.player_id
     if not await repository.claim_event(session, player_id=player_id, event_id=event.id):
         return
+    if tally is not None:
+        tally.events += 1
     kind = EventKind(event.kind)
     data = dict(event.data or {})
     at: datetime = event.occurred_at
     amount, currency, card = _amount(data), data.get("currency"), _instrument(data)
     currency = str(currency)[:3] if currency else None
     client = ClientInfo(ip=event.ip, user_agent=event.user_agent, device_id=event.device_id)
+    if tally is not None and kind in DECIDED_BY:
+        # The backtest: what decide() would have said before the change, from the state then.
+        action = DECIDED_BY[kind]
+        before = await engine.read_features(
+            session,
+            settings,
+            action=action,
+            player_id=player_id,
+            amount=amount,
+            currency=currency,
+            client=client,
+            instrument=card,
+            now=event.occurred_at,
+        )
+        _count(tally, engine.evaluate(rule_set, f"decide:{action}", before))
     minute = at.replace(second=0, microsecond=0)
     day = repository.gaming_day(at, settings.risk_gaming_day_start_hour)
 
@@ -244,7 +269,6 @@ def _evidence(typology: Typology, values: dict[str, Any], event_id: int) -> list
 
 
 def _count(tally: Tally, outcome: engine.Outcome) -> None:
-    tally.events += 1
     for rule in outcome.hits:
         tally.by_rule[rule.source] = tally.by_rule.get(rule.source, 0) + 1
         tally.by_typology[rule.spec.typology] = tally.by_typology.get(rule.spec.typology, 0) + 1

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from croupier.events.models import DomainEvent
 from croupier.kit.jsonb import plain
 from croupier.risk.models import (
     RiskCounter,
@@ -335,3 +336,42 @@ async def save_model(session: AsyncSession, name: str, state: bytes, events_seen
 
 def gaming_day(at: datetime, start_hour: int) -> date:
     return (at - timedelta(hours=start_hour)).date()
+
+
+# ---------------------------------------------------------------- the backtest
+
+_SHADOWED = (
+    "risk_counters",
+    "risk_links",
+    "risk_player_state",
+    "risk_player_money",
+    "risk_watermarks",
+    "risk_alerts",
+    "risk_decisions",
+)
+
+
+async def shadow_state(session: AsyncSession) -> None:
+    """Empty temporary tables named like the feature state, for this transaction only.
+
+    PostgreSQL looks in the session's temporary schema first, so every statement of the
+    engine then reads and writes them: a replay starts fresh, leaves the live state (and
+    the live consumer) untouched, and its writes vanish with the transaction.
+    """
+    for table in _SHADOWED:
+        await session.execute(
+            text(f"CREATE TEMPORARY TABLE {table} (LIKE public.{table} INCLUDING ALL) ON COMMIT DROP")  # noqa: S608  # nosec B608 - fixed names
+        )
+
+
+async def events_since(
+    session: AsyncSession, *, since: datetime, after_id: int, limit: int
+) -> list[DomainEvent]:
+    return list(
+        await session.scalars(
+            select(DomainEvent)
+            .where(DomainEvent.occurred_at >= since, DomainEvent.id > after_id)
+            .order_by(DomainEvent.id)
+            .limit(limit)
+        )
+    )
