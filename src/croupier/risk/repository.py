@@ -98,16 +98,19 @@ async def activate(session: AsyncSession, set_id: uuid.UUID) -> None:
     )
 
 
+async def limit_statements(session: AsyncSession, *, milliseconds: int) -> None:
+    """A statement timeout for the rest of the current savepoint (undone when it is rolled back)."""
+    await session.execute(
+        text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": f"{max(milliseconds, 1)}ms"}
+    )
+
+
 # ---------------------------------------------------------------- decisions
 
 
 async def add_decision(session: AsyncSession, values: Mapping[str, Any]) -> None:
-    await session.execute(
-        insert(RiskDecision).values(
-            id=uuid.uuid4(),
-            **{**values, "reasons": plain(values["reasons"]), "shadow": plain(values["shadow"])},
-        )
-    )
+    row = {"id": uuid.uuid4(), **values, "reasons": plain(values["reasons"]), "shadow": plain(values["shadow"])}
+    await session.execute(insert(RiskDecision).values(**row))
 
 
 async def decisions_of(session: AsyncSession, player_id: uuid.UUID) -> list[RiskDecision]:

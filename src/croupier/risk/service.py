@@ -11,11 +11,14 @@ recorded in a transaction of its own, so it is kept whatever the request does.
 
 from __future__ import annotations
 
-import asyncio
+import math
+import time
 import uuid
 from dataclasses import dataclass, field
 
 import structlog
+from psycopg.errors import QueryCanceled
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from croupier.audit.service import Actor, Target, record, record_now
@@ -33,6 +36,10 @@ from croupier.risk.rules import Action
 from croupier.risk.typologies import Typology
 
 log = structlog.get_logger(__name__)
+
+
+class OutOfTime(Exception):
+    """The engine read its features after its budget had run out."""
 
 
 class RiskDenied(CroupierError):
@@ -94,28 +101,27 @@ async def decide(
             player_status=player_status,
         )
     try:
-        async with asyncio.timeout(settings.risk_timeout_ms / 1000.0):
-            verdict = await _decide(
-                session,
-                settings,
-                action=action,
-                player_id=player_id,
-                client=client,
-                amount=amount,
-                currency=currency,
-                instrument=instrument,
-            )
-    except TimeoutError:
-        return await _fallback(
-            session, settings, action=action, player_id=player_id, client=client, why="timeout"
+        verdict = await _decide(
+            session,
+            settings,
+            action=action,
+            player_id=player_id,
+            client=client,
+            amount=amount,
+            currency=currency,
+            instrument=instrument,
         )
-    except RiskDenied:
+    except (OutOfTime, QueryCanceled):
+        return await _fallback(session, settings, action=action, player_id=player_id, client=client, why="timeout")
+    except DBAPIError as exc:
+        why = "timeout" if isinstance(exc.orig, QueryCanceled) else "error"
+        log.warning("risk_engine_failed", action=action, error=type(exc.orig).__name__)
+        return await _fallback(session, settings, action=action, player_id=player_id, client=client, why=why)
+    except (RiskDenied, CroupierError):
         raise
-    except Exception:
+    except Exception:  # noqa: BLE001 - an engine failure must never silently decide for money
         log.exception("risk_engine_failed", action=action)
-        return await _fallback(
-            session, settings, action=action, player_id=player_id, client=client, why="error"
-        )
+        return await _fallback(session, settings, action=action, player_id=player_id, client=client, why="error")
     return verdict
 
 
@@ -131,13 +137,22 @@ async def _decide(
     instrument: str | None,
 ) -> Verdict:
     trigger = f"decide:{action}"
-    rule_set = await engine.active_rules(session, settings)
-    if rule_set is None or not rule_set.rules_for(trigger):
-        # Nothing to evaluate (a bet, usually): no query, nothing to record.
+    fresh, rule_set = engine.fresh_rules(session, settings)
+    if fresh and (rule_set is None or not rule_set.rules_for(trigger)):
+        # Nothing to evaluate (a bet, usually): no statement, nothing to record.
         return ALLOW
     now = utcnow()
-    # A savepoint: a statement cancelled by the time budget leaves the request's transaction usable.
-    async with session.begin_nested():
+    started = time.monotonic()
+    # The engine only reads, inside a savepoint that is always rolled back: PostgreSQL cancels a
+    # statement past the budget (statement_timeout, undone with the savepoint) and the request's
+    # own transaction stays usable. Nothing is cancelled from the client side, which would
+    # leave the connection unusable.
+    savepoint = await session.begin_nested()
+    try:
+        await repository.limit_statements(session, milliseconds=math.ceil(settings.risk_timeout_ms))
+        rule_set = await engine.active_rules(session, settings)
+        if rule_set is None or not rule_set.rules_for(trigger):
+            return ALLOW
         values = await engine.read_features(
             session,
             settings,
@@ -149,6 +164,10 @@ async def _decide(
             instrument=instrument,
             now=now,
         )
+    finally:
+        await savepoint.rollback()
+    if (time.monotonic() - started) * 1000.0 > settings.risk_timeout_ms:
+        raise OutOfTime
     outcome = engine.evaluate(rule_set, trigger, values)
     if outcome.decision is Decision.ALLOW and not outcome.shadow and action == Action.BET:
         return ALLOW
