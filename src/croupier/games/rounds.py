@@ -21,6 +21,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from croupier.events.kinds import EventKind
+from croupier.events.outbox import NewEvent, record_events
 from croupier.games import catalogue, repository, seeds
 from croupier.games.engines import blackjack
 from croupier.games.errors import InvalidAction
@@ -29,6 +31,7 @@ from croupier.games.models import GameRound
 from croupier.games.outcome import Outcome
 from croupier.games.verify import parse_bet
 from croupier.games.verify import play as play_single_step
+from croupier.kit.client import ClientInfo
 from croupier.kit.clock import utcnow
 from croupier.kit.errors import ConcurrentAttempt, Conflict, NotFound
 from croupier.kit.idempotency import IdempotencyKeyReused, request_hash
@@ -89,6 +92,7 @@ async def play(
     bet: Mapping[str, Any],
     key: str,
     player_status: str | None = None,
+    client: ClientInfo | None = None,
 ) -> tuple[GameRound, bool]:
     """Place a bet and play it (to the end, or to the first decision); ``(round, replayed)``.
 
@@ -133,6 +137,11 @@ async def play(
         # Committing now would keep a nonce and a transfer without their round: run the
         # request again instead; it then finds the other attempt's round and answers it.
         raise ConcurrentAttempt()
+    # The bet and, once settled, its win: one statement, after the round is known to be ours.
+    events = [_event(EventKind.BET, played, parsed.stake, client)]
+    if played.status == SETTLED and played.payout:
+        events.append(_event(EventKind.WIN, played, played.payout, client))
+    await record_events(session, events)
     return played, False
 
 
@@ -166,6 +175,7 @@ async def act(
     action: str,
     key: str,
     player_status: str | None = None,
+    client: ClientInfo | None = None,
 ) -> tuple[GameRound, bool]:
     """A player's decision in an open multi-step round; ``(round, replayed)``.
 
@@ -211,7 +221,26 @@ async def act(
     if state.finished:
         await _settle(session, played, blackjack.outcome(state))
     await repository.save_progress(session, played)
+    # A double or a split is a further bet on the round; the win comes when it is settled.
+    events = [_event(EventKind.BET, played, extra, client)] if extra else []
+    if played.status == SETTLED and played.payout:
+        events.append(_event(EventKind.WIN, played, played.payout, client))
+    await record_events(session, events)
     return played, False
+
+
+def _event(kind: EventKind, played: GameRound, amount: int, client: ClientInfo | None) -> NewEvent:
+    """A bet or a win on an in-house round: ``amount`` in minor units of the round's currency."""
+    data: dict[str, Any] = {
+        "source": SOURCE,
+        "game": played.game,
+        "round_id": str(played.id),
+        "currency": played.currency,
+        "amount": amount,
+    }
+    if kind is EventKind.WIN:
+        data["stake"] = played.stake
+    return NewEvent(kind, played.player_id, data, client)
 
 
 async def _hold(session: AsyncSession, played: GameRound, amount: int) -> None:

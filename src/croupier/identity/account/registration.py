@@ -21,6 +21,8 @@ from croupier.audit import service as audit
 from croupier.audit.service import Actor, Target
 from croupier.audit.tags import AuditAction, Outcome
 from croupier.crypto.service import create_player_cipher, player_cipher
+from croupier.events.kinds import EventKind
+from croupier.events.outbox import record_event
 from croupier.identity import notices, players, repository
 from croupier.identity.account import verification
 from croupier.identity.account.verification import Purpose
@@ -93,6 +95,9 @@ async def register(
                 target=Target.player(player.id),
                 client=client,
                 details={"country": country},
+            )
+            await record_event(
+                session, EventKind.REGISTERED, player_id=player.id, data={"country": country}, client=client
             )
             REGISTRATIONS.labels("created").inc()
             return player.id
