@@ -108,7 +108,7 @@ async def play(
     draw = await seeds.take_nonce_unless_played(session, player_id, key)
     if draw is None:
         return await _replayed(session, request), True
-    await _pre_bet(session, settings, request, parsed.stake, player_status)
+    await _pre_bet(session, settings, request, parsed.stake, player_status, client)
     source = FairStream(draw.server_seed, draw.client_seed, draw.nonce)
     round_id, now = uuid.uuid4(), utcnow()
     played = GameRound(
@@ -146,7 +146,12 @@ async def play(
 
 
 async def _pre_bet(
-    session: AsyncSession, settings: Settings, request: _Bet, stake: int, player_status: str | None
+    session: AsyncSession,
+    settings: Settings,
+    request: _Bet,
+    stake: int,
+    player_status: str | None,
+    client: ClientInfo | None,
 ) -> None:
     # First, so that an unknown currency is refused as unknown rather than "not offered" by the
     # limits; the exponents are cached, so this sends no query.
@@ -156,7 +161,7 @@ async def _pre_bet(
         session,
         action=Action.BET,
         player_id=request.player_id,
-        client=None,
+        client=client,
         amount=stake,
         currency=request.currency,
         settings=settings,
@@ -200,7 +205,7 @@ async def act(
             session,
             action=Action.BET,
             player_id=player_id,
-            client=None,
+            client=client,
             amount=played.stake + extra,
             currency=played.currency,
             settings=settings,
