@@ -20,7 +20,9 @@ from croupier.staff import service as staff
 from croupier.staff.service import StaffRole
 
 
-async def staff_headers(runtime: Runtime, role: StaffRole = StaffRole.RISK, name: str = "rita") -> dict[str, str]:
+async def staff_headers(
+    runtime: Runtime, role: StaffRole = StaffRole.RISK, name: str = "rita"
+) -> dict[str, str]:
     async with runtime.database.unit_of_work() as session:
         secret = await staff.issue(session, name=name, role=role, issued_by="test")
     return {"Authorization": f"Bearer {secret}"}

@@ -15,11 +15,14 @@ from tests.psp_sandbox import PspSandbox
 from tests.risk.support import alerts, publish_rules, rule, staff_headers
 from tests.sql import sql
 
+Decided = tuple[str, list[str], list[str], str | None]
 
-async def _decisions(live: Live, action: str) -> list[tuple[str, list[str], list[str], str | None]]:
+
+async def _decisions(live: Live, action: str) -> list[Decided]:
     rows = await sql(
         live.runtime,
-        "SELECT decision, reasons, shadow, fallback FROM risk_decisions WHERE action = :a ORDER BY created_at",
+        "SELECT decision, reasons, shadow, fallback FROM risk_decisions"
+        " WHERE action = :a ORDER BY created_at",
         a=action,
     )
     return [(r.decision, r.reasons, r.shadow, r.fallback) for r in rows]
@@ -33,7 +36,9 @@ class TestInlineDecisions:
         await publish_rules(
             live.http,
             headers,
-            rule("huge_deposit", "amount >= limit", "decide:deposit", params={"limit": 50_000}, action="deny"),
+            rule(
+                "huge_deposit", "amount >= limit", "decide:deposit", params={"limit": 50_000}, action="deny"
+            ),
         )
         player = await live.player()
 
@@ -44,7 +49,8 @@ class TestInlineDecisions:
         assert refused.headers["content-type"].startswith("application/problem+json")
         problem = refused.json()
         assert problem["code"] == "risk_denied"
-        assert "huge_deposit" not in refused.text and "limit" not in problem["detail"]
+        assert "huge_deposit" not in refused.text
+        assert "limit" not in problem["detail"]
         assert allowed.status_code == 201, allowed.text
         assert await live.wallet(player) == {"available": 1_000, "held": 0}
         decisions = await _decisions(live, "deposit")
@@ -98,14 +104,18 @@ class TestInlineDecisions:
         headers = await staff_headers(live.runtime)
         await publish_rules(live.http, headers, rule("no_entry", "true", "decide:sign_in", action="deny"))
 
-        response = await live.http.post("/v1/sessions", json={"email": player.email, "password": player.password})
+        response = await live.http.post(
+            "/v1/sessions", json={"email": player.email, "password": player.password}
+        )
 
         assert response.status_code == 403, response.text
         assert response.json()["code"] == "risk_denied"
 
 
 @pytest.fixture
-async def starved(database_url: str, keyring_json: str, tmp_path: Path, psp: PspSandbox) -> AsyncIterator[Live]:
+async def starved(
+    database_url: str, keyring_json: str, tmp_path: Path, psp: PspSandbox
+) -> AsyncIterator[Live]:
     """A Croupier whose engine never answers in time; withdrawals fail closed, deposits open."""
     settings = live_settings(
         database_url,

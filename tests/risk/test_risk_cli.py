@@ -18,7 +18,9 @@ pytestmark = pytest.mark.slow  # each case runs the console script
 
 
 class TestRulesFromTheCommandLine:
-    async def test_a_rule_is_added_to_a_draft_published_and_audited(self, settings: Settings, runtime: Runtime) -> None:
+    async def test_a_rule_is_added_to_a_draft_published_and_audited(
+        self, settings: Settings, runtime: Runtime
+    ) -> None:
         env = env_for(settings)
 
         added = await acroupier(
@@ -36,17 +38,30 @@ class TestRulesFromTheCommandLine:
         assert (draft["version"], draft["status"]) == (2, "draft")
         published = json.loads(succeeded(await acroupier("risk", "rules", "publish", "default", env=env)))
         assert published["status"] == "active"
-        listing = [json.loads(line) for line in succeeded(await acroupier("risk", "rules", "list", env=env)).splitlines()]
-        assert [(s["version"], s["status"], s["rules"]) for s in listing] == [(1, "retired", 12), (2, "active", 13)]
-        shown = json.loads(succeeded(await acroupier("risk", "rules", "show", "default", "--version", "2", env=env)))
+        listing = [
+            json.loads(line)
+            for line in succeeded(await acroupier("risk", "rules", "list", env=env)).splitlines()
+        ]
+        assert [(s["version"], s["status"], s["rules"]) for s in listing] == [
+            (1, "retired", 12),
+            (2, "active", 13),
+        ]
+        shown = json.loads(
+            succeeded(await acroupier("risk", "rules", "show", "default", "--version", "2", env=env))
+        )
         [rule] = [r for r in shown["rules"] if r["name"] == "night_owl_deposit"]
         assert (rule["mode"], rule["params"], rule["triggers"]) == (
             "shadow",
             {"limit": 20},
             ["decide:deposit", "event:deposit_initiated"],
         )
-        rows = await sql(runtime, "SELECT action, actor_id FROM audit_events WHERE action LIKE 'risk:%' ORDER BY seq")
-        assert [(r.action, r.actor_id) for r in rows] == [("risk:rule:add", "rita"), ("risk:rule_set:publish", rows[1].actor_id)]
+        rows = await sql(
+            runtime, "SELECT action, actor_id FROM audit_events WHERE action LIKE 'risk:%' ORDER BY seq"
+        )
+        assert [(r.action, r.actor_id) for r in rows] == [
+            ("risk:rule:add", "rita"),
+            ("risk:rule_set:publish", rows[1].actor_id),
+        ]
 
     @pytest.mark.parametrize(
         ("args", "reason"),
@@ -59,7 +74,18 @@ class TestRulesFromTheCommandLine:
     async def test_a_malformed_rule_is_refused_with_its_reason(
         self, settings: Settings, runtime: Runtime, args: tuple[str, ...], reason: str
     ) -> None:
-        base = ("risk", "rules", "add", "default", "--rule", "probe", "--typology", "velocity", "--on", "decide:deposit")
+        base = (
+            "risk",
+            "rules",
+            "add",
+            "default",
+            "--rule",
+            "probe",
+            "--typology",
+            "velocity",
+            "--on",
+            "decide:deposit",
+        )
         result = await acroupier(*base, *args, env=env_for(settings))
 
         refused(result, reason)
@@ -67,6 +93,7 @@ class TestRulesFromTheCommandLine:
         assert count == 1
 
     async def test_publishing_with_no_draft_is_refused(self, settings: Settings, runtime: Runtime) -> None:
+        assert runtime.settings.database_url == settings.database_url  # the migrated database
         refused(await acroupier("risk", "rules", "publish", "default", env=env_for(settings)), "no draft")
 
 
@@ -81,7 +108,9 @@ class TestBacktest:
         for _ in range(5):
             await emit(runtime, EventKind.SIGN_IN_FAILED, player, reason="wrong_password")
 
-        result = await acroupier("risk", "backtest", "default", "--since", "2000-01-01", env=env_for(settings))
+        result = await acroupier(
+            "risk", "backtest", "default", "--since", "2000-01-01", env=env_for(settings)
+        )
 
         report = json.loads(succeeded(result))
         assert report["rule_set"] == "default@1"
@@ -94,5 +123,6 @@ class TestBacktest:
         assert await sql(runtime, "SELECT * FROM risk_player_money") == []
 
     async def test_an_unknown_rule_set_is_refused(self, settings: Settings, runtime: Runtime) -> None:
+        assert runtime.settings.database_url == settings.database_url  # the migrated database
         result = await acroupier("risk", "backtest", "nope", "--since", "2000-01-01", env=env_for(settings))
         refused(result, "No such rule set")

@@ -10,7 +10,14 @@ from croupier.staff.service import StaffRole
 from tests.risk.support import put_rule, rule, staff_headers
 from tests.sql import sql
 
-TYPOLOGIES = {"account_takeover", "multi_accounting", "structuring", "minimal_play", "velocity", "rapid_escalation"}
+TYPOLOGIES = {
+    "account_takeover",
+    "multi_accounting",
+    "structuring",
+    "minimal_play",
+    "velocity",
+    "rapid_escalation",
+}
 
 
 class TestTheDefaultRuleSet:
@@ -34,7 +41,9 @@ class TestChangingRules:
         self, client: httpx.AsyncClient, runtime: Runtime
     ) -> None:
         headers = await staff_headers(runtime)
-        body = rule("big_deposit", "amount >= limit", "decide:deposit", params={"limit": 500_000}, action="review")
+        body = rule(
+            "big_deposit", "amount >= limit", "decide:deposit", params={"limit": 500_000}, action="review"
+        )
 
         changed = await put_rule(client, headers, body)
         assert changed.status_code == 200, changed.text

@@ -36,12 +36,16 @@ async def join(live: Live, device: str, ip: str) -> SignedIn:
 async def sign_in_from(
     live: Live, email: str, password: str, player_id: str, headers: dict[str, str]
 ) -> SignedIn:
-    response = await live.http.post("/v1/sessions", json={"email": email, "password": password}, headers=headers)
+    response = await live.http.post(
+        "/v1/sessions", json={"email": email, "password": password}, headers=headers
+    )
     assert response.status_code == 201, response.text
     return SignedIn(id=player_id, email=email, password=password, token=response.json()["token"])
 
 
-async def deposit(live: Live, player: SignedIn, amount: int, headers: dict[str, str], card: str = VISA) -> Any:
+async def deposit(
+    live: Live, player: SignedIn, amount: int, headers: dict[str, str], card: str = VISA
+) -> Any:
     token = (await live.psp.tokenize(card))["token"]
     response = await live.http.post(
         "/v1/deposits",
@@ -61,7 +65,9 @@ async def play(live: Live, player: SignedIn, stake: int, headers: dict[str, str]
     assert response.status_code == 201, response.text
 
 
-async def withdraw(live: Live, player: SignedIn, amount: int, method_id: str, headers: dict[str, str]) -> None:
+async def withdraw(
+    live: Live, player: SignedIn, amount: int, method_id: str, headers: dict[str, str]
+) -> None:
     response = await live.http.post(
         "/v1/withdrawals",
         json={"amount": amount, "currency": "EUR", "payment_method_id": method_id},
@@ -236,7 +242,9 @@ async def _counters(runtime: Runtime) -> list[Any]:
     return await sql(runtime, "SELECT key, bucket, count, amount FROM risk_counters ORDER BY key, bucket")
 
 
-async def test_the_engine_sees_events_from_the_api_at_all(client: httpx.AsyncClient, runtime: Runtime) -> None:
+async def test_the_engine_sees_events_from_the_api_at_all(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
     data = player_data()
     assert (await client.post("/v1/players", json=data)).status_code == 202
     assert await deliver(runtime) > 0

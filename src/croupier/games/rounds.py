@@ -108,7 +108,7 @@ async def play(
     draw = await seeds.take_nonce_unless_played(session, player_id, key)
     if draw is None:
         return await _replayed(session, request), True
-    await _pre_bet(session, settings, request, parsed.stake, player_status, client)
+    await _pre_bet(session, settings, request, parsed.stake, player_status=player_status, client=client)
     source = FairStream(draw.server_seed, draw.client_seed, draw.nonce)
     round_id, now = uuid.uuid4(), utcnow()
     played = GameRound(
@@ -150,6 +150,7 @@ async def _pre_bet(
     settings: Settings,
     request: _Bet,
     stake: int,
+    *,
     player_status: str | None,
     client: ClientInfo | None,
 ) -> None:

@@ -61,8 +61,9 @@ class Scorer:
 
     def score_and_learn(self, x: Mapping[str, float]) -> float:
         # Until the first window has filled, every score is noise: answer 0.
-        score = float(self.model.score_one(dict(x))) if self.seen >= 2 * self.model.window_size else 0.0
-        self.model.learn_one(dict(x))
+        warm = self.seen >= 2 * self.model.window_size
+        score = float(self.model.score_one(dict(x))) if warm else 0.0  # type: ignore[no-untyped-call]
+        self.model.learn_one(dict(x))  # type: ignore[no-untyped-call]
         self.seen += 1
         self.unsaved += 1
         return min(max(score, 0.0), 1.0)

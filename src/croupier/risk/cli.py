@@ -49,12 +49,16 @@ def list_sets() -> None:
 
     for view in run_command(_work):
         typer.echo(
-            json.dumps({"name": view.name, "version": view.version, "status": view.status, "rules": len(view.rules)})
+            json.dumps(
+                {"name": view.name, "version": view.version, "status": view.status, "rules": len(view.rules)}
+            )
         )
 
 
 @rules_app.command("show")
-def show(name: SetName, version: Annotated[int | None, typer.Option(help="Default: the latest.")] = None) -> None:
+def show(
+    name: SetName, version: Annotated[int | None, typer.Option(help="Default: the latest.")] = None
+) -> None:
     """A rule set version with its rules, as JSON."""
 
     async def _work(runtime: Runtime) -> RuleSetView:
@@ -75,12 +79,14 @@ def _params(raw: str) -> dict[str, Any]:
 
 
 @rules_app.command("add")
-def add(
+def add(  # noqa: PLR0917 - one parameter per command-line option
     name: SetName,
     rule: Annotated[str, typer.Option("--rule", help="The rule's name (an existing one is replaced).")],
     typology: Annotated[str, typer.Option(help="account_takeover, multi_accounting, structuring …")],
     expression: Annotated[str, typer.Option(help="An expression over features and params.")],
-    on: Annotated[list[str], typer.Option("--on", help="A trigger: decide:<action> or event:<kind>; repeatable.")],
+    on: Annotated[
+        list[str], typer.Option("--on", help="A trigger: decide:<action> or event:<kind>; repeatable.")
+    ],
     params: Annotated[str, typer.Option(help="Thresholds as a JSON object.")] = "{}",
     action: Annotated[str, typer.Option(help="review or deny.")] = "review",
     score: Annotated[float, typer.Option(help="0..1")] = 0.5,
@@ -147,11 +153,13 @@ def backtest(
     start = since if since.tzinfo else since.replace(tzinfo=UTC)
 
     async def _work(runtime: Runtime) -> BacktestReport:
-        async with runtime.database.engine.connect() as connection:
-            async with AsyncSession(bind=connection, expire_on_commit=False) as session:
-                try:
-                    return await run_backtest(session, runtime.settings, name=name, version=version, since=start)
-                finally:
-                    await session.rollback()
+        async with (
+            runtime.database.engine.connect() as connection,
+            AsyncSession(bind=connection, expire_on_commit=False) as session,
+        ):
+            try:
+                return await run_backtest(session, runtime.settings, name=name, version=version, since=start)
+            finally:
+                await session.rollback()
 
     _print(run_command(_work))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -90,6 +90,52 @@ def _instrument(data: dict[str, Any]) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Seen:
+    """One event as the engine reads it."""
+
+    event: DomainEvent
+    kind: EventKind
+    player_id: Any
+    at: datetime
+    amount: int | None
+    currency: str | None
+    card: str | None
+    client: ClientInfo
+
+    @classmethod
+    def of(cls, event: DomainEvent) -> _Seen:
+        data = dict(event.data or {})
+        currency = data.get("currency")
+        return cls(
+            event=event,
+            kind=EventKind(event.kind),
+            player_id=event.player_id,
+            at=event.occurred_at,
+            amount=_amount(data),
+            currency=str(currency)[:3] if currency else None,
+            card=_instrument(data),
+            client=ClientInfo(ip=event.ip, user_agent=event.user_agent, device_id=event.device_id),
+        )
+
+    async def features(self, session: AsyncSession, settings: Settings, action: str) -> dict[str, Any]:
+        return await engine.read_features(
+            session,
+            settings,
+            action=action,
+            player_id=self.player_id,
+            amount=self.amount,
+            currency=self.currency,
+            client=self.client,
+            instrument=self.card,
+            now=self.at,
+        )
+
+    async def count(self, session: AsyncSession, key: str) -> None:
+        await repository.bump(session, key, self.at.replace(second=0, microsecond=0), self.amount or 0)
+        await repository.prune_counters(session, key, self.at - COUNTER_HORIZON)
+
+
 async def process(
     session: AsyncSession,
     event: DomainEvent,
@@ -100,148 +146,137 @@ async def process(
     tally: Tally | None = None,
 ) -> None:
     """Apply ``event``; with ``tally`` (a backtest) count what the rules say instead of alerting."""
-    player_id = event.player_id
-    if not await repository.claim_event(session, player_id=player_id, event_id=event.id):
+    if not await repository.claim_event(session, player_id=event.player_id, event_id=event.id):
         return
+    seen = _Seen.of(event)
     if tally is not None:
         tally.events += 1
-    kind = EventKind(event.kind)
-    data = dict(event.data or {})
-    at: datetime = event.occurred_at
-    amount, currency, card = _amount(data), data.get("currency"), _instrument(data)
-    currency = str(currency)[:3] if currency else None
-    client = ClientInfo(ip=event.ip, user_agent=event.user_agent, device_id=event.device_id)
-    if tally is not None and kind in DECIDED_BY:
-        # The backtest: what decide() would have said before the change, from the state then.
-        action = DECIDED_BY[kind]
-        before = await engine.read_features(
-            session,
-            settings,
-            action=action,
-            player_id=player_id,
-            amount=amount,
-            currency=currency,
-            client=client,
-            instrument=card,
-            now=event.occurred_at,
-        )
-        _count(tally, engine.evaluate(rule_set, f"decide:{action}", before))
-    minute = at.replace(second=0, microsecond=0)
-    day = repository.gaming_day(at, settings.risk_gaming_day_start_hour)
-
-    async def count(key: str, value: int = 0) -> None:
-        await repository.bump(session, key, minute, value)
-        await repository.prune_counters(session, key, at - COUNTER_HORIZON)
-
-    # Counters for events with or without a player.
-    if kind is EventKind.SIGN_IN_FAILED:
-        if event.ip:
-            await count(f"signin_fail:ip:{event.ip}")
-        if player_id:
-            await count(f"signin_fail:player:{player_id}")
-    if player_id is None:
+        if seen.kind in DECIDED_BY:
+            # What decide() would have said before the change, from the state then.
+            action = DECIDED_BY[seen.kind]
+            before = await seen.features(session, settings, action)
+            _count(tally, engine.evaluate(rule_set, f"decide:{action}", before))
+    if seen.kind is EventKind.SIGN_IN_FAILED:
+        if seen.client.ip:
+            await seen.count(session, f"signin_fail:ip:{seen.client.ip}")
+        if seen.player_id:
+            await seen.count(session, f"signin_fail:player:{seen.player_id}")
+    if seen.player_id is None:
         return
-
-    # What the event changes before the rules look (stake history waits: a bet is compared
-    # with the bets before it).
-    if kind is EventKind.REGISTERED:
-        await repository.set_player_state(session, player_id, registered_at=at)
-    elif kind is EventKind.SIGN_IN_SUCCEEDED:
-        fresh = await _is_new_place(session, player_id, client)
-        if fresh:
-            await repository.set_player_state(
-                session, player_id, new_device_sign_in_at=at, new_device_event_id=event.id
-            )
-    elif kind in CREDENTIAL_CHANGES:
-        await repository.set_player_state(
-            session, player_id, credential_change_at=at, credential_change_event_id=event.id
-        )
-    elif kind is EventKind.DEPOSIT_INITIATED:
-        await count(f"deposit:player:{player_id}", amount or 0)
-        if event.ip:
-            await count(f"deposit:ip:{event.ip}", amount or 0)
-    elif kind is EventKind.DEPOSIT_FAILED:
-        await count(f"deposit_fail:player:{player_id}", amount or 0)
-        if card:
-            await count(f"deposit_fail:card:{card}", amount or 0)
-            await repository.link(session, kind="declined", value=card, player_id=player_id, at=at)
-    elif kind is EventKind.DEPOSIT_CONFIRMED and currency and amount is not None:
-        money = await repository.money(session, player_id, currency)
-        money.deposited += amount
-        money.last_deposit_amount, money.last_deposit_at = amount, at
-        money.last_deposit_event_id, money.wagered_since_deposit = event.id, 0
-        if money.gaming_day != day:
-            money.gaming_day, money.day_deposit_count, money.day_deposit_total = day, 0, 0
-            money.day_deposit_min, money.day_deposit_max, money.day_event_ids = amount, amount, []
-        money.day_deposit_count += 1
-        money.day_deposit_total += amount
-        money.day_deposit_min = min(money.day_deposit_min, amount)
-        money.day_deposit_max = max(money.day_deposit_max, amount)
-        money.day_event_ids = [*money.day_event_ids, event.id][-_MAX_DAY_EVENTS:]
-        await session.flush()
-    elif kind is EventKind.WITHDRAWAL_REQUESTED and currency and amount is not None:
-        money = await repository.money(session, player_id, currency)
-        money.withdrawn += amount
-        await session.flush()
-
-    values = await engine.read_features(
-        session,
-        settings,
-        action=str(kind),
-        player_id=player_id,
-        amount=amount,
-        currency=currency,
-        client=client,
-        instrument=card,
-        now=at,
-    )
-    if kind in SCORED and amount is not None:
-        score = scorer.score_and_learn(observation(str(kind), values))
+    day = repository.gaming_day(seen.at, settings.risk_gaming_day_start_hour)
+    await _before_rules(session, seen, day)
+    values = await seen.features(session, settings, str(seen.kind))
+    if seen.kind in SCORED and seen.amount is not None:
+        score = scorer.score_and_learn(observation(str(seen.kind), values))
         values["anomaly_score"] = score
-        await repository.set_player_state(session, player_id, anomaly_score=score)
+        await repository.set_player_state(session, seen.player_id, anomaly_score=score)
         if scorer.due and tally is None:
             await repository.save_model(session, MODEL_NAME, scorer.dump(), scorer.seen)
-
-    outcome = engine.evaluate(rule_set, f"event:{kind}", values)
+    outcome = engine.evaluate(rule_set, f"event:{seen.kind}", values)
     if tally is not None:
         _count(tally, outcome)
     elif rule_set is not None and (outcome.hits or outcome.shadow):
-        await repository.add_decision(
-            session,
-            {
-                "player_id": player_id,
-                "action": f"event:{kind}",
-                "event_id": event.id,
-                "decision": str(outcome.decision),
-                "reasons": outcome.reasons,
-                "shadow": outcome.shadow_reasons,
-                "rule_set_id": rule_set.id,
-                "fallback": None,
-            },
-        )
-        for rule in outcome.hits:
-            once = {"event": f"e{event.id}", "day": f"d{day.isoformat()}", "player": "p"}[rule.once_per]
-            await raise_alert(
-                session,
-                player_id=player_id,
-                typology=Typology(rule.spec.typology),
-                source=rule.source,
-                score=rule.spec.score,
-                reasons=[f"{rule.spec.name}: {rule.spec.description}"[:200], f"event:{kind}"],
-                event_ids=_evidence(Typology(rule.spec.typology), values, event.id),
-                dedupe_key=f"{rule.source}:{player_id}:{once}",
-            )
+        await _report(session, seen, rule_set=rule_set, outcome=outcome, values=values, day=day)
+    await _after_rules(session, seen)
 
-    # After the rules: what this event adds to the links and the stake history.
-    for link_kind, value in (("device", event.device_id), ("ip", event.ip), ("card", card)):
+
+async def _before_rules(session: AsyncSession, seen: _Seen, day: date) -> None:
+    """What the event changes before the rules look at it."""
+    kind, player_id, at, event_id = seen.kind, seen.player_id, seen.at, seen.event.id
+    if kind is EventKind.REGISTERED:
+        await repository.set_player_state(session, player_id, registered_at=at)
+    elif kind is EventKind.SIGN_IN_SUCCEEDED:
+        if await _is_new_place(session, player_id, seen.client):
+            await repository.set_player_state(
+                session, player_id, new_device_sign_in_at=at, new_device_event_id=event_id
+            )
+    elif kind in CREDENTIAL_CHANGES:
+        await repository.set_player_state(
+            session, player_id, credential_change_at=at, credential_change_event_id=event_id
+        )
+    elif kind is EventKind.DEPOSIT_INITIATED:
+        await seen.count(session, f"deposit:player:{player_id}")
+        if seen.client.ip:
+            await seen.count(session, f"deposit:ip:{seen.client.ip}")
+    elif kind is EventKind.DEPOSIT_FAILED:
+        await seen.count(session, f"deposit_fail:player:{player_id}")
+        if seen.card:
+            await seen.count(session, f"deposit_fail:card:{seen.card}")
+            await repository.link(session, kind="declined", value=seen.card, player_id=player_id, at=at)
+    elif kind is EventKind.DEPOSIT_CONFIRMED and seen.currency and seen.amount is not None:
+        await _deposited(session, seen, day)
+    elif kind is EventKind.WITHDRAWAL_REQUESTED and seen.currency and seen.amount is not None:
+        money = await repository.money(session, player_id, seen.currency)
+        money.withdrawn += seen.amount
+        await session.flush()
+
+
+async def _deposited(session: AsyncSession, seen: _Seen, day: date) -> None:
+    amount, currency = seen.amount or 0, seen.currency or ""
+    money = await repository.money(session, seen.player_id, currency)
+    money.deposited += amount
+    money.last_deposit_amount, money.last_deposit_at = amount, seen.at
+    money.last_deposit_event_id, money.wagered_since_deposit = seen.event.id, 0
+    if money.gaming_day != day:
+        money.gaming_day, money.day_deposit_count, money.day_deposit_total = day, 0, 0
+        money.day_deposit_min, money.day_deposit_max, money.day_event_ids = amount, amount, []
+    money.day_deposit_count += 1
+    money.day_deposit_total += amount
+    money.day_deposit_min = min(money.day_deposit_min, amount)
+    money.day_deposit_max = max(money.day_deposit_max, amount)
+    money.day_event_ids = [*money.day_event_ids, seen.event.id][-_MAX_DAY_EVENTS:]
+    await session.flush()
+
+
+async def _report(
+    session: AsyncSession,
+    seen: _Seen,
+    *,
+    rule_set: CompiledSet,
+    outcome: engine.Outcome,
+    values: dict[str, Any],
+    day: date,
+) -> None:
+    """Record the evaluation, and raise an alert for each acting rule that matched."""
+    await repository.add_decision(
+        session,
+        {
+            "player_id": seen.player_id,
+            "action": f"event:{seen.kind}",
+            "event_id": seen.event.id,
+            "decision": str(outcome.decision),
+            "reasons": outcome.reasons,
+            "shadow": outcome.shadow_reasons,
+            "rule_set_id": rule_set.id,
+            "fallback": None,
+        },
+    )
+    for rule in outcome.hits:
+        once = {"event": f"e{seen.event.id}", "day": f"d{day.isoformat()}", "player": "p"}[rule.once_per]
+        typology = Typology(rule.spec.typology)
+        await raise_alert(
+            session,
+            player_id=seen.player_id,
+            typology=typology,
+            source=rule.source,
+            score=rule.spec.score,
+            reasons=[f"{rule.spec.name}: {rule.spec.description}"[:200], f"event:{seen.kind}"],
+            event_ids=_evidence(typology, values, seen.event.id),
+            dedupe_key=f"{rule.source}:{seen.player_id}:{once}",
+        )
+
+
+async def _after_rules(session: AsyncSession, seen: _Seen) -> None:
+    """What the event adds to the links and the stake history, once the rules have looked."""
+    for link_kind, value in (("device", seen.client.device_id), ("ip", seen.client.ip), ("card", seen.card)):
         if value:
-            await repository.link(session, kind=link_kind, value=value, player_id=player_id, at=at)
-    if kind is EventKind.BET and currency and amount is not None:
-        money = await repository.money(session, player_id, currency)
-        money.wagered_since_deposit += amount
+            await repository.link(session, kind=link_kind, value=value, player_id=seen.player_id, at=seen.at)
+    if seen.kind is EventKind.BET and seen.currency and seen.amount is not None:
+        money = await repository.money(session, seen.player_id, seen.currency)
+        money.wagered_since_deposit += seen.amount
         money.stake_count += 1
-        money.stake_sum += amount
-        money.stake_max = max(money.stake_max, amount)
+        money.stake_sum += seen.amount
+        money.stake_max = max(money.stake_max, seen.amount)
         await session.flush()
 
 

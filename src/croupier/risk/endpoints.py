@@ -26,12 +26,14 @@ RuleName = Annotated[str, Path(max_length=64)]
 
 
 @router.get("/rules", summary="Every rule set, every version", responses=responses(*_STAFF))
-async def list_rule_sets(session: DbSession, staff: RiskStaff) -> RuleSetList:
+async def list_rule_sets(session: DbSession, _staff: RiskStaff) -> RuleSetList:
     return RuleSetList(items=await rulesets.list_sets(session))
 
 
 @router.get("/rules/{name}", summary="A rule set's latest version", responses=responses(*_STAFF, NotFound))
-async def show_rule_set(name: SetName, session: DbSession, staff: RiskStaff, version: int | None = None) -> RuleSetView:
+async def show_rule_set(
+    name: SetName, session: DbSession, _staff: RiskStaff, version: int | None = None
+) -> RuleSetView:
     return await rulesets.show(session, name=name, version=version)
 
 
@@ -40,7 +42,9 @@ async def show_rule_set(name: SetName, session: DbSession, staff: RiskStaff, ver
     summary="Add or replace a rule in the set's draft (a new version when none is open)",
     responses=responses(*_STAFF, InvalidRule),
 )
-async def put_rule(name: SetName, rule: RuleName, body: RuleView, session: DbSession, staff: RiskStaff) -> RuleSetView:
+async def put_rule(
+    name: SetName, rule: RuleName, body: RuleView, session: DbSession, staff: RiskStaff
+) -> RuleSetView:
     spec = body.spec()
     if spec.name != rule:
         raise InvalidRule("The rule's name in the path and in the body differ.")

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import RowMapping, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -109,7 +109,12 @@ async def limit_statements(session: AsyncSession, *, milliseconds: int) -> None:
 
 
 async def add_decision(session: AsyncSession, values: Mapping[str, Any]) -> None:
-    row = {"id": uuid.uuid4(), **values, "reasons": plain(values["reasons"]), "shadow": plain(values["shadow"])}
+    row = {
+        "id": uuid.uuid4(),
+        **values,
+        "reasons": plain(values["reasons"]),
+        "shadow": plain(values["shadow"]),
+    }
     await session.execute(insert(RiskDecision).values(**row))
 
 
@@ -131,7 +136,8 @@ SELECT s.registered_at, s.new_device_sign_in_at, s.credential_change_at, s.anoma
        m.wagered_since_deposit, m.gaming_day, m.day_deposit_count, m.day_deposit_total,
        m.day_deposit_min, m.day_deposit_max, m.day_event_ids, m.stake_count, m.stake_sum, m.stake_max,
        (SELECT coalesce(sum(c.count), 0) FROM risk_counters c
-         WHERE c.key = 'signin_fail:player:' || CAST(:p AS text) AND c.bucket > :h1) AS player_sign_in_failures_1h,
+         WHERE c.key = 'signin_fail:player:' || CAST(:p AS text) AND c.bucket > :h1)
+         AS player_sign_in_failures_1h,
        (SELECT coalesce(sum(c.count), 0) FROM risk_counters c
          WHERE c.key = 'signin_fail:ip:' || :ip AND c.bucket > :h1) AS ip_sign_in_failures_1h,
        (SELECT coalesce(sum(c.count), 0) FROM risk_counters c
@@ -154,17 +160,9 @@ SELECT s.registered_at, s.new_device_sign_in_at, s.credential_change_at, s.anoma
          AND l.player_id <> :p AND l.last_seen_at > :win) AS others_on_ip,
        EXISTS (SELECT 1 FROM risk_links l WHERE l.kind = 'device' AND l.value = :dev AND l.player_id = :p)
          AS known_device,
-       EXISTS (SELECT 1 FROM risk_links l WHERE l.kind = 'ip' AND l.value = :ip AND l.player_id = :p) AS known_ip,
+       EXISTS (SELECT 1 FROM risk_links l WHERE l.kind = 'ip' AND l.value = :ip AND l.player_id = :p)
+         AS known_ip,
        EXISTS (SELECT 1 FROM risk_links l WHERE l.player_id = :p AND l.kind IN ('device', 'ip')) AS any_link
-  FROM (SELECT 1) AS one
-  LEFT JOIN risk_player_state s ON s.player_id = :p
-  LEFT JOIN risk_player_money m ON m.player_id = :p AND m.currency = :cur
-"""
-)
-
-_LEAN = text(
-    """
-SELECT m.last_deposit_at, m.stake_count, m.stake_sum, m.stake_max, s.anomaly_score
   FROM (SELECT 1) AS one
   LEFT JOIN risk_player_state s ON s.player_id = :p
   LEFT JOIN risk_player_money m ON m.player_id = :p AND m.currency = :cur
@@ -182,9 +180,9 @@ async def feature_state(
     card: str | None,
     now: datetime,
     link_window: timedelta,
-) -> Mapping[str, Any]:
+) -> RowMapping:
     """The stored state behind every feature, in one statement."""
-    row = (
+    return (
         (
             await session.execute(
                 _FEATURES,
@@ -203,12 +201,6 @@ async def feature_state(
         .mappings()
         .one()
     )
-    return row
-
-
-async def stake_state(session: AsyncSession, *, player_id: uuid.UUID, currency: str) -> Mapping[str, Any]:
-    """What a bet's inline rules need: a lean read for the hot path."""
-    return (await session.execute(_LEAN, {"p": player_id, "cur": currency})).mappings().one()
 
 
 # ---------------------------------------------------------------- feature state: writes
@@ -320,9 +312,8 @@ async def player_links(session: AsyncSession, player_id: uuid.UUID, kind: str) -
 
 
 async def load_model(session: AsyncSession, name: str) -> tuple[bytes, int] | None:
-    row = (
-        await session.execute(select(RiskModel.state, RiskModel.events_seen).where(RiskModel.name == name))
-    ).first()
+    query = select(RiskModel.state, RiskModel.events_seen).where(RiskModel.name == name)
+    row = (await session.execute(query)).first()
     return (row[0], row[1]) if row else None
 
 
@@ -363,7 +354,7 @@ async def shadow_state(session: AsyncSession) -> None:
     """
     for table in _SHADOWED:
         await session.execute(
-            text(f"CREATE TEMPORARY TABLE {table} (LIKE public.{table} INCLUDING ALL) ON COMMIT DROP")  # noqa: S608  # nosec B608 - fixed names
+            text(f"CREATE TEMPORARY TABLE {table} (LIKE public.{table} INCLUDING ALL) ON COMMIT DROP")  # nosec B608 - fixed names
         )
 
 

@@ -87,16 +87,19 @@ def _param_type(name: str, value: Any) -> Any:
         return rule_engine.DataType.FLOAT
     if isinstance(value, str):
         return rule_engine.DataType.STRING
-    if isinstance(value, Mapping) and value and all(isinstance(k, str) for k in value):
-        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in value.values()):
-            return rule_engine.DataType.MAPPING(rule_engine.DataType.STRING, rule_engine.DataType.FLOAT)
+    if (
+        isinstance(value, Mapping)
+        and value
+        and all(isinstance(k, str) for k in value)
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value.values())
+    ):
+        return rule_engine.DataType.MAPPING(rule_engine.DataType.STRING, rule_engine.DataType.FLOAT)
     raise InvalidRule(
         f"Parameter {name!r} must be a number, a boolean, a string or a mapping of strings to numbers."
     )
 
 
-def compile_rule(spec: RuleSpec, *, version: int = 0) -> CompiledRule:
-    """Check ``spec`` and compile its expression; ``InvalidRule`` says what is wrong."""
+def _check_fields(spec: RuleSpec) -> None:
     if not _NAME.match(spec.name):
         raise InvalidRule(
             "A rule's name is 1-64 lower-case letters, digits and underscores, starting with a letter."
@@ -118,6 +121,11 @@ def compile_rule(spec: RuleSpec, *, version: int = 0) -> CompiledRule:
         )
     if not spec.expression.strip() or len(spec.expression) > _MAX_EXPRESSION:
         raise InvalidRule(f"A rule's expression is 1-{_MAX_EXPRESSION} characters.")
+
+
+def compile_rule(spec: RuleSpec, *, version: int = 0) -> CompiledRule:
+    """Check ``spec`` and compile its expression; ``InvalidRule`` says what is wrong."""
+    _check_fields(spec)
     types = {f.name: f.type for f in features.CATALOGUE}
     for name, value in spec.params.items():
         if name == "once_per":

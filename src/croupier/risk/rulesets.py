@@ -17,7 +17,9 @@ from croupier.risk.schemas import RuleSetView, RuleView
 
 
 async def view(session: AsyncSession, row: RiskRuleSet) -> RuleSetView:
-    rules = [RuleView.model_validate(asdict(engine.spec_of(r))) for r in await repository.rules_of(session, row.id)]
+    rules = [
+        RuleView.model_validate(asdict(engine.spec_of(r))) for r in await repository.rules_of(session, row.id)
+    ]
     return RuleSetView(
         name=row.name,
         version=row.version,
@@ -69,7 +71,7 @@ def _columns(spec: RuleSpec) -> dict[str, object]:
 
 
 async def put_rule(session: AsyncSession, *, set_name: str, spec: RuleSpec, actor: Actor) -> RuleSetView:
-    """Add ``spec`` to the set's draft, or replace the rule of its name; ``InvalidRule`` if it is not valid."""
+    """Add ``spec`` to the set's draft, or replace the rule of its name; ``InvalidRule`` if it is invalid."""
     compile_rule(spec)
     draft = await _draft(session, set_name, actor)
     replaced = await repository.delete_rule(session, draft.id, spec.name)
@@ -107,7 +109,9 @@ async def publish(session: AsyncSession, *, set_name: str, actor: Actor) -> Rule
     if latest is None:
         raise NotFound("No such rule set.")
     if latest.status != RuleSetStatus.DRAFT:
-        raise Conflict(f"Rule set {set_name} has no draft to publish; version {latest.version} is {latest.status}.")
+        raise Conflict(
+            f"Rule set {set_name} has no draft to publish; version {latest.version} is {latest.status}."
+        )
     await repository.retire_active(session)
     await repository.activate(session, latest.id)
     await session.refresh(latest)

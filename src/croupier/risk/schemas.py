@@ -14,10 +14,14 @@ class RuleView(BaseModel):
     name: str = Field(max_length=64, description="Lower-case letters, digits and underscores.")
     typology: str = Field(max_length=32)
     triggers: list[str] = Field(
-        min_length=1, max_length=20, description="decide:<action> (inline) or event:<event kind> (the consumer)."
+        min_length=1,
+        max_length=20,
+        description="decide:<action> (inline) or event:<event kind> (the consumer).",
     )
     expression: str = Field(max_length=2000, description="A rule-engine expression over features and params.")
-    params: dict[str, Any] = Field(default_factory=dict, description="Thresholds, by name, for the expression.")
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="Thresholds, by name, for the expression."
+    )
     action: str = Field("review", description="review or deny.")
     score: float = Field(0.5, ge=0, le=1)
     mode: str = Field("active", description="active, or shadow: evaluated and recorded, never acting.")

@@ -112,16 +112,20 @@ async def decide(
             instrument=instrument,
         )
     except (OutOfTime, QueryCanceled):
-        return await _fallback(session, settings, action=action, player_id=player_id, client=client, why="timeout")
+        return await _fallback(
+            session, settings, action=action, player_id=player_id, client=client, why="timeout"
+        )
     except DBAPIError as exc:
         why = "timeout" if isinstance(exc.orig, QueryCanceled) else "error"
         log.warning("risk_engine_failed", action=action, error=type(exc.orig).__name__)
         return await _fallback(session, settings, action=action, player_id=player_id, client=client, why=why)
     except (RiskDenied, CroupierError):
         raise
-    except Exception:  # noqa: BLE001 - an engine failure must never silently decide for money
+    except Exception:  # an engine failure must never silently decide for money: the fallback does
         log.exception("risk_engine_failed", action=action)
-        return await _fallback(session, settings, action=action, player_id=player_id, client=client, why="error")
+        return await _fallback(
+            session, settings, action=action, player_id=player_id, client=client, why="error"
+        )
     return verdict
 
 

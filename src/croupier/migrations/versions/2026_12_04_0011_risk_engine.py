@@ -158,7 +158,8 @@ DEFAULT_RULES: tuple[tuple[str, str, list[str], str, dict[str, object], str, flo
         "rapid_escalation",
         "rapid_escalation",
         ["event:bet"],
-        "stake_count >= min_history and amount >= stake_mean * multiple and hours_since_deposit <= within_hours",
+        "stake_count >= min_history and amount >= stake_mean * multiple"
+        " and hours_since_deposit <= within_hours",
         {"min_history": 10, "multiple": 10, "within_hours": 2, "once_per": "day"},
         "review",
         0.6,
