@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from croupier import __version__
+from croupier.events.delivery import EventDelivery
 from croupier.games.endpoints import install_game_errors
 from croupier.games.endpoints import router as games_router
 from croupier.identity.account.endpoints import router as account_router
@@ -48,9 +49,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         submissions = SubmissionRelay.for_runtime(app.state.runtime)
         if submissions is not None:
             submissions.start()
+        # Domain events reach their handlers from here unless workers do it (CROUPIER_EVENT_CONSUMER=off).
+        events = EventDelivery.for_runtime(app.state.runtime)
+        await events.start()
         try:
             yield
         finally:
+            await events.stop()
             if submissions is not None:
                 await submissions.stop()
             await relay.stop()

@@ -2,7 +2,7 @@
 
 from croupier.audit.models import AuditEvent, AuditHead
 from croupier.crypto.models import PlayerDataKey
-from croupier.events.models import DomainEvent
+from croupier.events.models import DomainEvent, EventConsumer, EventCursor, EventReceipt
 from croupier.games.models import GameRound, RoundAction, SeedPair
 from croupier.identity.models import (
     EmailVerification,
@@ -52,6 +52,9 @@ __all__ = [
     "Deposit",
     "DomainEvent",
     "EmailVerification",
+    "EventConsumer",
+    "EventCursor",
+    "EventReceipt",
     "GameProvider",
     "GameRound",
     "GameToken",

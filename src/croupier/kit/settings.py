@@ -148,6 +148,27 @@ class Settings(BaseSettings):
         " minor units. A currency without limits is not offered for that game.",
     )
 
+    event_consumer: Literal["on", "off"] = Field(
+        "on",
+        description="on: every API process also delivers domain events to the registered handlers;"
+        " off when `croupier risk worker` processes do it instead.",
+    )
+    event_bus: str | None = Field(
+        None,
+        description="nats://host:port relays the outbox to NATS JetStream and consumers read from it;"
+        " unset: consumers read the PostgreSQL outbox directly.",
+        pattern=r"^nats://[^\s]+$",
+    )
+    event_poll_seconds: float = Field(
+        2.0, gt=0, le=300, description="How often a consumer looks for events nobody woke it for."
+    )
+    event_batch_size: int = Field(200, ge=1, le=10_000, description="Events one consumer transaction takes.")
+    event_handlers: list[str] = Field(
+        default_factory=list,
+        description="More handlers to deliver events to, as NAME=module:function (a JSON list);"
+        " the built-in ones are always registered.",
+    )
+
     webauthn_rp_id: str = "localhost"
     webauthn_rp_name: str = "Croupier"
     webauthn_origin: str = "http://localhost:8000"

@@ -1,4 +1,5 @@
-"""`croupier risk`: the engine's rule sets (`rules list|show|add|remove|publish`) and the backtest.
+"""`croupier risk`: the event worker, the engine's rule sets (`rules list|show|add|remove|publish`)
+and the backtest.
 
 The rules live in ``risk.rulesets``; these commands parse, call and print JSON. The
 operator is the login name of whoever runs the command (or ``--by``), as the audit actor.
@@ -7,7 +8,9 @@ A malformed rule is refused with its reason and exit status 1.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import signal
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -16,6 +19,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from croupier.audit.service import Actor, operator
+from croupier.events.delivery import EventDelivery
 from croupier.kit.commands import fail, run_command
 from croupier.kit.runtime import Runtime
 from croupier.risk import rulesets
@@ -23,12 +27,41 @@ from croupier.risk.backtest import backtest as run_backtest
 from croupier.risk.rules import RuleSpec
 from croupier.risk.schemas import BacktestReport, RuleSetView
 
-app = typer.Typer(no_args_is_help=True, help="The risk engine: rule sets, backtests.")
+app = typer.Typer(no_args_is_help=True, help="Risk: the event worker, rule sets, backtests.")
 rules_app = typer.Typer(no_args_is_help=True, help="Rule sets: versioned rules over the engine's features.")
 app.add_typer(rules_app, name="rules")
 
 By = Annotated[str | None, typer.Option("--by", help="Who changes it (default: the login name).")]
 SetName = Annotated[str, typer.Argument(metavar="RULESET", help="The rule set's name, e.g. default.")]
+
+
+@app.command()
+def worker(
+    verbose: Annotated[bool, typer.Option("--verbose", help="Log at info level (default: warnings).")] = False,
+) -> None:
+    """Deliver domain events to the risk handlers until stopped (SIGTERM or Ctrl-C).
+
+    Run as many as needed, on any machine that reaches the database (or the NATS
+    server, with CROUPIER_EVENT_BUS): they share the players between them. Set
+    CROUPIER_EVENT_CONSUMER=off on the API processes when workers run.
+    """
+
+    async def _work(runtime: Runtime) -> None:
+        delivery = EventDelivery.for_runtime(runtime, consume=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await delivery.start()
+        names = ", ".join(sorted(delivery.handlers)) or "none registered"
+        typer.echo(f"event worker started; handlers: {names}")
+        try:
+            await stop.wait()
+        finally:
+            await delivery.stop()
+        typer.echo("event worker stopped")
+
+    run_command(_work, quiet=not verbose)
 
 
 def _actor(by: str | None) -> Actor:
