@@ -18,6 +18,8 @@ from croupier.kit.runtime import Runtime
 from croupier.risk.consumer import handle_event
 from croupier.staff import service as staff
 from croupier.staff.service import StaffRole
+from tests.sql import sql
+from tests.waiting import wait_until
 
 
 async def staff_headers(
@@ -71,16 +73,32 @@ async def emit(
     return event_id
 
 
-async def deliver(runtime: Runtime, *, after: int = 0) -> int:
-    """Hand every event after ``after`` to the engine, in order, one transaction each; the last id."""
-    async with runtime.database.unit_of_work() as session:
-        events = list(
-            await session.scalars(select(DomainEvent).where(DomainEvent.id > after).order_by(DomainEvent.id))
+async def settled(runtime: Runtime, *, within: float = 30.0) -> None:
+    """Wait until the running consumer has handed every committed event to the risk engine."""
+
+    async def caught_up() -> bool:
+        [(pending, failing)] = await sql(
+            runtime,
+            "SELECT (SELECT count(*) FROM domain_events e"
+            "  WHERE e.id > coalesce((SELECT horizon FROM event_consumers WHERE name = 'risk'), 0)"
+            "  AND NOT EXISTS (SELECT 1 FROM event_receipts r"
+            "   WHERE r.consumer = 'risk' AND r.event_id = e.id)),"
+            " (SELECT string_agg(last_error, '; ') FROM event_cursors"
+            "  WHERE consumer = 'risk' AND failures > 0)",
         )
+        assert failing is None, failing  # the engine failed on an event
+        return bool(pending == 0)
+
+    await wait_until(caught_up, within=within)
+
+
+async def redeliver(runtime: Runtime) -> None:
+    """Hand every stored event to the engine again, in order, as a consumer recovering would."""
+    async with runtime.database.unit_of_work() as session:
+        events = list(await session.scalars(select(DomainEvent).order_by(DomainEvent.id)))
     for event in events:
         async with runtime.database.unit_of_work() as session:
             await handle_event(session, event)
-    return events[-1].id if events else after
 
 
 async def alerts(runtime: Runtime, player_id: uuid.UUID | str | None = None) -> list[Any]:

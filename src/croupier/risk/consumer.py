@@ -25,6 +25,7 @@ from croupier.risk.alerts import raise_alert
 from croupier.risk.anomaly import MODEL_NAME, Scorer, observation
 from croupier.risk.models import Decision
 from croupier.risk.rules import CompiledSet
+from croupier.risk.service import FOLLOWED_BY
 from croupier.risk.typologies import Typology
 
 COUNTER_HORIZON = timedelta(hours=25)
@@ -37,13 +38,7 @@ CREDENTIAL_CHANGES = {
 SCORED = {EventKind.DEPOSIT_CONFIRMED, EventKind.WITHDRAWAL_REQUESTED, EventKind.BET}
 _MAX_DAY_EVENTS = 20
 # The inline decision each kind of event followed (for the backtest).
-DECIDED_BY = {
-    EventKind.REGISTERED: "registration",
-    EventKind.SIGN_IN_SUCCEEDED: "sign_in",
-    EventKind.DEPOSIT_INITIATED: "deposit",
-    EventKind.WITHDRAWAL_REQUESTED: "withdrawal",
-    EventKind.BET: "bet",
-}
+DECIDED_BY = {kind: action for action, kind in FOLLOWED_BY.items()}
 
 # The anomaly model of each database this process serves (weakly held).
 _scorers: weakref.WeakKeyDictionary[Any, Scorer] = weakref.WeakKeyDictionary()

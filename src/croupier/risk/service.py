@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from croupier.audit.service import Actor, Target, record, record_now
 from croupier.audit.tags import AuditAction
+from croupier.events.kinds import EventKind
 from croupier.kit.client import ClientInfo
 from croupier.kit.clock import utcnow
 from croupier.kit.db import autonomous_unit_of_work
@@ -64,6 +65,15 @@ class Verdict:
 
 
 ALLOW = Verdict(Decision.ALLOW)
+
+# The event each decided action records when it proceeds.
+FOLLOWED_BY = {
+    Action.REGISTRATION: EventKind.REGISTERED,
+    Action.SIGN_IN: EventKind.SIGN_IN_SUCCEEDED,
+    Action.DEPOSIT: EventKind.DEPOSIT_INITIATED,
+    Action.WITHDRAWAL: EventKind.WITHDRAWAL_REQUESTED,
+    Action.BET: EventKind.BET,
+}
 
 
 async def decide(
@@ -200,6 +210,9 @@ async def _decide(
         record(session, AuditAction.RISK_DECISION, actor=actor, target=target, client=client, details=details)
         if player_id is not None:
             for rule in outcome.hits:
+                if f"event:{FOLLOWED_BY[action]}" in rule.spec.triggers:
+                    # The consumer raises it from the action's event, with the events behind it.
+                    continue
                 alert = await raise_alert(
                     session,
                     player_id=player_id,

@@ -1,7 +1,7 @@
 """risk engine: rule sets and rules, decisions, feature state, the staff role ``risk``
 
 Revision ID: 0011_risk_engine
-Revises: 0009_domain_events
+Revises: 0010_event_delivery
 Create Date: 2026-12-04 12:00:00.000000
 
 New tables only, plus a wider CHECK on ``staff_keys.role`` (the previous release never
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0011_risk_engine"
-down_revision: str | None = "0009_domain_events"
+down_revision: str | None = "0010_event_delivery"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
