@@ -37,7 +37,9 @@ SetName = Annotated[str, typer.Argument(metavar="RULESET", help="The rule set's 
 
 @app.command()
 def worker(
-    verbose: Annotated[bool, typer.Option("--verbose", help="Log at info level (default: warnings).")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Log at info level (default: warnings).")
+    ] = False,
 ) -> None:
     """Deliver domain events to the risk handlers until stopped (SIGTERM or Ctrl-C).
 
