@@ -183,7 +183,7 @@ class Settings(BaseSettings):
         " refused when decide() times out or fails; every other action proceeds (fail open). Both audited.",
     )
     risk_rules_refresh_seconds: float = Field(
-        1.0,
+        5.0,
         ge=0,
         le=300,
         description="How long a process trusts its cached active rule set before re-checking.",

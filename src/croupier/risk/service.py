@@ -152,8 +152,11 @@ async def _decide(
 ) -> Verdict:
     trigger = f"decide:{action}"
     fresh, rule_set = engine.fresh_rules(session, settings)
-    if fresh and (rule_set is None or not rule_set.rules_for(trigger)):
-        # Nothing to evaluate (a bet, usually): no statement, nothing to record.
+    if not fresh:
+        # At most once per refresh interval: the active set's id (and the set, when it changed).
+        rule_set = await engine.active_rules(session, settings)
+    if rule_set is None or not rule_set.rules_for(trigger):
+        # Nothing to evaluate (a bet, usually): nothing to read, nothing to record.
         return ALLOW
     now = utcnow()
     started = time.monotonic()
@@ -164,9 +167,6 @@ async def _decide(
     savepoint = await session.begin_nested()
     try:
         await repository.limit_statements(session, milliseconds=math.ceil(settings.risk_timeout_ms))
-        rule_set = await engine.active_rules(session, settings)
-        if rule_set is None or not rule_set.rules_for(trigger):
-            return ALLOW
         values = await engine.read_features(
             session,
             settings,
