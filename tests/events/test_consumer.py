@@ -82,7 +82,8 @@ class TestDelivery:
         async def flaky(session: AsyncSession, event: DomainEvent) -> None:
             attempts[event.id] += 1
             await write(session, "flaky", event)  # undone with the failure below
-            if event.id == first and attempts[event.id] == 1:
+            # Fails in the batch's fast run and in its run with savepoints, then recovers.
+            if event.id == first and attempts[event.id] <= 2:
                 raise RuntimeError("the engine was briefly away")
 
         reader = consumer(runtime, "flaky", flaky)
@@ -99,7 +100,7 @@ class TestDelivery:
 
         await wait_until(lambda: _drained(reader, runtime, "flaky", 3), within=10)
         assert [e for e, p in await handled(runtime, "flaky") if p == player] == [first, second]
-        assert attempts == {first: 2, second: 1, unrelated: 1}
+        assert attempts == {first: 3, second: 1, unrelated: 1}
 
     async def test_workers_sharing_a_name_split_the_players_and_keep_each_players_order(
         self, runtime: Runtime

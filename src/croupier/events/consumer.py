@@ -52,6 +52,11 @@ from croupier.kit.scrub import scrub_text
 
 FIRST_RETRY = timedelta(seconds=1)
 LONGEST_RETRY = timedelta(minutes=5)
+# The horizon moves in three steps (see advance_horizon), a step at a time at most this often:
+# the time between noting the last id and noting xmax is what lets a transaction that has
+# drawn an id take its transaction id.
+HORIZON_STEP_SECONDS = 0.1
+LAG_EVERY_SECONDS = 1.0
 SETTLE_EVERY_SECONDS = 1.0
 ERROR_LIMIT = 500
 _log = structlog.get_logger("croupier.events")
@@ -63,6 +68,10 @@ def describe_error(exc: BaseException) -> str:
 
 def lane_of(event: DomainEvent) -> uuid.UUID:
     return event.player_id or repository.NO_PLAYER
+
+
+class _HandlerFailed(Exception):
+    """A handler raised in a batch run without savepoints: run it again with them."""
 
 
 @dataclass(frozen=True)
@@ -117,28 +126,45 @@ class OutboxConsumer(Sweeper):
         self.scan = batch_size * 4
         self.first_retry = first_retry
         self._horizon: int | None = None
-        self._settled_at = 0.0
+        self._settled_at = self._lag_at = 0.0
 
     async def drain(self) -> BatchReport:
-        """Handle everything pending now (until a batch finds nothing), then move the horizon."""
+        """Handle everything pending now (until a batch finds nothing), moving the horizon as it goes."""
         processed = failed = 0
         while not self.stopping:
             report = await self.batch()
             processed, failed = processed + report.processed, failed + report.failed
+            await self.tend()
             if report.processed == 0:
                 break
-        if time.monotonic() - self._settled_at >= SETTLE_EVERY_SECONDS:
-            await self.settle()
         return BatchReport(processed=processed, failed=failed)
 
+    async def tend(self) -> None:
+        """The horizon's next step every HORIZON_STEP_SECONDS, the lag gauges every LAG_EVERY_SECONDS."""
+        now = time.monotonic()
+        if now - self._settled_at >= HORIZON_STEP_SECONDS:
+            await self.settle(lag=now - self._lag_at >= LAG_EVERY_SECONDS)
+
     async def batch(self) -> BatchReport:
-        """One transaction: lock free lanes, handle their events in order, write the receipts."""
+        """One transaction: lock free lanes, handle their events in order, write the receipts.
+
+        Optimistically without a savepoint per event (a savepoint costs two statements);
+        if a handler fails, the batch is rolled back and run again with savepoints, so
+        only the failing event's writes are undone. Handlers may therefore run more than
+        once for one event; only what they write in the session counts.
+        """
         now = utcnow()
         if self._horizon is None:
             async with self.database.unit_of_work() as session:
                 self._horizon = await repository.ensure_consumer(session, self.name)
         async with self.database.unit_of_work() as session:
             await repository.open_lanes(session, self.name, scan=self.scan, now=now)
+        try:
+            return await self._batch(now, careful=False)
+        except _HandlerFailed:
+            return await self._batch(now, careful=True)
+
+    async def _batch(self, now: datetime, *, careful: bool) -> BatchReport:
         async with self.database.unit_of_work() as session:
             lanes = await repository.lock_lanes(session, self.name, scan=self.scan, lanes=self.lanes, now=now)
             if not lanes:
@@ -151,16 +177,24 @@ class OutboxConsumer(Sweeper):
                 lane = lane_of(event)
                 if lane in stopped:
                     continue  # a later event of a player whose earlier one failed waits for it
-                error = await handle_one(session, self.name, self.handler, event)
-                if error is not None:
-                    stopped[lane] = error
-                    continue
+                if careful:
+                    error = await handle_one(session, self.name, self.handler, event)
+                    if error is not None:
+                        stopped[lane] = error
+                        continue
+                else:
+                    try:
+                        await self.handler(session, event)
+                    except Exception as exc:
+                        raise _HandlerFailed from exc
                 done.append(event.id)
                 last[lane] = event.id
             await repository.mark_processed(session, self.name, done)
             await repository.advance_lanes(session, self.name, last)
             for lane, error in stopped.items():
                 await self._back_off(session, lane, error, now)
+        if not careful:
+            EVENTS_HANDLED.labels(self.name, "processed").inc(len(done))
         return BatchReport(processed=len(done), failed=len(stopped))
 
     async def _back_off(
@@ -176,8 +210,8 @@ class OutboxConsumer(Sweeper):
             longest_seconds=LONGEST_RETRY.total_seconds(),
         )
 
-    async def settle(self) -> None:
-        """Move the horizon past what is processed and final, prune receipts, publish the lag."""
+    async def settle(self, *, lag: bool = True) -> None:
+        """Move the horizon a step (past what is processed and final, pruning receipts); the lag gauges."""
         self._settled_at = time.monotonic()
         async with self.database.unit_of_work() as session:
             await repository.ensure_consumer(session, self.name)
@@ -187,7 +221,9 @@ class OutboxConsumer(Sweeper):
                 self._horizon = row.horizon
             else:
                 self._horizon = await repository.horizon_of(session, self.name)
-            await publish_lag(session, self.name, horizon=self._horizon)
+            if lag:
+                self._lag_at = self._settled_at
+                await publish_lag(session, self.name, horizon=self._horizon)
 
 
 async def advance_horizon(session: AsyncSession, name: str, row: EventConsumer) -> None:
