@@ -10,8 +10,8 @@ from typing import Any
 from croupier.kit.runtime import Runtime
 from tests.factories import PASSWORD, SignedIn, mailed_link, player_data, verify_email
 from tests.games.test_rounds_api import DICE
-from tests.payments.support import DECLINED, MASTERCARD, VISA, Live
-from tests.risk.support import alerts, redeliver, settled
+from tests.payments.support import DECLINED, MASTERCARD, NO_FUNDS, VISA, Live
+from tests.risk.support import alerts, publish_rules, redeliver, rule, settled, staff_headers
 from tests.sql import sql
 
 
@@ -50,7 +50,7 @@ async def deposit(
         json={"amount": amount, "currency": "EUR", "payment_token": token},
         headers={**player.headers, **headers, "Idempotency-Key": str(uuid.uuid4())},
     )
-    assert response.status_code in (201, 402, 422), response.text
+    assert response.status_code in (201, 402, 403, 422), response.text
     return response
 
 
@@ -200,6 +200,35 @@ class TestVelocity:
         await settled(live.runtime)
 
         assert "rule:failed_deposit_velocity@1" in {a.source for a in await alerts(live.runtime, player.id)}
+
+    async def test_after_several_declined_cards_the_next_deposit_is_refused_inline(self, live: Live) -> None:
+        # The default card-testing rule wants three declined cards; the sandbox declines two kinds.
+        desk = await staff_headers(live.runtime)
+        await publish_rules(
+            live.http,
+            desk,
+            rule(
+                "card_testing",
+                "declined_cards_1h >= max_cards",
+                "decide:deposit",
+                "event:deposit_failed",
+                typology="velocity",
+                params={"max_cards": 2},
+                action="deny",
+                score=0.9,
+            ),
+        )
+        headers = client_headers("device-c", "192.0.2.52")
+        player = await join(live, "device-c", "192.0.2.52")
+        for card in (DECLINED, NO_FUNDS):
+            await deposit(live, player, 1_000, headers, card=card)
+        await settled(live.runtime)
+
+        refused = await deposit(live, player, 1_000, headers, card=VISA)
+
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["code"] == "risk_denied"
+        assert "rule:card_testing@2" in {a.source for a in await alerts(live.runtime, player.id)}
 
 
 class TestRapidEscalation:
