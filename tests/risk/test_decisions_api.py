@@ -53,9 +53,8 @@ class TestInlineDecisions:
         assert "limit" not in problem["detail"]
         assert allowed.status_code == 201, allowed.text
         assert await live.wallet(player) == {"available": 1_000, "held": 0}
-        decisions = await _decisions(live, "deposit")
-        assert [d[0] for d in decisions] == ["deny", "allow"]
-        assert decisions[0][1] == ["rule:huge_deposit@2:other"]
+        # The refusal is kept with its reason; an allow that nothing matched has none to keep.
+        assert await _decisions(live, "deposit") == [("deny", ["rule:huge_deposit@2:other"], [], None)]
         [(audited,)] = await sql(
             live.runtime, "SELECT count(*) FROM audit_events WHERE action = 'risk:decision:decide'"
         )

@@ -183,7 +183,8 @@ async def _decide(
     if (time.monotonic() - started) * 1000.0 > settings.risk_timeout_ms:
         raise OutOfTime
     outcome = engine.evaluate(rule_set, trigger, values)
-    if outcome.decision is Decision.ALLOW and not outcome.shadow and action == Action.BET:
+    if outcome.decision is Decision.ALLOW and not outcome.shadow:
+        # Nothing matched: no reason to keep, and the action's own audit entry records it.
         return ALLOW
     decision_id = uuid.uuid4()
     row = {
