@@ -159,19 +159,22 @@ async def read_features(
     client: ClientInfo | None,
     instrument: str | None,
     now: datetime,
+    timeout_ms: int | None = None,
 ) -> dict[str, Any]:
-    state = dict(
-        await repository.feature_state(
-            session,
-            player_id=player_id,
-            currency=currency or "",
-            device=client.device_id if client else None,
-            ip=client.ip if client else None,
-            card=instrument,
-            now=now,
-            link_window=timedelta(days=settings.risk_link_window_days),
-        )
-    )
+    """The features; with ``timeout_ms`` (inline decisions) under that statement timeout."""
+    where: dict[str, Any] = {
+        "player_id": player_id,
+        "currency": currency or "",
+        "device": client.device_id if client else None,
+        "ip": client.ip if client else None,
+        "card": instrument,
+        "now": now,
+        "link_window": timedelta(days=settings.risk_link_window_days),
+    }
+    if timeout_ms is None:
+        state = dict(await repository.feature_state(session, **where))
+    else:
+        state = dict(await repository.feature_state_within(session, timeout_ms=timeout_ms, **where))
     state["card_given"] = bool(instrument)
     day = repository.gaming_day(now, settings.risk_gaming_day_start_hour)
     return assemble(state, action=action, amount=amount, currency=currency, client=client, now=now, day=day)

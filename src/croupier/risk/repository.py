@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import psycopg
+from psycopg.rows import dict_row
 from sqlalchemy import RowMapping, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from croupier.events.models import DomainEvent
+from croupier.kit.db import driver_connection
 from croupier.kit.jsonb import plain
 from croupier.risk.models import (
     RiskCounter,
@@ -98,13 +103,6 @@ async def activate(session: AsyncSession, set_id: uuid.UUID) -> None:
     )
 
 
-async def limit_statements(session: AsyncSession, *, milliseconds: int) -> None:
-    """A statement timeout for the rest of the current savepoint (undone when it is rolled back)."""
-    await session.execute(
-        text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": f"{max(milliseconds, 1)}ms"}
-    )
-
-
 # ---------------------------------------------------------------- decisions
 
 
@@ -170,6 +168,65 @@ SELECT s.registered_at, s.new_device_sign_in_at, s.credential_change_at, s.anoma
 )
 
 
+def _plain_placeholders(statement: str) -> str:
+    """``:name`` binds as psycopg's ``%(name)s`` (a colon inside a string literal follows a letter)."""
+    return re.sub(r"(?<![\w:]):(\w+)\b(?!:)", r"%(\1)s", statement)
+
+
+_FEATURES_PLAIN = _plain_placeholders(_FEATURES.text)
+_SAVEPOINT = "risk_features"
+
+
+def _feature_params(
+    *,
+    player_id: uuid.UUID | None,
+    currency: str,
+    device: str | None,
+    ip: str | None,
+    card: str | None,
+    now: datetime,
+    link_window: timedelta,
+) -> dict[str, Any]:
+    return {
+        "p": player_id or uuid.UUID(int=0),
+        "cur": currency,
+        "dev": device or "",
+        "ip": ip or "",
+        "card": card or "",
+        "h1": now - timedelta(hours=1),
+        "h24": now - timedelta(hours=24),
+        "win": now - link_window,
+    }
+
+
+async def feature_state_within(session: AsyncSession, *, timeout_ms: int, **where: Any) -> Mapping[str, Any]:
+    """``feature_state`` under a statement timeout, for decisions inside a request's transaction.
+
+    In a savepoint that is always rolled back (the timeout with it), so a cancelled read
+    leaves the request's transaction usable; the five statements go in one round trip
+    (psycopg's pipeline mode) on the request's own connection.
+    """
+    connection = await driver_connection(session)
+    cursor = connection.cursor(row_factory=dict_row)
+    try:
+        async with connection.pipeline():
+            await connection.execute(f"SAVEPOINT {_SAVEPOINT}")
+            await connection.execute(
+                "SELECT set_config('statement_timeout', %s, true)", [f"{max(timeout_ms, 1)}ms"]
+            )
+            await cursor.execute(_FEATURES_PLAIN, _feature_params(**where))
+            await connection.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+            await connection.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+        row = await cursor.fetchone()
+    except psycopg.Error as exc:
+        await connection.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+        await connection.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+        raise DBAPIError.instance(_FEATURES_PLAIN, {}, exc, psycopg.Error) from exc
+    if row is None:  # pragma: no cover - the statement always answers one row
+        raise RuntimeError("the feature statement answered no row")
+    return row
+
+
 async def feature_state(
     session: AsyncSession,
     *,
@@ -182,25 +239,16 @@ async def feature_state(
     link_window: timedelta,
 ) -> RowMapping:
     """The stored state behind every feature, in one statement."""
-    return (
-        (
-            await session.execute(
-                _FEATURES,
-                {
-                    "p": player_id or uuid.UUID(int=0),
-                    "cur": currency,
-                    "dev": device or "",
-                    "ip": ip or "",
-                    "card": card or "",
-                    "h1": now - timedelta(hours=1),
-                    "h24": now - timedelta(hours=24),
-                    "win": now - link_window,
-                },
-            )
-        )
-        .mappings()
-        .one()
+    params = _feature_params(
+        player_id=player_id,
+        currency=currency,
+        device=device,
+        ip=ip,
+        card=card,
+        now=now,
+        link_window=link_window,
     )
+    return (await session.execute(_FEATURES, params)).mappings().one()
 
 
 # ---------------------------------------------------------------- feature state: writes

@@ -160,26 +160,21 @@ async def _decide(
         return ALLOW
     now = utcnow()
     started = time.monotonic()
-    # The engine only reads, inside a savepoint that is always rolled back: PostgreSQL cancels a
-    # statement past the budget (statement_timeout, undone with the savepoint) and the request's
-    # own transaction stays usable. Nothing is cancelled from the client side, which would
-    # leave the connection unusable.
-    savepoint = await session.begin_nested()
-    try:
-        await repository.limit_statements(session, milliseconds=math.ceil(settings.risk_timeout_ms))
-        values = await engine.read_features(
-            session,
-            settings,
-            action=action,
-            player_id=player_id,
-            amount=amount,
-            currency=currency,
-            client=client,
-            instrument=instrument,
-            now=now,
-        )
-    finally:
-        await savepoint.rollback()
+    # Under a statement timeout, in a savepoint always rolled back (``feature_state_within``):
+    # PostgreSQL cancels a read past the budget and the request's transaction stays usable.
+    # Nothing is cancelled from the client side, which would leave the connection unusable.
+    values = await engine.read_features(
+        session,
+        settings,
+        action=action,
+        player_id=player_id,
+        amount=amount,
+        currency=currency,
+        client=client,
+        instrument=instrument,
+        now=now,
+        timeout_ms=math.ceil(settings.risk_timeout_ms),
+    )
     if (time.monotonic() - started) * 1000.0 > settings.risk_timeout_ms:
         raise OutOfTime
     outcome = engine.evaluate(rule_set, trigger, values)
