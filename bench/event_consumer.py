@@ -2,7 +2,7 @@
 
 Run from the repository with the project's virtualenv::
 
-    .venv/bin/python bench/event_consumer.py [--seconds 10] [--producers 16] [--workers 1,2] [--players 200]
+    .venv/bin/python bench/event_consumer.py [--seconds 10] [--producers 16] [--workers 1,2] [--http]
 
 One embedded PostgreSQL (pgserver) in a temporary folder. For each count of
 consumer workers (``croupier risk worker`` processes sharing one handler name):
@@ -16,6 +16,10 @@ consumer workers (``croupier risk worker`` processes sharing one handler name):
   the window, and how long the rest took to deliver once production stopped.
 * *backlog*: a backlog of the same size is delivered with nothing produced
   meanwhile: the consumer's ceiling.
+
+* *http* (``--http``): bench/wallet.py's HTTP dice load (``--clients`` keep-alive
+  clients, a player each, on ``croupier serve --workers 1`` with
+  ``CROUPIER_EVENT_CONSUMER=off``) while one worker delivers.
 
 A consumer keeps up when delivered/s matches produced/s and the lag at the end of
 the window stays flat (compare two window lengths). Figures are for this machine;
@@ -37,9 +41,12 @@ import time
 import uuid
 from pathlib import Path
 from signal import SIGTERM
+from typing import Any
 
+from serving import percentile
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+from wallet_http import Serve, measure_dice_rounds, sign_in
 
 from croupier.events import repository
 from croupier.events.consumer import OutboxConsumer, publish_lag
@@ -52,7 +59,8 @@ from croupier.kit.embedded import embedded_url, start_embedded_server
 from croupier.kit.keyring import Keyring
 from croupier.kit.logging import configure_logging
 from croupier.kit.runtime import Runtime
-from croupier.kit.settings import Settings
+from croupier.kit.settings import ARGON2_MIN_MEMORY_KIB, ARGON2_MIN_TIME_COST, Settings
+from wallet import checkpoint, fund, register
 
 CROUPIER = Path(sys.executable).with_name("croupier")
 BENCH = Path(__file__).resolve().parent
@@ -198,7 +206,75 @@ async def produce_count(runtime: Runtime, players: list[uuid.UUID], count: int) 
             )
 
 
-async def run(args: argparse.Namespace, workdir: Path, server: object) -> list[str]:
+class QuietServe(Serve):
+    """``croupier serve`` that leaves the events to the worker (CROUPIER_EVENT_CONSUMER=off)."""
+
+    def env(self) -> dict[str, str]:
+        return {**super().env(), "CROUPIER_EVENT_CONSUMER": "off"}
+
+
+async def outbox_size(runtime: Runtime) -> int:
+    async with runtime.database.unit_of_work() as session:
+        return int(await session.scalar(text("SELECT count(*) FROM domain_events")) or 0)
+
+
+async def measure_http(
+    runtime: Runtime, args: argparse.Namespace, workdir: Path, env: dict[str, str], server: Any
+) -> list[str]:
+    """bench/wallet.py's HTTP dice load (``--clients`` keep-alive clients, a player each) on
+    ``croupier serve --workers 1``, one ``croupier risk worker`` delivering meanwhile."""
+    emails = [f"bench-{uuid.uuid4().hex[:12]}@example.com" for _ in range(args.clients)]
+    ids = await register(runtime, emails)
+    for player_id in ids:
+        await fund(runtime.database, player_id)
+    name = "bench-http"
+    await fast_forward(runtime, name)
+    serve = QuietServe(
+        database_url=env["CROUPIER_DATABASE_URL"],
+        keyring=env["CROUPIER_KEYRING"],
+        workers=1,
+        clients=args.clients,
+        data_dir=workdir / "serve",
+        log=workdir / "serve.log",
+    )
+    worker_env = {**env, "CROUPIER_EVENT_HANDLERS": json.dumps([f"{name}=event_consumer:handler"])}
+    worker = subprocess.Popen(  # noqa: ASYNC220 - our own console script, left running
+        [str(CROUPIER), "risk", "worker"],
+        env=worker_env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        await asyncio.to_thread(serve.start)
+        sessions = await asyncio.to_thread(sign_in, serve.url, emails)
+        if worker.stdout is not None:
+            await asyncio.to_thread(worker.stdout.readline)  # "event worker started"
+        checkpoint(server)
+        before, base, began = await outbox_size(runtime), await delivered(runtime, name), time.monotonic()
+        dice = await measure_dice_rounds(serve.url, "HTTP dice rounds", sessions, args.seconds, 0.0)
+        window = time.monotonic() - began
+        made = await outbox_size(runtime) - before
+        got = await delivered(runtime, name) - base
+        lag_events, lag_seconds = await lag_of(runtime, name)
+        drain_began = time.monotonic()
+        while (await lag_of(runtime, name))[0] > 0:  # noqa: ASYNC110 - the database is polled, not a task
+            await asyncio.sleep(0.05)
+        drain = time.monotonic() - drain_began
+    finally:
+        await asyncio.to_thread(serve.stop)
+        worker.send_signal(SIGTERM)
+        await asyncio.to_thread(worker.wait, 30)
+    return [
+        f"http    {args.clients} clients, serve --workers 1: {dice.rate:6,.0f} dice rounds/s"
+        f" (p99 {percentile(dice.latencies, 99) * 1000:.0f} ms) = {made / window:6,.0f} events/s made;"
+        f" 1 worker delivered {got / window:6,.0f} ev/s; lag at end {lag_events:,} events /"
+        f" {lag_seconds:.2f} s; rest delivered in {drain:.2f} s"
+    ]
+
+
+async def run(args: argparse.Namespace, workdir: Path, server: Any) -> list[str]:
     database_url, keyring = embedded_url(server), Keyring.generate().to_json()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CROUPIER_")}
     env.update(
@@ -217,6 +293,9 @@ async def run(args: argparse.Namespace, workdir: Path, server: object) -> list[s
         keyring=keyring,
         data_dir=workdir / "data",
         database_pool_size=args.producers + 8,
+        argon2_memory_kib=ARGON2_MIN_MEMORY_KIB,  # registration and sign-in are set-up, not measured
+        argon2_time_cost=ARGON2_MIN_TIME_COST,
+        argon2_parallelism=1,
         database_max_overflow=8,
     )
     runtime = await Runtime.start(settings)
@@ -225,8 +304,10 @@ async def run(args: argparse.Namespace, workdir: Path, server: object) -> list[s
         async with runtime.database.unit_of_work() as session:
             await session.execute(text(FEATURES))
         lines = []
-        for round_no, workers in enumerate(int(n) for n in args.workers.split(",")):
+        for round_no, workers in enumerate(int(n) for n in args.workers.split(",") if n):
             lines += await measure(runtime, args, workers, round_no, env)
+        if args.http:
+            lines += await measure_http(runtime, args, workdir, env, server)
         return lines
     finally:
         await runtime.close()
@@ -239,6 +320,8 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2", help="consumer workers sharing the name, comma-separated")
     parser.add_argument("--players", type=int, default=200, help="players the events are spread over")
     parser.add_argument("--batch", type=int, default=200, help="events per consumer transaction")
+    parser.add_argument("--http", action="store_true", help="also under bench/wallet.py's HTTP dice load")
+    parser.add_argument("--clients", type=int, default=32, help="HTTP clients (with --http)")
     args = parser.parse_args()
     configure_logging("warning")
     with tempfile.TemporaryDirectory(prefix="croupier-bench-events-") as tmp:

@@ -13,7 +13,7 @@ from tests.factories import PASSWORD, sign_in, signed_in_player
 from tests.games.test_rounds_api import DICE, bet, funded
 from tests.identity.mfa_support import enable_totp
 from tests.mail.helpers import invoke
-from tests.payments.support import DECLINED, VISA, Live
+from tests.payments.support import DECLINED, VISA, Live, eventually, payment_of
 from tests.providers.support import Studio
 from tests.wallet.support import make_player
 
@@ -203,3 +203,29 @@ class TestPaymentEvents:
         [requested] = await events_of(live.runtime, player.id, "withdrawal_requested")
         assert requested.data["withdrawal_id"] == response.json()["id"]
         assert (requested.data["amount"], requested.data["method_id"]) == (1_000, method_id)
+
+    async def test_a_paid_out_withdrawal_is_recorded_when_the_provider_confirms_it(self, live: Live) -> None:
+        player, method_id = await live.funded(5_000)
+        withdrawal = (await live.withdraw(player, 1_500, method_id)).json()
+
+        [paid] = await eventually(
+            lambda: events_of(live.runtime, player.id, "withdrawal_paid"), lambda found: len(found) == 1
+        )
+        assert paid.data["withdrawal_id"] == withdrawal["id"]
+        assert (paid.data["amount"], paid.data["currency"], paid.data["method_id"]) == (
+            1_500,
+            "EUR",
+            method_id,
+        )
+
+    async def test_a_chargeback_is_recorded_with_the_deposit_and_the_card(self, live: Live) -> None:
+        player = await live.player()
+        deposit = (await live.deposit(player, 3_000)).json()
+        await live.psp.chargeback(await payment_of(live, deposit["id"]), amount=1_000, reason="fraudulent")
+
+        [charged] = await eventually(
+            lambda: events_of(live.runtime, player.id, "chargeback"), lambda found: len(found) == 1
+        )
+        assert charged.data["deposit_id"] == deposit["id"]
+        assert (charged.data["amount"], charged.data["reason"]) == (1_000, "fraudulent")
+        assert charged.data["card_last4"] == VISA[-4:]

@@ -81,12 +81,16 @@ INSERT INTO event_cursors (consumer, player_key)
 SELECT DISTINCT :consumer, player_key FROM pending
 ON CONFLICT DO NOTHING
 """  # noqa: S608 - constant text
+# Oldest pending event first: the outbox is worked through from its head, so the horizon can
+# follow and the receipts above it stay few.
 _LOCK_LANES = f"""
-WITH pending AS ({_PENDING})
+WITH pending AS ({_PENDING}),
+heads AS (SELECT player_key, min(id) AS head FROM pending GROUP BY player_key)
 SELECT c.player_key FROM event_cursors AS c
-WHERE c.consumer = :consumer AND c.player_key IN (SELECT player_key FROM pending)
+JOIN heads AS h ON h.player_key = c.player_key
+WHERE c.consumer = :consumer
   AND (c.next_attempt_at IS NULL OR c.next_attempt_at <= :now)
-ORDER BY c.player_key
+ORDER BY h.head
 LIMIT :lanes
 FOR UPDATE OF c SKIP LOCKED
 """  # noqa: S608 - constant text

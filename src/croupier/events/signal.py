@@ -3,7 +3,7 @@
 A commit that wrote events calls ``EventSignal.wake`` (the outbox leaves an
 after-commit hook for it). That wakes this process's consumers directly and asks
 the notifier task to send ``NOTIFY croupier_events``: one notification per
-burst of commits, from a connection of its own, outside every money
+burst of commits (at most 50 a second), from a connection of its own, outside every money
 transaction (a NOTIFY inside them would serialise their commits on
 PostgreSQL's notification lock). Processes that run consumers ``LISTEN`` and
 wake theirs; a lost notification costs at most one poll interval.
@@ -25,6 +25,9 @@ from croupier.kit.db import Database
 
 CHANNEL = "croupier_events"
 RECONNECT_SECONDS = 1.0
+# At most one NOTIFY per this interval, however many commits: under a steady stream of bets
+# the other processes are woken 50 times a second, not once per commit.
+NOTIFY_INTERVAL_SECONDS = 0.02
 _log = structlog.get_logger("croupier.events")
 
 
@@ -85,6 +88,8 @@ class EventSignal:
             except Exception:  # noqa: BLE001 - the consumers' poll covers a notification not sent
                 _log.warning("event_notify_failed")
                 await asyncio.sleep(RECONNECT_SECONDS)
+            else:
+                await asyncio.sleep(NOTIFY_INTERVAL_SECONDS)
 
     async def _listener(self) -> None:
         while True:
