@@ -255,29 +255,25 @@ async def feature_state(
 
 
 async def claim_event(session: AsyncSession, *, player_id: uuid.UUID | None, event_id: int) -> bool:
-    """Advance the player's (or the anonymous stream's) watermark past ``event_id``;
-    False if it was there already: the event was processed, in a committed transaction."""
+    """Advance the player's (or the anonymous stream's) watermark past ``event_id``, in one
+    statement; False if it was there already: the event was processed, in a committed transaction."""
     if player_id is None:
-        await session.execute(
-            insert(RiskWatermark).values(stream="anonymous", last_event_id=0).on_conflict_do_nothing()
-        )
+        anonymous = insert(RiskWatermark).values(stream="anonymous", last_event_id=event_id)
         done = await session.execute(
-            update(RiskWatermark)
-            .where(RiskWatermark.stream == "anonymous", RiskWatermark.last_event_id < event_id)
-            .values(last_event_id=event_id)
-            .returning(RiskWatermark.stream)
+            anonymous.on_conflict_do_update(
+                index_elements=[RiskWatermark.stream],
+                set_={"last_event_id": anonymous.excluded.last_event_id},
+                where=RiskWatermark.last_event_id < anonymous.excluded.last_event_id,
+            ).returning(RiskWatermark.last_event_id)
         )
         return done.first() is not None
-    await session.execute(
-        insert(RiskPlayerState)
-        .values(player_id=player_id, last_event_id=0, anomaly_score=0.0)
-        .on_conflict_do_nothing()
-    )
+    player = insert(RiskPlayerState).values(player_id=player_id, last_event_id=event_id, anomaly_score=0.0)
     done = await session.execute(
-        update(RiskPlayerState)
-        .where(RiskPlayerState.player_id == player_id, RiskPlayerState.last_event_id < event_id)
-        .values(last_event_id=event_id)
-        .returning(RiskPlayerState.player_id)
+        player.on_conflict_do_update(
+            index_elements=[RiskPlayerState.player_id],
+            set_={"last_event_id": player.excluded.last_event_id},
+            where=RiskPlayerState.last_event_id < player.excluded.last_event_id,
+        ).returning(RiskPlayerState.last_event_id)
     )
     return done.first() is not None
 
@@ -346,6 +342,37 @@ async def money(session: AsyncSession, player_id: uuid.UUID, currency: str) -> R
     )
     assert row is not None  # noqa: S101 - inserted just above
     return row
+
+
+async def add_stake(session: AsyncSession, *, player_id: uuid.UUID, currency: str, amount: int) -> None:
+    """A bet in the player's stake history and wagering since the last deposit, in one statement."""
+    statement = insert(RiskPlayerMoney).values(
+        player_id=player_id,
+        currency=currency,
+        deposited=0,
+        withdrawn=0,
+        last_deposit_amount=0,
+        wagered_since_deposit=amount,
+        day_deposit_count=0,
+        day_deposit_total=0,
+        day_deposit_min=0,
+        day_deposit_max=0,
+        day_event_ids=[],
+        stake_count=1,
+        stake_sum=amount,
+        stake_max=amount,
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[RiskPlayerMoney.player_id, RiskPlayerMoney.currency],
+            set_={
+                "wagered_since_deposit": RiskPlayerMoney.wagered_since_deposit + amount,
+                "stake_count": RiskPlayerMoney.stake_count + 1,
+                "stake_sum": RiskPlayerMoney.stake_sum + amount,
+                "stake_max": func.greatest(RiskPlayerMoney.stake_max, amount),
+            },
+        )
+    )
 
 
 async def player_links(session: AsyncSession, player_id: uuid.UUID, kind: str) -> Sequence[str]:
