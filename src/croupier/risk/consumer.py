@@ -167,7 +167,7 @@ async def process(
     if seen.kind in SCORED and seen.amount is not None:
         score = scorer.score_and_learn(observation(str(seen.kind), values))
         values["anomaly_score"] = score
-        await repository.set_player_state(session, seen.player_id, anomaly_score=score)
+        await repository.set_anomaly_score(session, seen.player_id, score)
         if scorer.due and tally is None:
             await repository.save_model(session, MODEL_NAME, scorer.dump(), scorer.seen)
     outcome = engine.evaluate(rule_set, trigger, values)
