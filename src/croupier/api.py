@@ -30,6 +30,7 @@ from croupier.payments.submissions import SubmissionRelay
 from croupier.providers.endpoints import router as games_launch_router
 from croupier.providers.hub88.endpoints import router as hub88_router
 from croupier.risk.endpoints import router as risk_staff_router
+from croupier.risk.rule_endpoints import router as risk_rules_router
 from croupier.wallet.endpoints import router as wallet_router
 
 OPENAPI_PATH = "/openapi.json"
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(games_launch_router)
     app.include_router(hub88_router)
     app.include_router(risk_staff_router)
+    app.include_router(risk_rules_router)
     app.add_middleware(RetryConflicts)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

@@ -28,7 +28,20 @@ from croupier.payments.models import (
     Withdrawal,
 )
 from croupier.providers.models import GameProvider, GameToken, ProviderGame, ProviderTransaction
-from croupier.risk.models import RiskAlert, RiskCase, RiskCaseEntry
+from croupier.risk.models import (
+    RiskAlert,
+    RiskCase,
+    RiskCaseEntry,
+    RiskCounter,
+    RiskDecision,
+    RiskLink,
+    RiskModel,
+    RiskPlayerMoney,
+    RiskPlayerState,
+    RiskRule,
+    RiskRuleSet,
+    RiskWatermark,
+)
 from croupier.risk.sanctions.models import (
     SanctionsEntry,
     SanctionsHit,
@@ -75,6 +88,15 @@ __all__ = [
     "RiskAlert",
     "RiskCase",
     "RiskCaseEntry",
+    "RiskCounter",
+    "RiskDecision",
+    "RiskLink",
+    "RiskModel",
+    "RiskPlayerMoney",
+    "RiskPlayerState",
+    "RiskRule",
+    "RiskRuleSet",
+    "RiskWatermark",
     "RoundAction",
     "SanctionsEntry",
     "SanctionsHit",

@@ -32,7 +32,7 @@ _REGISTRY: dict[str, Handler] = {}
 
 # The handlers every delivering process registers (serve, risk worker), as NAME=module:function:
 # named, not imported, so that events (a layer below the domains) imports none of them.
-BUILTIN: tuple[str, ...] = ()
+BUILTIN: tuple[str, ...] = ("risk=croupier.risk.consumer:handle_event",)
 
 
 class HandlerNameTaken(ValueError):

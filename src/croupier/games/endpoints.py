@@ -37,6 +37,7 @@ from croupier.kit.idempotency import (
     mark_replayed,
 )
 from croupier.risk.pre_bet import BetRefused
+from croupier.risk.service import RiskDenied, RiskUnavailable
 from croupier.wallet.service import InsufficientFunds, UnknownCurrency
 
 router = APIRouter(tags=["games"])
@@ -89,6 +90,8 @@ async def list_games(settings: SettingsDep) -> GameList:
         InsufficientFunds,
         UnknownCurrency,
         BetRefused,
+        RiskDenied,
+        RiskUnavailable,
         catalogue.CurrencyNotOffered,
     ),
 )

@@ -36,7 +36,8 @@ from croupier.kit.clock import utcnow
 from croupier.kit.errors import ConcurrentAttempt, Conflict, NotFound
 from croupier.kit.idempotency import IdempotencyKeyReused, request_hash
 from croupier.kit.settings import Settings
-from croupier.risk.pre_bet import pre_bet_check
+from croupier.risk import service as risk
+from croupier.risk.rules import Action
 from croupier.wallet import service as wallet
 from croupier.wallet.service import HouseAccount, HouseBook, Leg, PlayerAccount
 
@@ -107,7 +108,7 @@ async def play(
     draw = await seeds.take_nonce_unless_played(session, player_id, key)
     if draw is None:
         return await _replayed(session, request), True
-    await _pre_bet(session, settings, request, parsed.stake, player_status)
+    await _pre_bet(session, settings, request, parsed.stake, player_status=player_status, client=client)
     source = FairStream(draw.server_seed, draw.client_seed, draw.nonce)
     round_id, now = uuid.uuid4(), utcnow()
     played = GameRound(
@@ -145,17 +146,26 @@ async def play(
 
 
 async def _pre_bet(
-    session: AsyncSession, settings: Settings, request: _Bet, stake: int, player_status: str | None
+    session: AsyncSession,
+    settings: Settings,
+    request: _Bet,
+    stake: int,
+    *,
+    player_status: str | None,
+    client: ClientInfo | None,
 ) -> None:
     # First, so that an unknown currency is refused as unknown rather than "not offered" by the
     # limits; the exponents are cached, so this sends no query.
     await wallet.exponent(session, request.currency)
     table = catalogue.limits_for(settings, request.game, request.currency)
-    await pre_bet_check(
+    await risk.decide(
         session,
+        action=Action.BET,
         player_id=request.player_id,
+        client=client,
+        amount=stake,
         currency=request.currency,
-        stake=stake,
+        settings=settings,
         stake_limit=table.maximum,
         stake_minimum=table.minimum,
         player_status=player_status,
@@ -192,11 +202,14 @@ async def act(
     extra = blackjack.additional_stake(state, action)
     if extra:
         table = catalogue.limits_for(settings, played.game, played.currency)
-        await pre_bet_check(
+        await risk.decide(
             session,
+            action=Action.BET,
             player_id=player_id,
+            client=client,
+            amount=played.stake + extra,
             currency=played.currency,
-            stake=played.stake + extra,
+            settings=settings,
             stake_limit=table.maximum,
             player_status=player_status,
         )

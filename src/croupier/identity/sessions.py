@@ -27,6 +27,8 @@ from croupier.kit.errors import NotFound
 from croupier.kit.metrics import SIGN_INS
 from croupier.kit.settings import Settings
 from croupier.mail.templates import MailTemplate
+from croupier.risk import service as risk
+from croupier.risk.rules import Action
 
 # last_seen_at is written at most this often: a read-heavy session should not
 # turn every request into a row update.
@@ -133,6 +135,8 @@ async def start_session(
     client: ClientInfo,
     mfa_at: datetime | None,
 ) -> NewSession:
+    # The risk engine's say before the session exists (raises RiskDenied on deny).
+    await risk.decide(session, action=Action.SIGN_IN, player_id=player.id, client=client, settings=settings)
     now = utcnow()
     token, digest = tokens.new_token(tokens.SESSION)
     new = PlayerSession(

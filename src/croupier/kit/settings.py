@@ -222,6 +222,28 @@ class Settings(BaseSettings):
             ) from None
         return self
 
+    # The risk engine (croupier.risk): inline decisions and the features behind them.
+    risk_timeout_ms: float = Field(
+        50.0, gt=0, le=10_000, description="decide()'s time budget; past it the per-action fallback answers."
+    )
+    risk_fail_closed_actions: str = Field(
+        "",
+        description="Comma-separated actions (sign_in, registration, deposit, withdrawal, bet) that are"
+        " refused when decide() times out or fails; every other action proceeds (fail open). Both audited.",
+    )
+    risk_rules_refresh_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=300,
+        description="How long a process trusts its cached active rule set before re-checking.",
+    )
+    risk_link_window_days: int = Field(
+        30, ge=1, le=365, description="Accounts sharing a device, card or address count within this window."
+    )
+    risk_gaming_day_start_hour: int = Field(
+        6, ge=0, le=23, description="The UTC hour a gaming day starts (deposits per gaming day, structuring)."
+    )
+
     @model_validator(mode="after")
     def _metrics_port_is_its_own(self) -> Settings:
         if self.metrics_port is not None and self.metrics_port == self.port:

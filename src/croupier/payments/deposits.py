@@ -36,6 +36,8 @@ from croupier.payments.provider import (
     ProviderRefused,
     refuse_above_limit,
 )
+from croupier.risk import service as risk
+from croupier.risk.rules import Action
 from croupier.risk.sanctions.gate import refuse_if_under_review
 from croupier.wallet import service as wallet
 from croupier.wallet.service import HouseAccount, HouseBook, Leg, PlayerAccount
@@ -90,6 +92,16 @@ async def start(
     if existing is None:
         card = await provider.card(request.token)
         async with database.unit_of_work() as session:
+            await risk.decide(
+                session,
+                action=Action.DEPOSIT,
+                player_id=request.player_id,
+                client=request.client,
+                amount=request.amount,
+                currency=request.currency,
+                instrument=card.fingerprint,
+                settings=settings,
+            )
             method = await methods.remember(
                 session, player_id=request.player_id, provider=provider.name, card=card
             )

@@ -49,6 +49,7 @@ from croupier.payments.schemas import (
     WithdrawalView,
 )
 from croupier.risk.sanctions.gate import SanctionsReviewPending
+from croupier.risk.service import RiskDenied, RiskUnavailable
 from croupier.wallet.service import InsufficientFunds, UnknownCurrency
 
 router = APIRouter(tags=["payments"])
@@ -77,6 +78,8 @@ async def my_methods(session: DbSession, auth: CurrentAuth) -> MethodList:
         ProviderUnavailable,
         PaymentsNotConfigured,
         SanctionsReviewPending,
+        RiskDenied,
+        RiskUnavailable,
     ),
 )
 async def create_deposit(
@@ -148,6 +151,8 @@ async def _own(
         InsufficientFunds,
         UnknownCurrency,
         SanctionsReviewPending,
+        RiskDenied,
+        RiskUnavailable,
     ),
 )
 async def create_withdrawal(

@@ -29,6 +29,8 @@ from croupier.payments.events import record_payment_event
 from croupier.payments.gateway import wake_submissions
 from croupier.payments.models import Withdrawal, WithdrawalStatus
 from croupier.payments.provider import ALREADY_APPLIED, STALE, ProviderTransfer, refuse_above_limit
+from croupier.risk import service as risk
+from croupier.risk.rules import Action
 from croupier.risk.sanctions.gate import refuse_if_under_review
 from croupier.wallet import service as wallet
 from croupier.wallet.service import HouseAccount, HouseBook, PlayerAccount
@@ -93,6 +95,15 @@ async def request(
     if method is None or method.player_id != player_id:
         raise NotFound("No such payment method.")
     await wallet.exponent(session, currency)  # before the row, whose currency must exist
+    await risk.decide(
+        session,
+        action=Action.WITHDRAWAL,
+        player_id=player_id,
+        client=client,
+        amount=amount,
+        currency=currency,
+        settings=settings,
+    )
     withdrawal_id, now = uuid.uuid4(), utcnow()
     review = needs_review(settings, amount=amount, currency=currency)
     withdrawal = await repository.claim(

@@ -30,7 +30,7 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 class StaffRole(StrEnum):
     PAYMENTS = "payments"  # reviews withdrawals, refunds deposits
-    RISK = "risk"  # works risk alerts and cases, exports AML reports
+    RISK = "risk"  # fraud and AML analysts: rule sets, alerts, cases, AML reports
 
 
 class InvalidStaffName(CroupierError):

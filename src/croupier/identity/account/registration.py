@@ -36,6 +36,8 @@ from croupier.kit.metrics import REGISTRATIONS
 from croupier.kit.settings import Settings
 from croupier.mail import service as mail
 from croupier.mail.templates import MailTemplate
+from croupier.risk import service as risk
+from croupier.risk.rules import Action
 from croupier.risk.sanctions import service as sanctions
 from croupier.risk.sanctions.matching import Subject
 from croupier.risk.sanctions.models import ScreeningTrigger
@@ -70,6 +72,8 @@ async def register(
         REGISTRATIONS.labels("underage").inc()
         raise TooYoung(f"Players must be at least {settings.minimum_age} years old.")
     password = check_policy(password, context=(email.split("@", maxsplit=1)[0], first_name, last_name))
+    # Before the address is looked up, so that a refusal says nothing about whether it has an account.
+    await risk.decide(session, action=Action.REGISTRATION, player_id=None, client=client, settings=settings)
     index = players.email_key(session, email)
     # Hashed before the look-up and on both paths: it is most of the request's time.
     password_hash = await passwords.hash(password)

@@ -1,11 +1,11 @@
-"""risk cases: risk_cases, risk_case_timeline, risk_alerts.case_id; the staff role risk
+"""risk cases: risk_cases, risk_case_timeline, risk_alerts.case_id
 
 Revision ID: 0012_risk_cases
-Revises: 0010_event_delivery
+Revises: 0011_risk_engine
 Create Date: 2026-12-04 12:00:00.000000
 
 The tables are new and the alert column is nullable, so the previous release runs
-unchanged beside this one; the widened staff-role CHECK only admits more.
+unchanged beside this one. (The staff role ``risk`` came with 0011.)
 """
 
 from collections.abc import Sequence
@@ -20,7 +20,7 @@ DISPOSITIONS = ("false_positive", "confirmed_fraud", "suspicious_activity_report
 TIMELINE_ACTIONS = ("opened", "alert_added", "assigned", "moved", "note", "closed", "sar_exported")
 
 revision: str = "0012_risk_cases"
-down_revision: str | None = "0010_event_delivery"
+down_revision: str | None = "0011_risk_engine"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -97,14 +97,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_risk_alerts_case", "risk_alerts", ["case_id"])
     op.create_index("ix_risk_alerts_newest", "risk_alerts", ["created_at", "id"])
-    op.drop_constraint(op.f("ck_staff_keys_role_known"), "staff_keys", type_="check")
-    op.create_check_constraint(op.f("ck_staff_keys_role_known"), "staff_keys", "role IN ('payments', 'risk')")
 
 
 def downgrade() -> None:
-    op.execute("DELETE FROM staff_keys WHERE role = 'risk'")
-    op.drop_constraint(op.f("ck_staff_keys_role_known"), "staff_keys", type_="check")
-    op.create_check_constraint(op.f("ck_staff_keys_role_known"), "staff_keys", "role IN ('payments')")
     op.drop_index("ix_risk_alerts_newest", table_name="risk_alerts")
     op.drop_index("ix_risk_alerts_case", table_name="risk_alerts")
     op.drop_constraint(op.f("fk_risk_alerts_case_id_risk_cases"), "risk_alerts", type_="foreignkey")

@@ -55,7 +55,9 @@ from croupier.providers.hub88.schemas import (
 )
 from croupier.providers.hub88.status import Status
 from croupier.providers.repository import Context, ProviderRow, TokenRow, TransactionRow
-from croupier.risk.pre_bet import BetRefused, PlayerDisabled, pre_bet_check
+from croupier.risk import service as risk
+from croupier.risk.pre_bet import BetRefused, PlayerDisabled
+from croupier.risk.rules import Action
 from croupier.wallet import service as ledger
 from croupier.wallet.service import (
     HouseAccount,
@@ -233,16 +235,23 @@ async def _refusal(
     if tokens.expired(token, now):
         return Status.TOKEN_EXPIRED
     try:
-        await pre_bet_check(
+        await risk.decide(
             session,
+            action=Action.BET,
             player_id=player_id,
+            client=None,
+            amount=stake,
             currency=token.currency,
-            stake=stake,
             stake_limit=provider.stake_limits.get(token.currency),
             player_status=player_status,
         )
     except PlayerDisabled:
         return Status.USER_DISABLED
+    except risk.RiskUnavailable:
+        return Status.UNKNOWN
+    except risk.RiskDenied:
+        # The engine's reasons stay with the house; the studio sees a limit.
+        return Status.LIMIT_REACHED
     except BetRefused:
         # Every other refusal is a limit: Hub88 has one status for them all.
         return Status.LIMIT_REACHED
