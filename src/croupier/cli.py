@@ -43,7 +43,9 @@ def command_line() -> typer.Typer:
     from croupier.mail.cli import app as mail_app
     from croupier.payments.cli import payments_app, withdrawals_app
     from croupier.providers.cli import app as providers_app
+    from croupier.risk.cli import app as risk_app
     from croupier.sandbox.cli import app as sandbox_app
+    from croupier.simulation.cli import simulate
     from croupier.staff.cli import app as staff_app
     from croupier.wallet.cli import app as wallet_app
     from croupier.wallet.cli import ledger_app as wallet_ledger_app
@@ -61,6 +63,8 @@ def command_line() -> typer.Typer:
     app.add_typer(sandbox_app, name="sandbox")
     app.add_typer(fairness_app, name="fairness")
     app.add_typer(providers_app, name="providers")
+    app.add_typer(risk_app, name="risk")
+    app.command("simulate")(simulate)
     return app
 
 
