@@ -24,7 +24,7 @@ from croupier.simulation.population import (
     SignIn,
     plan_population,
 )
-from tests.cli_support import acroupier, env_for, succeeded
+from tests.cli_support import acroupier, bare_env_for, env_for, succeeded, usage_error
 from tests.payments.support import Live
 from tests.sql import sql
 
@@ -239,3 +239,37 @@ class TestTheCommands:
         result = json.loads(succeeded(await acroupier("risk", "evaluate", str(labels), "--json", env=env)))
         assert result["players"] == 12
         assert {row["typology"] for row in result["typologies"]} == set(SIMULATED_TYPOLOGIES)
+
+    async def test_simulate_serves_its_own_croupier_and_provider_on_the_data_folder(
+        self, tmp_path: Path
+    ) -> None:
+        # Nothing configured but a data folder: the embedded PostgreSQL there, as `croupier serve` uses.
+        env = bare_env_for(tmp_path / "data")
+        labels = tmp_path / "labels.jsonl"
+        out = succeeded(
+            await acroupier(
+                "simulate",
+                "--players",
+                "12",
+                "--minutes",
+                "0",
+                "--seed",
+                "22",
+                "--labels",
+                str(labels),
+                env=env,
+            )
+        )
+        assert "serving on http://127.0.0.1:" in out
+        assert "12 labels written" in out
+        assert "stopped early" not in out
+        # The same folder afterwards: the evaluation reads the alerts of the database the run used.
+        result = json.loads(succeeded(await acroupier("risk", "evaluate", str(labels), "--json", env=env)))
+        assert result["players"] == 12
+
+    async def test_too_few_players_is_a_usage_error(self, tmp_path: Path) -> None:
+        env = bare_env_for(tmp_path)
+        result = await acroupier(
+            "simulate", "--players", "5", "--minutes", "0", "--labels", str(tmp_path / "l.jsonl"), env=env
+        )
+        usage_error(result, "--players")

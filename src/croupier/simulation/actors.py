@@ -189,16 +189,32 @@ class Actor:
         device: Device,
         token: str | None = None,
         json: Any = None,
-        idempotent: bool = False,
+        key: str | None = None,
     ) -> httpx.Response:
         method, path = route.split(" ", 1)
         headers = device.headers()
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        if idempotent:
-            headers["Idempotency-Key"] = str(uuid.uuid4())
+        if key is not None:
+            headers["Idempotency-Key"] = key
         response = await self.http.request(method, path, json=json, headers=headers)
         self.traffic.count(_template(route), response.status_code)
+        return response
+
+    async def as_player(
+        self, route: str, state: AccountState, device: Device, *, json: Any = None, idempotent: bool = False
+    ) -> httpx.Response:
+        """A request on the account's session on ``device``. When a long pause outlived the
+        session or its step-up, the app asks for the password again and retries once."""
+        key = str(uuid.uuid4()) if idempotent else None
+        response = await self.call(
+            route, device=device, token=self.session(state, device), json=json, key=key
+        )
+        if _code(response) in ("invalid_session", "step_up_required"):
+            await self.sign_in(state, device)
+            response = await self.call(
+                route, device=device, token=self.session(state, device), json=json, key=key
+            )
         return response
 
     def session(self, state: AccountState, device: Device) -> str:
@@ -224,9 +240,7 @@ class Actor:
         confirm = await self.call("POST /v1/players/verify-email", device=device, json={"token": token})
         _expect(confirm, 204, "verify email")
         await self.sign_in(state, device)
-        me = _expect(
-            await self.call("GET /v1/me", device=device, token=self.session(state, device)), 200, "me"
-        )
+        me = _expect(await self.as_player("GET /v1/me", state, device), 200, "me")
         state.player_id = str(me.json()["id"])
 
     async def sign_in(self, state: AccountState, device: Device) -> None:
@@ -251,13 +265,7 @@ class Actor:
         before = await self.available(state, step.device)
         payment_token = await self.tokenize(step.card, step.device)
         body = {"amount": step.amount, "currency": CURRENCY, "payment_token": payment_token}
-        response = await self.call(
-            "POST /v1/deposits",
-            device=step.device,
-            token=self.session(state, step.device),
-            json=body,
-            idempotent=True,
-        )
+        response = await self.as_player("POST /v1/deposits", state, step.device, json=body, idempotent=True)
         deposit = _expect(response, 201, "deposit").json()
         if not step.succeeds:
             if deposit["status"] == "succeeded":
@@ -274,19 +282,18 @@ class Actor:
             await asyncio.sleep(POLL_SECONDS)
 
     async def available(self, state: AccountState, device: Device) -> int:
-        response = await self.call("GET /v1/wallet", device=device, token=self.session(state, device))
+        response = await self.as_player("GET /v1/wallet", state, device)
         for balance in _expect(response, 200, "wallet").json()["balances"]:
             if balance["currency"] == CURRENCY:
                 return int(balance["available"])
         return 0
 
     async def play(self, state: AccountState, step: Play) -> None:
-        token = self.session(state, step.device)
         for stake in step.stakes:
-            response = await self.call(
+            response = await self.as_player(
                 f"POST /v1/games/{step.game}/rounds",
-                device=step.device,
-                token=token,
+                state,
+                step.device,
                 json={"currency": CURRENCY, **_bet(step.game, stake)},
                 idempotent=True,
             )
@@ -296,9 +303,7 @@ class Actor:
 
     async def change_password(self, state: AccountState, device: Device, new_password: str) -> None:
         body = {"current_password": state.password, "new_password": new_password}
-        response = await self.call(
-            "POST /v1/me/password", device=device, token=self.session(state, device), json=body
-        )
+        response = await self.as_player("POST /v1/me/password", state, device, json=body)
         _expect(response, 204, "change password")
         state.password = new_password
         # The change ends every session, this one included: the next step signs in again.
@@ -308,17 +313,12 @@ class Actor:
         amount = int(await self.available(state, device) * share)
         if amount <= 0:
             return  # nothing left to take out
-        token = self.session(state, device)
-        methods = _expect(
-            await self.call("GET /v1/payment-methods", device=device, token=token), 200, "cards"
-        )
+        methods = _expect(await self.as_player("GET /v1/payment-methods", state, device), 200, "cards")
         usable = [m["id"] for m in methods.json()["items"] if CURRENCY in m["withdrawal_currencies"]]
         if not usable:
             raise StepFailed("withdraw", "no card that deposited in the currency")
         body = {"amount": amount, "currency": CURRENCY, "payment_method_id": usable[0]}
-        response = await self.call(
-            "POST /v1/withdrawals", device=device, token=token, json=body, idempotent=True
-        )
+        response = await self.as_player("POST /v1/withdrawals", state, device, json=body, idempotent=True)
         _expect(response, 201, "withdraw")
 
 
