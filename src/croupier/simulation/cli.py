@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from croupier.kit.commands import fail
+from croupier.kit.runtime import Runtime
 from croupier.kit.settings import get_settings
 from croupier.simulation import runner
 from croupier.simulation.actors import Target
@@ -21,6 +22,7 @@ from croupier.simulation.population import (
     PopulationTooSmall,
     plan_population,
 )
+from croupier.simulation.settle import Settled, wait_for_consumers
 
 # The smallest password hashing settings allow: the simulation hashes a password for
 # every registration and sign-in. Only applied to a server the simulation starts, and
@@ -69,6 +71,10 @@ def simulate(
     concurrency: Annotated[int, typer.Option(min=1, max=256, help="Requests in flight at most.")] = (
         runner.DEFAULT_CONCURRENCY
     ),
+    settle_timeout: Annotated[
+        float,
+        typer.Option(min=0, help="Own server: at most this long to wait for the event consumers."),
+    ] = 300.0,
 ) -> None:
     """Drive the HTTP API with honest players and each fraud typology; write who was which to LABELS."""
     settings = get_settings()
@@ -99,7 +105,15 @@ def simulate(
             environment, mailbox=settings.mailbox_dir, log_folder=settings.data_dir
         ) as target:
             typer.echo(f"serving on {target.base_url}, provider {target.psp_url}")
-            return await runner.run(plan, target, concurrency=concurrency)
+            report = await runner.run(plan, target, concurrency=concurrency)
+            # Alerts raised from events come a moment after the changes: let the consumers finish.
+            runtime = await Runtime.start(settings)
+            try:
+                settled = await wait_for_consumers(runtime, within=settle_timeout)
+            finally:
+                await runtime.close()
+            _say_settled(settled)
+            return report
 
     try:
         report = asyncio.run(_run())
@@ -109,6 +123,18 @@ def simulate(
     _summarise(report, labels)
     if not report.labels:
         fail("no account was registered; is the server reachable and its mailbox the one given?")
+
+
+def _say_settled(settled: Settled) -> None:
+    if settled.pending is None:
+        return
+    if settled.pending == 0:
+        typer.echo(f"event consumers caught up {settled.waited:.1f} s after the last actor")
+    else:
+        typer.echo(
+            f"{settled.pending} event(s) still unhandled after {settled.waited:.0f} s: "
+            "`croupier risk worker` handles them before `croupier risk evaluate`"
+        )
 
 
 def _summarise(report: runner.Report, labels: Path) -> None:
