@@ -7,8 +7,8 @@ from collections import Counter
 import pytest
 
 from croupier.risk.typologies import Typology
+from croupier.sandbox.psp import cards
 from croupier.simulation.population import (
-    DECLINED_CARDS,
     DEFAULT_REPORTING_THRESHOLD,
     HONEST,
     MINIMAL_PLAY_SHARE,
@@ -123,7 +123,10 @@ class TestEachTypology:
         for actor in _of(_plan(), Typology.VELOCITY, "card_testing"):
             declined = [s for s in actor.steps if isinstance(s, Deposit) and not s.succeeds]
             assert len(declined) >= 8
-            assert {s.card.number for s in declined} <= set(DECLINED_CARDS)
+            numbers = {s.card.number for s in declined}
+            assert len(numbers) == len(declined)  # a card of its own each time
+            for number in numbers:
+                assert cards.authorization_failure(cards.normalize_number(number)) == "card_declined"
 
     def test_credential_stuffing_is_a_burst_of_wrong_passwords_from_another_device(self) -> None:
         for actor in _of(_plan(), Typology.VELOCITY, "credential_stuffing"):
@@ -140,8 +143,16 @@ class TestEachTypology:
             history = max(stake for play in before for stake in play.stakes)
             assert max(stake for play in after for stake in play.stakes) >= 10 * history
 
-    def test_honest_players_wager_their_deposit_before_they_withdraw(self) -> None:
+    def test_honest_players_and_takeover_victims_play_each_deposit_through(self) -> None:
+        actors = _plan(players=200)
+        for actor in _of(actors, HONEST) + _of(actors, Typology.ACCOUNT_TAKEOVER):
+            steps = list(actor.steps)
+            for n, step in enumerate(steps):
+                if isinstance(step, Deposit):
+                    play = steps[n + 1]
+                    assert isinstance(play, Play)
+                    assert sum(play.stakes) >= step.amount
+
+    def test_no_honest_card_falls_in_the_sandboxs_decline_range(self) -> None:
         for actor in _of(_plan(players=200), HONEST):
-            first = next(s for s in actor.steps if isinstance(s, Deposit))
-            plays = [s for s in actor.steps if isinstance(s, Play)]
-            assert sum(plays[0].stakes) >= first.amount * MINIMAL_PLAY_SHARE
+            assert cards.authorization_failure(actor.accounts[0].card.number) is None

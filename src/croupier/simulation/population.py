@@ -43,9 +43,11 @@ SIMULATED_TYPOLOGIES = (
 # Per typology, this share of the accounts (at least one actor each, two for velocity).
 FRAUD_SHARE_PER_TYPOLOGY = 0.05
 MINIMUM_PLAYERS = 12
-# Sandbox cards that the provider declines (see the sandbox's test cards).
-DECLINED_CARDS = ("4000000000000002", "4000000000009995")
+# The sandbox declines every card numbered 400000…0002 (see its test cards).
+DECLINED_RANGE = ("400000", "0002")
 GAMES = ("dice", "roulette", "slots")
+# Rounds in one sitting, at most: a player wagering a larger deposit raises the stakes instead.
+MAX_ROUNDS = 40
 _FIRST_NAMES = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Niklaus", "Radia", "Ken")
 _LAST_NAMES = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Wirth", "Perlman")
 _COUNTRIES = ("MT", "DE", "FI", "SE", "IE", "NL", "AT", "EE")
@@ -265,9 +267,17 @@ class _Builder:
         while True:
             body = rng.choice("45") + "".join(str(rng.randrange(10)) for _ in range(14))
             number = body + _luhn_digit(body)
-            if number not in self.cards and number not in DECLINED_CARDS:
+            if number not in self.cards and not number.startswith(DECLINED_RANGE[0]):
                 self.cards.add(number)
                 return Card(number, rng.randrange(1, 13), 2030 + rng.randrange(5))
+
+    def declined_number(self) -> str:
+        """A card of the sandbox's decline range (400000…0002), each one distinct."""
+        while True:
+            body = DECLINED_RANGE[0] + "".join(str(self.rng.randrange(10)) for _ in range(6)) + "000"
+            if _luhn_digit(body) == DECLINED_RANGE[1][-1] and body + "2" not in self.cards:
+                self.cards.add(body + "2")
+                return body + "2"
 
     def account(self, *, device: Device | None = None, card: Card | None = None) -> Account:
         rng = self.rng
@@ -305,6 +315,15 @@ class _Builder:
         rng = self.rng
         return tuple(_stake(round(typical * rng.uniform(1 / spread, spread))) for _ in range(rounds))
 
+    def wager(self, at_least: int, typical: int) -> tuple[int, ...]:
+        """Stakes around ``typical`` adding up to at least ``at_least``: playing a deposit through."""
+        rounds = min(max(-(-at_least // typical), 8), MAX_ROUNDS)
+        typical = max(typical, -(-at_least // rounds))
+        stakes = list(self.stakes(typical, rounds, spread=1.5))
+        while sum(stakes) < at_least:
+            stakes.append(_stake(typical))
+        return tuple(stakes)
+
     def _timed(self, steps: list[Step], **kwargs: float) -> tuple[Step, ...]:
         pauses = self.pauses(len(steps), **kwargs)
         return tuple(_with_pause(step, pause) for step, pause in zip(steps, pauses, strict=True))
@@ -319,10 +338,12 @@ class _Builder:
         high_roller = rng.random() < 0.05
         first = rng.randrange(150_000, 190_001) if high_roller else rng.randrange(2_000, 30_001)
         typical = max(first // rng.randrange(20, 60), 10)
-        steps: list[Step] = [Register(0), Deposit(0, me, first, account.card)]
-        # Enough rounds to wager the deposit at least once before any withdrawal.
-        rounds = min(max(first // typical + 1, 8), 40)
-        steps.append(Play(0, me, self.game(), self.stakes(typical, rounds)))
+        # Every deposit is played through at least once before anything is withdrawn.
+        steps: list[Step] = [
+            Register(0),
+            Deposit(0, me, first, account.card),
+            Play(0, me, self.game(), self.wager(first, typical)),
+        ]
         if rng.random() < 0.10:
             # A new phone: a sign-in from a device and network not seen before, then more play.
             phone = self.device()
@@ -332,7 +353,10 @@ class _Builder:
             ]
         if rng.random() < 0.30 and not high_roller:
             again = rng.randrange(2_000, 20_001)
-            steps += [Deposit(0, me, again, account.card), Play(0, me, self.game(), self.stakes(typical, 10))]
+            steps += [
+                Deposit(0, me, again, account.card),
+                Play(0, me, self.game(), self.wager(again, typical)),
+            ]
         if rng.random() < 0.35:
             steps += [SignIn(0, me), Withdraw(0, me, round(rng.uniform(0.3, 1.0), 2))]
         return ActorPlan(
@@ -357,7 +381,8 @@ class _Builder:
             [
                 Register(0),
                 Deposit(0, me, deposit, victim.card),
-                Play(0, me, self.game(), self.stakes(typical, 8)),
+                # The victim is an honest player: the deposit played through, the rest left in the account.
+                Play(0, me, self.game(), self.wager(deposit, typical)),
             ],
             share=0.25,
         )
@@ -461,7 +486,7 @@ class _Builder:
         me = account.device
         steps: list[Step] = [Register(0)]
         for _ in range(rng.randrange(8, 16)):
-            card = Card(rng.choice(DECLINED_CARDS), rng.randrange(1, 13), 2027 + rng.randrange(6))
+            card = Card(self.declined_number(), rng.randrange(1, 13), 2027 + rng.randrange(6))
             steps.append(Deposit(0, me, rng.randrange(1_000, 5_001), card, succeeds=False))
         steps.append(Deposit(0, me, rng.randrange(1_000, 5_001), account.card))
         return ActorPlan(
