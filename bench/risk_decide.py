@@ -1,235 +1,209 @@
-"""Risk benchmark: the latency of the inline decision, against a bare query in the same run.
+"""decide() latency: p50/p99 at concurrent callers, against a bare query in the same run.
 
 Run from the repository with the project's virtualenv::
 
-    .venv/bin/python bench/risk_decide.py [--seconds 10] [--callers 32] [--actions deposit,bet]
+    .venv/bin/python bench/risk_decide.py [--callers 32] [--seconds 10] [--players 500]
 
-It starts an embedded PostgreSQL in a temporary folder, applies the migrations,
-registers a player per caller, then runs, for each measurement, ``--callers``
-concurrent callers in a loop for ``--seconds``; each call is one unit of work (a
-transaction from the pool, committed) doing:
+One embedded PostgreSQL (pgserver) in a temporary folder, migrated, with the default
+rule set. Every player first gets a history through the engine's own event handler
+(a registration, a sign-in, a deposit, bets), so the feature read finds real rows.
+Then ``--callers`` asyncio tasks, each in its own transaction as a request would be,
+time one call of:
 
-* the reference: ``SELECT 1``, a bare round trip;
-* per action: the engine's inline decision for that action (``croupier.risk.service.decide``),
-  for the caller's player, with a client address, user agent and device id.
+* *bare query*: ``SELECT 1`` — the floor a database round trip costs here;
+* *decide(deposit)*: the default set has deposit rules, so the features are read
+  (one statement in a rolled-back savepoint with its statement timeout) and evaluated;
+* *decide(bet)*: no ``decide:bet`` rule in the default set: the cached set answers.
 
-It prints p50 and p99 of each and their ratio to the reference. A decision that
-refuses (``RiskDenied`` and the like) is a measured call like any other, counted
-apart. The decision is reached through ``TARGETS``, a registry of adapters: one
-function per way of calling it, so the script follows the engine's interface in
-one place. Where the engine is not installed, the script measures the reference,
-says so and exits 1.
+Figures are for this machine; callers and PostgreSQL share its cores.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
+import os
+import platform
+import random
+import secrets
 import statistics
-import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
-from serving import percentile
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from croupier.identity.account import registration
-from croupier.identity.passwords import Passwords
+from croupier.events.kinds import EventKind
+from croupier.events.outbox import record_event
+from croupier.identity.models import Player
+from croupier.kit import migrate
 from croupier.kit.client import ClientInfo
-from croupier.kit.errors import CroupierError
+from croupier.kit.embedded import embedded_url, start_embedded_server
+from croupier.kit.keyring import Keyring
 from croupier.kit.logging import configure_logging
 from croupier.kit.runtime import Runtime
-from croupier.kit.settings import ARGON2_MIN_MEMORY_KIB, ARGON2_MIN_TIME_COST, Settings
+from croupier.kit.settings import Settings
+from croupier.risk import service as risk
+from croupier.risk.consumer import handle_event
 
-PASSWORD = "correct horse battery staple"  # noqa: S105 - throwaway benchmark players
-
-# One call: given a session and the caller's player, do the work being measured.
 Call = Callable[[AsyncSession, uuid.UUID], Awaitable[object]]
-# An adapter builds the call for an action, or answers None when the engine is not installed.
-Adapter = Callable[[Settings, str], Call | None]
 
 
-def _client(player_id: uuid.UUID) -> ClientInfo:
-    return ClientInfo(ip="10.0.0.1", user_agent="croupier-bench", device_id=f"bench-{player_id.hex[:12]}")
-
-
-def decide_adapter(settings: Settings, action: str) -> Call | None:
-    """``croupier.risk.service.decide(session, *, action, player_id, client, amount, currency, settings)``."""
-    try:
-        service = importlib.import_module("croupier.risk.service")
-    except ModuleNotFoundError:
-        return None
-    decide = getattr(service, "decide", None)
-    if decide is None:
-        return None
-
-    async def call(session: AsyncSession, player_id: uuid.UUID) -> object:
-        result: object = await decide(
-            session,
-            action=action,
-            player_id=player_id,
-            client=_client(player_id),
-            amount=1_000,
-            currency="EUR",
-            settings=settings,
-        )
-        return result
-
-    return call
-
-
-TARGETS: dict[str, Adapter] = {"decide": decide_adapter}
-
-
-async def bare_query(session: AsyncSession, _: uuid.UUID) -> object:
-    return (await session.execute(text("SELECT 1"))).scalar_one()
-
-
-@dataclass
-class Measurement:
-    label: str
-    latencies: list[float]
-    refused: int
-    errors: int
-
-    @property
-    def p50(self) -> float:
-        return percentile(self.latencies, 50)
-
-    @property
-    def p99(self) -> float:
-        return percentile(self.latencies, 99)
-
-
-async def measure(
-    runtime: Runtime, label: str, call: Call, players: list[uuid.UUID], seconds: float
-) -> Measurement:
-    latencies: list[float] = []
-    refused = errors = 0
-    deadline = time.perf_counter() + seconds
-
-    async def caller(player_id: uuid.UUID) -> None:
-        nonlocal refused, errors
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            try:
-                async with runtime.database.unit_of_work() as session:
-                    await call(session, player_id)
-            except CroupierError:
-                refused += 1
-            except Exception:  # noqa: BLE001 - counted and reported; the benchmark goes on
-                errors += 1
-                continue
-            latencies.append(time.perf_counter() - started)
-
-    await asyncio.gather(*(caller(p) for p in players))
-    return Measurement(label, latencies, refused, errors)
-
-
-async def register(runtime: Runtime, count: int) -> list[uuid.UUID]:
-    passwords = Passwords(runtime.settings)
-    ids = []
+async def seed(runtime: Runtime, players: int) -> list[uuid.UUID]:
+    ids = [uuid.uuid4() for _ in range(players)]
     async with runtime.database.unit_of_work() as session:
-        for _ in range(count):
-            player_id = await registration.register(
-                session,
-                settings=runtime.settings,
-                passwords=passwords,
-                email=f"bench-{uuid.uuid4().hex[:12]}@example.com",
-                password=PASSWORD,
-                first_name="Ada",
-                last_name="Lovelace",
-                date_of_birth=date(1990, 12, 10),
-                country="MT",
-                client=ClientInfo(ip=None, user_agent="croupier-bench"),
+        for player_id in ids:
+            session.add(
+                Player(
+                    id=player_id,
+                    email_index=secrets.token_bytes(32),
+                    email_enc=b"-",
+                    first_name_enc=b"-",
+                    last_name_enc=b"-",
+                    date_of_birth_enc=b"-",
+                    country="MT",
+                    password_hash="-",  # noqa: S106 - a bench player that never signs in
+                )
             )
-            if player_id is None:
-                raise SystemExit("a fresh address was registered already")
-            ids.append(player_id)
+    for n, player_id in enumerate(ids):
+        client = ClientInfo(ip=f"10.0.{n // 250}.{n % 250}", user_agent="bench", device_id=f"device-{n}")
+        history = [
+            (EventKind.REGISTERED, {}),
+            (EventKind.SIGN_IN_SUCCEEDED, {}),
+            (
+                EventKind.DEPOSIT_INITIATED,
+                {"amount": 10_000, "currency": "EUR", "card_fingerprint": f"fp-{n}"},
+            ),
+            (
+                EventKind.DEPOSIT_CONFIRMED,
+                {"amount": 10_000, "currency": "EUR", "card_fingerprint": f"fp-{n}"},
+            ),
+            *[(EventKind.BET, {"amount": 100, "currency": "EUR"}) for _ in range(5)],
+        ]
+        async with runtime.database.unit_of_work() as session:
+            for kind, data in history:
+                await record_event(session, kind, player_id=player_id, data=data, client=client)
+    async with runtime.database.unit_of_work() as session:
+        events = list(await session.execute(text("SELECT id FROM domain_events ORDER BY id")))
+    from croupier.events.models import DomainEvent
+
+    for (event_id,) in events:
+        async with runtime.database.unit_of_work() as session:
+            event = await session.get(DomainEvent, event_id)
+            if event is not None:
+                await handle_event(session, event)
     return ids
 
 
-async def run(args: argparse.Namespace, data_dir: Path) -> tuple[list[Measurement], list[str]]:
+async def measure(
+    runtime: Runtime, ids: list[uuid.UUID], call: Call, callers: int, seconds: float
+) -> list[float]:
+    timings: list[float] = []
+    stop = time.monotonic() + seconds
+
+    async def caller() -> None:
+        while time.monotonic() < stop:
+            player_id = random.choice(ids)
+            async with runtime.database.unit_of_work() as session:
+                await session.execute(text("SELECT 1"))  # the connection is taken before the clock starts
+                started = time.perf_counter()
+                await call(session, player_id)
+                timings.append(time.perf_counter() - started)
+
+    await asyncio.gather(*(caller() for _ in range(callers)))
+    return timings
+
+
+def line(name: str, timings: list[float], seconds: float) -> str:
+    ordered = sorted(timings)
+    p50 = statistics.median(ordered) * 1000
+    p99 = ordered[int(len(ordered) * 0.99) - 1] * 1000
+    return f"{name:<18} {len(ordered) / seconds:>9.0f}/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms"
+
+
+async def run(args: argparse.Namespace, workdir: Path, server: object) -> list[str]:
     settings = Settings(
         environment="development",
-        data_dir=data_dir,
-        database_pool_size=args.callers,
-        database_max_overflow=4,
-        argon2_memory_kib=ARGON2_MIN_MEMORY_KIB,  # registration hashes once per player; not measured
-        argon2_time_cost=ARGON2_MIN_TIME_COST,
-        argon2_parallelism=1,
+        database_url=embedded_url(server),
+        keyring=Keyring.generate().to_json(),
+        data_dir=workdir / "data",
+        database_pool_size=args.callers + 4,
+        database_max_overflow=8,
+        risk_timeout_ms=args.budget_ms,
     )
     runtime = await Runtime.start(settings)
-    missing: list[str] = []
     try:
-        players = await register(runtime, args.callers)
-        adapter = TARGETS[args.target]
-        calls = [(action, adapter(settings, action)) for action in args.actions.split(",")]
-        # Warm both paths (pool connections, caches, prepared plans) before measuring.
-        await measure(runtime, "warm-up", bare_query, players, min(2.0, args.seconds / 5))
-        for _, call in calls:
-            if call is not None:
-                await measure(runtime, "warm-up", call, players, min(2.0, args.seconds / 5))
-        results = [await measure(runtime, "bare SELECT 1 (reference)", bare_query, players, args.seconds)]
-        for action, call in calls:
-            if call is None:
-                missing.append(action)
-                continue
-            results.append(await measure(runtime, f"{args.target}({action})", call, players, args.seconds))
-        return results, missing
+        await migrate.upgrade(runtime.database.engine)
+        ids = await seed(runtime, args.players)
+        client = ClientInfo(ip="10.9.9.9", user_agent="bench", device_id="bench-device")
+
+        async def bare(session: AsyncSession, _: uuid.UUID) -> object:
+            return (await session.execute(text("SELECT 1"))).scalar()
+
+        async def deposit(session: AsyncSession, player_id: uuid.UUID) -> object:
+            return await risk.decide(
+                session,
+                action="deposit",
+                player_id=player_id,
+                client=client,
+                amount=5_000,
+                currency="EUR",
+                instrument="fp-bench",
+                settings=settings,
+            )
+
+        async def bet(session: AsyncSession, player_id: uuid.UUID) -> object:
+            return await risk.decide(
+                session,
+                action="bet",
+                player_id=player_id,
+                client=client,
+                amount=100,
+                currency="EUR",
+                settings=settings,
+                player_status="active",
+            )
+
+        lines = []
+        for name, call in (("bare query", bare), ("decide(deposit)", deposit), ("decide(bet)", bet)):
+            await measure(runtime, ids, call, args.callers, 1.0)  # warm-up: pool, caches, plans
+            lines.append(
+                line(name, await measure(runtime, ids, call, args.callers, args.seconds), args.seconds)
+            )
+        async with runtime.database.unit_of_work() as session:
+            fallbacks = (
+                await session.execute(text("SELECT count(*) FROM risk_decisions WHERE fallback IS NOT NULL"))
+            ).scalar()
+        lines.append(f"fallbacks taken (budget {args.budget_ms:g} ms): {fallbacks}")
+        return lines
     finally:
         await runtime.close()
 
 
-def ms(value: float) -> str:
-    return f"{value * 1000:.2f} ms"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=10.0, help="duration of each measurement")
     parser.add_argument("--callers", type=int, default=32, help="concurrent callers")
-    parser.add_argument(
-        "--target", choices=sorted(TARGETS), default="decide", help="how the decision is called"
-    )
-    parser.add_argument(
-        "--actions", default="deposit,withdrawal,sign_in,bet", help="actions to decide, comma-separated"
-    )
+    parser.add_argument("--seconds", type=float, default=10.0, help="measuring window per call")
+    parser.add_argument("--players", type=int, default=500, help="players with a history")
+    parser.add_argument("--budget-ms", type=float, default=50.0, help="CROUPIER_RISK_TIMEOUT_MS")
     args = parser.parse_args()
     configure_logging("warning")
-    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="croupier-bench-risk-") as tmp:
-        results, missing = asyncio.run(run(args, Path(tmp)))
-    reference = results[0]
-    print(f"{args.callers} concurrent callers, {args.seconds:g} s per measurement")
-    print()
-    print("| measurement | calls/s | p50 | p99 | p50 vs reference | p99 vs reference | refused | errors |")
-    print("|---|---|---|---|---|---|---|---|")
-    for m in results:
-        rate = len(m.latencies) / args.seconds
-        print(
-            f"| {m.label} | {rate:,.0f} | {ms(m.p50)} | {ms(m.p99)} | {m.p50 / reference.p50:.2f}x "
-            f"| {m.p99 / reference.p99:.2f}x | {m.refused} | {m.errors} |"
-        )
-    if len(results) > 1:
-        extra = [statistics.median(m.latencies) - reference.p50 for m in results[1:]]
-        print()
-        print(f"median added over the bare round trip: {', '.join(ms(x) for x in extra)}")
-    print(f"\n(total {time.perf_counter() - started:.0f} s)")
-    if missing:
-        print(
-            f"\n{args.target}() is not installed in this checkout (croupier.risk.service.decide not found): "
-            f"only the reference was measured; not measured: {', '.join(missing)}",
-            file=sys.stderr,
-        )
-        raise SystemExit(1)
+        workdir = Path(tmp)
+        server = start_embedded_server(workdir / "pg-data", delete_on_exit=True)
+        try:
+            lines = asyncio.run(run(args, workdir, server))
+        finally:
+            server.cleanup()
+    print(
+        f"risk decide(): {os.cpu_count()} cores, {platform.system()} {platform.machine()}, one embedded"
+        f" PostgreSQL; {args.callers} callers, {args.players} players, {args.seconds:.0f} s windows"
+    )
+    for text_line in lines:
+        print(text_line)
 
 
 if __name__ == "__main__":

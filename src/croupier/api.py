@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from croupier import __version__
+from croupier.events.delivery import EventDelivery
 from croupier.games.endpoints import install_game_errors
 from croupier.games.endpoints import router as games_router
 from croupier.identity.account.endpoints import router as account_router
@@ -28,6 +29,7 @@ from croupier.payments.staff_endpoints import router as payments_staff_router
 from croupier.payments.submissions import SubmissionRelay
 from croupier.providers.endpoints import router as games_launch_router
 from croupier.providers.hub88.endpoints import router as hub88_router
+from croupier.risk.endpoints import router as risk_staff_router
 from croupier.wallet.endpoints import router as wallet_router
 
 OPENAPI_PATH = "/openapi.json"
@@ -47,9 +49,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         submissions = SubmissionRelay.for_runtime(app.state.runtime)
         if submissions is not None:
             submissions.start()
+        # Domain events reach their handlers from here unless workers do it (CROUPIER_EVENT_CONSUMER=off).
+        events = EventDelivery.for_runtime(app.state.runtime)
+        await events.start()
         try:
             yield
         finally:
+            await events.stop()
             if submissions is not None:
                 await submissions.stop()
             await relay.stop()
@@ -85,6 +91,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(payments_staff_router)
     app.include_router(games_launch_router)
     app.include_router(hub88_router)
+    app.include_router(risk_staff_router)
     app.add_middleware(RetryConflicts)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

@@ -2,7 +2,7 @@
 
 from croupier.audit.models import AuditEvent, AuditHead
 from croupier.crypto.models import PlayerDataKey
-from croupier.events.models import DomainEvent
+from croupier.events.models import DomainEvent, EventConsumer, EventCursor, EventReceipt
 from croupier.games.models import GameRound, RoundAction, SeedPair
 from croupier.identity.models import (
     EmailVerification,
@@ -28,7 +28,18 @@ from croupier.payments.models import (
     Withdrawal,
 )
 from croupier.providers.models import GameProvider, GameToken, ProviderGame, ProviderTransaction
-from croupier.risk.models import RiskAlert
+from croupier.risk.models import (
+    RiskAlert,
+    RiskCounter,
+    RiskDecision,
+    RiskLink,
+    RiskModel,
+    RiskPlayerMoney,
+    RiskPlayerState,
+    RiskRule,
+    RiskRuleSet,
+    RiskWatermark,
+)
 from croupier.staff.models import StaffKey
 from croupier.wallet.models import Currency, LedgerAccount, LedgerEntry, LedgerHold, LedgerTransfer
 
@@ -41,6 +52,9 @@ __all__ = [
     "Deposit",
     "DomainEvent",
     "EmailVerification",
+    "EventConsumer",
+    "EventCursor",
+    "EventReceipt",
     "GameProvider",
     "GameRound",
     "GameToken",
@@ -64,6 +78,15 @@ __all__ = [
     "RecoveryCode",
     "Refund",
     "RiskAlert",
+    "RiskCounter",
+    "RiskDecision",
+    "RiskLink",
+    "RiskModel",
+    "RiskPlayerMoney",
+    "RiskPlayerState",
+    "RiskRule",
+    "RiskRuleSet",
+    "RiskWatermark",
     "RoundAction",
     "SeedPair",
     "SignInGuard",

@@ -28,7 +28,7 @@ from croupier.games.schemas import (
 from croupier.games.verify import verify_round
 from croupier.identity.auth import CurrentAuth, CurrentPrincipal
 from croupier.identity.errors import InvalidSession
-from croupier.kit.deps import DbSession, SettingsDep
+from croupier.kit.deps import Client, DbSession, SettingsDep
 from croupier.kit.errors import CroupierError, NotFound, problem, responses
 from croupier.kit.idempotency import (
     IdempotencyKey,
@@ -37,6 +37,7 @@ from croupier.kit.idempotency import (
     mark_replayed,
 )
 from croupier.risk.pre_bet import BetRefused
+from croupier.risk.service import RiskDenied, RiskUnavailable
 from croupier.wallet.service import InsufficientFunds, UnknownCurrency
 
 router = APIRouter(tags=["games"])
@@ -89,6 +90,8 @@ async def list_games(settings: SettingsDep) -> GameList:
         InsufficientFunds,
         UnknownCurrency,
         BetRefused,
+        RiskDenied,
+        RiskUnavailable,
         catalogue.CurrencyNotOffered,
     ),
 )
@@ -108,6 +111,7 @@ async def play_round(
     auth: CurrentPrincipal,
     key: IdempotencyKey,
     response: Response,
+    client: Client,
 ) -> RoundView:
     currency = body.get("currency")
     if not isinstance(currency, str) or not currency.isascii() or not 3 <= len(currency) <= 8:
@@ -122,6 +126,7 @@ async def play_round(
         bet=bet,
         key=key,
         player_status=auth.status,
+        client=client,
     )
     mark_replayed(response, replayed)
     return RoundView.of(played)
@@ -143,6 +148,7 @@ async def act(
     auth: CurrentPrincipal,
     key: IdempotencyKey,
     response: Response,
+    client: Client,
 ) -> RoundView:
     played, replayed = await rounds.act(
         session,
@@ -152,6 +158,7 @@ async def act(
         action=body.action,
         key=key,
         player_status=auth.status,
+        client=client,
     )
     mark_replayed(response, replayed)
     return RoundView.of(played)

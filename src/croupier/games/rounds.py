@@ -21,6 +21,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from croupier.events.kinds import EventKind
+from croupier.events.outbox import NewEvent, record_events
 from croupier.games import catalogue, repository, seeds
 from croupier.games.engines import blackjack
 from croupier.games.errors import InvalidAction
@@ -29,11 +31,13 @@ from croupier.games.models import GameRound
 from croupier.games.outcome import Outcome
 from croupier.games.verify import parse_bet
 from croupier.games.verify import play as play_single_step
+from croupier.kit.client import ClientInfo
 from croupier.kit.clock import utcnow
 from croupier.kit.errors import ConcurrentAttempt, Conflict, NotFound
 from croupier.kit.idempotency import IdempotencyKeyReused, request_hash
 from croupier.kit.settings import Settings
-from croupier.risk.pre_bet import pre_bet_check
+from croupier.risk import service as risk
+from croupier.risk.rules import Action
 from croupier.wallet import service as wallet
 from croupier.wallet.service import HouseAccount, HouseBook, Leg, PlayerAccount
 
@@ -88,6 +92,7 @@ async def play(
     bet: Mapping[str, Any],
     key: str,
     player_status: str | None = None,
+    client: ClientInfo | None = None,
 ) -> tuple[GameRound, bool]:
     """Place a bet and play it (to the end, or to the first decision); ``(round, replayed)``.
 
@@ -103,7 +108,7 @@ async def play(
     draw = await seeds.take_nonce_unless_played(session, player_id, key)
     if draw is None:
         return await _replayed(session, request), True
-    await _pre_bet(session, settings, request, parsed.stake, player_status)
+    await _pre_bet(session, settings, request, parsed.stake, player_status=player_status, client=client)
     source = FairStream(draw.server_seed, draw.client_seed, draw.nonce)
     round_id, now = uuid.uuid4(), utcnow()
     played = GameRound(
@@ -132,21 +137,35 @@ async def play(
         # Committing now would keep a nonce and a transfer without their round: run the
         # request again instead; it then finds the other attempt's round and answers it.
         raise ConcurrentAttempt()
+    # The bet and, once settled, its win: one statement, after the round is known to be ours.
+    events = [_event(EventKind.BET, played, parsed.stake, client)]
+    if played.status == SETTLED and played.payout:
+        events.append(_event(EventKind.WIN, played, played.payout, client))
+    await record_events(session, events)
     return played, False
 
 
 async def _pre_bet(
-    session: AsyncSession, settings: Settings, request: _Bet, stake: int, player_status: str | None
+    session: AsyncSession,
+    settings: Settings,
+    request: _Bet,
+    stake: int,
+    *,
+    player_status: str | None,
+    client: ClientInfo | None,
 ) -> None:
     # First, so that an unknown currency is refused as unknown rather than "not offered" by the
     # limits; the exponents are cached, so this sends no query.
     await wallet.exponent(session, request.currency)
     table = catalogue.limits_for(settings, request.game, request.currency)
-    await pre_bet_check(
+    await risk.decide(
         session,
+        action=Action.BET,
         player_id=request.player_id,
+        client=client,
+        amount=stake,
         currency=request.currency,
-        stake=stake,
+        settings=settings,
         stake_limit=table.maximum,
         stake_minimum=table.minimum,
         player_status=player_status,
@@ -162,6 +181,7 @@ async def act(
     action: str,
     key: str,
     player_status: str | None = None,
+    client: ClientInfo | None = None,
 ) -> tuple[GameRound, bool]:
     """A player's decision in an open multi-step round; ``(round, replayed)``.
 
@@ -182,11 +202,14 @@ async def act(
     extra = blackjack.additional_stake(state, action)
     if extra:
         table = catalogue.limits_for(settings, played.game, played.currency)
-        await pre_bet_check(
+        await risk.decide(
             session,
+            action=Action.BET,
             player_id=player_id,
+            client=client,
+            amount=played.stake + extra,
             currency=played.currency,
-            stake=played.stake + extra,
+            settings=settings,
             stake_limit=table.maximum,
             player_status=player_status,
         )
@@ -204,7 +227,26 @@ async def act(
     if state.finished:
         await _settle(session, played, blackjack.outcome(state))
     await repository.save_progress(session, played)
+    # A double or a split is a further bet on the round; the win comes when it is settled.
+    events = [_event(EventKind.BET, played, extra, client)] if extra else []
+    if played.status == SETTLED and played.payout:
+        events.append(_event(EventKind.WIN, played, played.payout, client))
+    await record_events(session, events)
     return played, False
+
+
+def _event(kind: EventKind, played: GameRound, amount: int, client: ClientInfo | None) -> NewEvent:
+    """A bet or a win on an in-house round: ``amount`` in minor units of the round's currency."""
+    data: dict[str, Any] = {
+        "source": SOURCE,
+        "game": played.game,
+        "round_id": str(played.id),
+        "currency": played.currency,
+        "amount": amount,
+    }
+    if kind is EventKind.WIN:
+        data["stake"] = played.stake
+    return NewEvent(kind, played.player_id, data, client)
 
 
 async def _hold(session: AsyncSession, played: GameRound, amount: int) -> None:

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit import service as audit
 from croupier.audit.service import Actor, Target
 from croupier.audit.tags import AuditAction, Outcome
+from croupier.events.kinds import EventKind
+from croupier.events.outbox import record_event
 from croupier.identity import devices, notices, repository, tokens
 from croupier.identity.errors import (
     AccountLocked,
@@ -25,6 +27,8 @@ from croupier.kit.errors import NotFound
 from croupier.kit.metrics import SIGN_INS
 from croupier.kit.settings import Settings
 from croupier.mail.templates import MailTemplate
+from croupier.risk import service as risk
+from croupier.risk.rules import Action
 
 # last_seen_at is written at most this often: a read-heavy session should not
 # turn every request into a row update.
@@ -81,6 +85,14 @@ async def record_failed_attempt(
             client=client,
             details={"reason": reason},
         )
+        if action is AuditAction.SIGN_IN:
+            await record_event(
+                own,
+                EventKind.SIGN_IN_FAILED,
+                player_id=player.id if player else None,
+                data={"reason": reason},
+                client=client,
+            )
         if locked:
             audit.record(
                 own,
@@ -123,6 +135,8 @@ async def start_session(
     client: ClientInfo,
     mfa_at: datetime | None,
 ) -> NewSession:
+    # The risk engine's say before the session exists (raises RiskDenied on deny).
+    await risk.decide(session, action=Action.SIGN_IN, player_id=player.id, client=client, settings=settings)
     now = utcnow()
     token, digest = tokens.new_token(tokens.SESSION)
     new = PlayerSession(
@@ -149,7 +163,15 @@ async def start_session(
         client=client,
         details={"session_id": str(new.id), "mfa": mfa_at is not None},
     )
-    if await devices.is_new(session, player_id=player.id, client=client):
+    new_device = await devices.is_new(session, player_id=player.id, client=client)
+    await record_event(
+        session,
+        EventKind.SIGN_IN_SUCCEEDED,
+        player_id=player.id,
+        data={"session_id": str(new.id), "mfa": mfa_at is not None, "new_device": new_device},
+        client=client,
+    )
+    if new_device:
         await notices.tell(
             session,
             player=player,

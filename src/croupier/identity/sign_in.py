@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit import service as audit
 from croupier.audit.service import Actor
 from croupier.audit.tags import AuditAction, Outcome
+from croupier.events.kinds import EventKind
+from croupier.events.outbox import record_event
 from croupier.identity import repository, tokens
 from croupier.identity.errors import (
     AccountDisabled,
@@ -61,6 +63,15 @@ async def sign_in(
             client=client,
             details={"reason": "locked"},
         )
+        locked_player = await repository.player_by_email_index(session, index)
+        async with autonomous_unit_of_work(session) as own:
+            await record_event(
+                own,
+                EventKind.SIGN_IN_FAILED,
+                player_id=locked_player.id if locked_player else None,
+                data={"reason": "locked"},
+                client=client,
+            )
         SIGN_INS.labels("locked").inc()
         raise AccountLocked("Sign-in is locked for this account; try again later or reset the password.")
 

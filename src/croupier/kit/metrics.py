@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -60,5 +60,27 @@ DATABASE_BUSY = Counter(
 TRANSACTION_RETRIES = Counter(
     "croupier_transaction_retries_total",
     "Requests run again after PostgreSQL aborted their transaction (deadlock or serialization).",
+    registry=REGISTRY,
+)
+EVENTS_HANDLED = Counter(
+    "croupier_events_handled_total",
+    "Domain events delivered to a consumer, by consumer and outcome (processed, failed, duplicate).",
+    ["consumer", "outcome"],
+    registry=REGISTRY,
+)
+EVENT_CONSUMER_LAG_EVENTS = Gauge(
+    "croupier_event_consumer_lag_events",
+    "Domain events a consumer has not processed yet.",
+    ["consumer"],
+    # Every process samples the same figure from the database; the live ones agree.
+    multiprocess_mode="livemax",
+    registry=REGISTRY,
+)
+EVENT_CONSUMER_LAG_SECONDS = Gauge(
+    "croupier_event_consumer_lag_seconds",
+    "Age of the oldest domain event a consumer has not processed yet (0 when it is caught up).",
+    ["consumer"],
+    # Every process samples the same figure from the database; the live ones agree.
+    multiprocess_mode="livemax",
     registry=REGISTRY,
 )

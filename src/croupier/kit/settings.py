@@ -148,9 +148,52 @@ class Settings(BaseSettings):
         " minor units. A currency without limits is not offered for that game.",
     )
 
+    event_consumer: Literal["on", "off"] = Field(
+        "on",
+        description="on: every API process also delivers domain events to the registered handlers;"
+        " off when `croupier risk worker` processes do it instead.",
+    )
+    event_bus: str | None = Field(
+        None,
+        description="nats://host:port relays the outbox to NATS JetStream and consumers read from it;"
+        " unset: consumers read the PostgreSQL outbox directly.",
+        pattern=r"^nats://[^\s]+$",
+    )
+    event_poll_seconds: float = Field(
+        2.0, gt=0, le=300, description="How often a consumer looks for events nobody woke it for."
+    )
+    event_batch_size: int = Field(200, ge=1, le=10_000, description="Events one consumer transaction takes.")
+    event_handlers: list[str] = Field(
+        default_factory=list,
+        description="More handlers to deliver events to, as NAME=module:function (a JSON list);"
+        " the built-in ones are always registered.",
+    )
+
     webauthn_rp_id: str = "localhost"
     webauthn_rp_name: str = "Croupier"
     webauthn_origin: str = "http://localhost:8000"
+
+    # The risk engine (croupier.risk): inline decisions and the features behind them.
+    risk_timeout_ms: float = Field(
+        50.0, gt=0, le=10_000, description="decide()'s time budget; past it the per-action fallback answers."
+    )
+    risk_fail_closed_actions: str = Field(
+        "",
+        description="Comma-separated actions (sign_in, registration, deposit, withdrawal, bet) that are"
+        " refused when decide() times out or fails; every other action proceeds (fail open). Both audited.",
+    )
+    risk_rules_refresh_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=300,
+        description="How long a process trusts its cached active rule set before re-checking.",
+    )
+    risk_link_window_days: int = Field(
+        30, ge=1, le=365, description="Accounts sharing a device, card or address count within this window."
+    )
+    risk_gaming_day_start_hour: int = Field(
+        6, ge=0, le=23, description="The UTC hour a gaming day starts (deposits per gaming day, structuring)."
+    )
 
     @model_validator(mode="after")
     def _metrics_port_is_its_own(self) -> Settings:

@@ -16,8 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit.service import Actor, Target
 from croupier.audit.service import record as audit_record
 from croupier.audit.tags import AuditAction
+from croupier.events.kinds import EventKind
 from croupier.kit.clock import utcnow
 from croupier.payments import debts, deposits, repository
+from croupier.payments.events import record_payment_event
 from croupier.payments.models import Chargeback, Deposit
 from croupier.payments.provider import ALREADY_APPLIED
 from croupier.wallet import service as wallet
@@ -94,5 +96,19 @@ async def receive(session: AsyncSession, deposit: Deposit, chargeback: Mapping[s
             "recovered": recovered,
             "debt": debt,
         },
+    )
+    await record_payment_event(
+        session,
+        EventKind.CHARGEBACK,
+        player_id=deposit.player_id,
+        data={
+            "deposit_id": str(deposit.id),
+            "amount": amount,
+            "currency": deposit.currency,
+            "recovered": recovered,
+            "debt": debt,
+            "reason": str(chargeback.get("reason") or "")[:200] or None,
+        },
+        method=deposit.method_id,
     )
     return "charged_back"

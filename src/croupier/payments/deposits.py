@@ -19,12 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit.service import Actor, Target
 from croupier.audit.service import record as audit_record
 from croupier.audit.tags import AuditAction, Outcome
+from croupier.events.kinds import EventKind
 from croupier.kit.client import ClientInfo
 from croupier.kit.clock import utcnow
 from croupier.kit.db import Database
 from croupier.kit.idempotency import request_hash
 from croupier.kit.settings import Settings
 from croupier.payments import debts, methods, repository
+from croupier.payments.events import record_payment_event
 from croupier.payments.models import Deposit, DepositStatus
 from croupier.payments.provider import (
     ALREADY_APPLIED,
@@ -34,6 +36,8 @@ from croupier.payments.provider import (
     ProviderRefused,
     refuse_above_limit,
 )
+from croupier.risk import service as risk
+from croupier.risk.rules import Action
 from croupier.wallet import service as wallet
 from croupier.wallet.service import HouseAccount, HouseBook, Leg, PlayerAccount
 
@@ -85,6 +89,16 @@ async def start(
     if existing is None:
         card = await provider.card(request.token)
         async with database.unit_of_work() as session:
+            await risk.decide(
+                session,
+                action=Action.DEPOSIT,
+                player_id=request.player_id,
+                client=request.client,
+                amount=request.amount,
+                currency=request.currency,
+                instrument=card.fingerprint,
+                settings=settings,
+            )
             method = await methods.remember(
                 session, player_id=request.player_id, provider=provider.name, card=card
             )
@@ -119,6 +133,18 @@ async def start(
                         "currency": request.currency,
                         "method": str(method.id),
                     },
+                )
+                await record_payment_event(
+                    session,
+                    EventKind.DEPOSIT_INITIATED,
+                    player_id=request.player_id,
+                    data={
+                        "deposit_id": str(deposit_id),
+                        "amount": request.amount,
+                        "currency": request.currency,
+                    },
+                    method=method,
+                    client=request.client,
                 )
         if existing is None:  # pragma: no cover - claimed or found, in one transaction
             raise RuntimeError("deposit neither claimed nor found")
@@ -201,6 +227,18 @@ async def apply(session: AsyncSession, deposit: Deposit, payment: ProviderPaymen
             target=Target.player(deposit.player_id),
             details={"deposit_id": str(deposit.id), "failure_code": deposit.failure_code},
         )
+        await record_payment_event(
+            session,
+            EventKind.DEPOSIT_FAILED,
+            player_id=deposit.player_id,
+            data={
+                "deposit_id": str(deposit.id),
+                "amount": deposit.amount,
+                "currency": deposit.currency,
+                "failure_code": deposit.failure_code,
+            },
+            method=deposit.method_id,
+        )
         return "failed"
     if payment.status == "requires_action" and deposit.status == INITIATED:
         deposit.status = REQUIRES_ACTION
@@ -241,6 +279,13 @@ async def credit(session: AsyncSession, deposit: Deposit) -> None:
         actor=Actor.provider("psp"),
         target=Target.player(deposit.player_id),
         details={**details, "debt_collected": collected},
+    )
+    await record_payment_event(
+        session,
+        EventKind.DEPOSIT_CONFIRMED,
+        player_id=deposit.player_id,
+        data={**details, "debt_collected": collected},
+        method=deposit.method_id,
     )
     if collected:
         audit_record(

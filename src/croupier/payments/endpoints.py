@@ -48,6 +48,7 @@ from croupier.payments.schemas import (
     WithdrawalList,
     WithdrawalView,
 )
+from croupier.risk.service import RiskDenied, RiskUnavailable
 from croupier.wallet.service import InsufficientFunds, UnknownCurrency
 
 router = APIRouter(tags=["payments"])
@@ -75,6 +76,8 @@ async def my_methods(session: DbSession, auth: CurrentAuth) -> MethodList:
         UnknownCurrency,
         ProviderUnavailable,
         PaymentsNotConfigured,
+        RiskDenied,
+        RiskUnavailable,
     ),
 )
 async def create_deposit(
@@ -145,6 +148,8 @@ async def _own(
         OutstandingDebt,
         InsufficientFunds,
         UnknownCurrency,
+        RiskDenied,
+        RiskUnavailable,
     ),
 )
 async def create_withdrawal(

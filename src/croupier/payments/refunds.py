@@ -16,10 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit.service import Actor, Target
 from croupier.audit.service import record as audit_record
 from croupier.audit.tags import AuditAction, Outcome
+from croupier.events.kinds import EventKind
 from croupier.kit.clock import utcnow
 from croupier.kit.errors import CroupierError, NotFound
 from croupier.kit.idempotency import request_hash
 from croupier.payments import deposits, repository
+from croupier.payments.events import record_payment_event
 from croupier.payments.gateway import wake_submissions
 from croupier.payments.models import Deposit, Refund, RefundStatus
 from croupier.payments.provider import ALREADY_APPLIED, STALE, ProviderTransfer
@@ -143,6 +145,18 @@ async def settle(session: AsyncSession, refund: Refund, report: ProviderTransfer
         deposit.refunded_amount += refund.amount
         deposit.updated_at = utcnow()
         _settled(session, refund, SUCCEEDED, Outcome.SUCCESS)
+        await record_payment_event(
+            session,
+            EventKind.REFUND,
+            player_id=refund.player_id,
+            data={
+                "refund_id": str(refund.id),
+                "deposit_id": str(refund.deposit_id),
+                "amount": refund.amount,
+                "currency": refund.currency,
+            },
+            method=deposit.method_id,
+        )
     elif report.status == FAILED:
         await fail(session, refund, report.failure_code or "failed")
     else:

@@ -18,15 +18,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit.service import Actor, Target
 from croupier.audit.service import record as audit_record
 from croupier.audit.tags import AuditAction, Outcome
+from croupier.events.kinds import EventKind
 from croupier.kit.client import ClientInfo
 from croupier.kit.clock import utcnow
 from croupier.kit.errors import Conflict, CroupierError, NotFound
 from croupier.kit.idempotency import request_hash
 from croupier.kit.settings import Settings
 from croupier.payments import debts, repository
+from croupier.payments.events import record_payment_event
 from croupier.payments.gateway import wake_submissions
 from croupier.payments.models import Withdrawal, WithdrawalStatus
 from croupier.payments.provider import ALREADY_APPLIED, STALE, ProviderTransfer, refuse_above_limit
+from croupier.risk import service as risk
+from croupier.risk.rules import Action
 from croupier.wallet import service as wallet
 from croupier.wallet.service import HouseAccount, HouseBook, PlayerAccount
 
@@ -88,6 +92,15 @@ async def request(
     if method is None or method.player_id != player_id:
         raise NotFound("No such payment method.")
     await wallet.exponent(session, currency)  # before the row, whose currency must exist
+    await risk.decide(
+        session,
+        action=Action.WITHDRAWAL,
+        player_id=player_id,
+        client=client,
+        amount=amount,
+        currency=currency,
+        settings=settings,
+    )
     withdrawal_id, now = uuid.uuid4(), utcnow()
     review = needs_review(settings, amount=amount, currency=currency)
     withdrawal = await repository.claim(
@@ -141,6 +154,14 @@ async def request(
             "currency": currency,
             "review": review,
         },
+    )
+    await record_payment_event(
+        session,
+        EventKind.WITHDRAWAL_REQUESTED,
+        player_id=player_id,
+        data={"withdrawal_id": str(withdrawal_id), "amount": amount, "currency": currency, "review": review},
+        method=method_id,
+        client=client,
     )
     if not review:
         wake_submissions(session)
@@ -229,6 +250,18 @@ async def fail(session: AsyncSession, withdrawal: Withdrawal, failure_code: str)
         target=Target.player(withdrawal.player_id),
         details={"withdrawal_id": str(withdrawal.id), "failure_code": withdrawal.failure_code},
     )
+    await record_payment_event(
+        session,
+        EventKind.WITHDRAWAL_FAILED,
+        player_id=withdrawal.player_id,
+        data={
+            "withdrawal_id": str(withdrawal.id),
+            "amount": withdrawal.amount,
+            "currency": withdrawal.currency,
+            "failure_code": withdrawal.failure_code,
+        },
+        method=withdrawal.method_id,
+    )
 
 
 async def settle(session: AsyncSession, withdrawal: Withdrawal, report: ProviderTransfer) -> str:
@@ -265,5 +298,16 @@ async def settle(session: AsyncSession, withdrawal: Withdrawal, report: Provider
         actor=Actor.provider("psp"),
         target=Target.player(withdrawal.player_id),
         details={"withdrawal_id": str(withdrawal.id), "amount": withdrawal.amount},
+    )
+    await record_payment_event(
+        session,
+        EventKind.WITHDRAWAL_PAID,
+        player_id=withdrawal.player_id,
+        data={
+            "withdrawal_id": str(withdrawal.id),
+            "amount": withdrawal.amount,
+            "currency": withdrawal.currency,
+        },
+        method=withdrawal.method_id,
     )
     return "paid"

@@ -30,6 +30,7 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 class StaffRole(StrEnum):
     PAYMENTS = "payments"  # reviews withdrawals, refunds deposits
+    RISK = "risk"  # fraud and AML analysts: rule sets, alerts, cases
 
 
 class InvalidStaffName(CroupierError):

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit import service as audit
 from croupier.audit.service import Actor, Target
 from croupier.audit.tags import AuditAction, Outcome
+from croupier.events.kinds import EventKind
+from croupier.events.outbox import record_event
 from croupier.kit.client import ClientInfo
 from croupier.kit.errors import CroupierError
 from croupier.wallet.service import (
@@ -88,4 +90,18 @@ async def adjust(
         client=client,
         details={**details, "transfer_id": str(result.id), "replayed": result.replayed},
     )
+    if not result.replayed:
+        await record_event(
+            session,
+            EventKind.MANUAL_ADJUSTMENT,
+            player_id=player_id,
+            data={
+                "amount": amount,
+                "currency": currency,
+                "transfer_id": str(result.id),
+                "actor": f"{actor.type}:{actor.id}" if actor.id else str(actor.type),
+                "reason": reason,
+            },
+            client=client,
+        )
     return result

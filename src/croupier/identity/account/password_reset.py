@@ -18,6 +18,8 @@ from croupier.audit import service as audit
 from croupier.audit.service import Actor, Target
 from croupier.audit.tags import AuditAction, Outcome
 from croupier.crypto.service import player_cipher
+from croupier.events.kinds import EventKind
+from croupier.events.outbox import record_event
 from croupier.identity import repository, sessions, tokens
 from croupier.identity.account import repository as account_repository
 from croupier.identity.account import service as account
@@ -223,4 +225,11 @@ async def confirm_reset(
         target=Target.player(player.id),
         client=client,
         details={"sessions_ended": ended, "mfa": used_mfa},
+    )
+    await record_event(
+        session,
+        EventKind.PASSWORD_RESET,
+        player_id=player.id,
+        data={"sessions_ended": ended, "mfa": used_mfa},
+        client=client,
     )

@@ -21,6 +21,8 @@ from croupier.audit import service as audit
 from croupier.audit.service import Actor, Target
 from croupier.audit.tags import AuditAction, Outcome
 from croupier.crypto.service import create_player_cipher, player_cipher
+from croupier.events.kinds import EventKind
+from croupier.events.outbox import record_event
 from croupier.identity import notices, players, repository
 from croupier.identity.account import verification
 from croupier.identity.account.verification import Purpose
@@ -34,6 +36,8 @@ from croupier.kit.metrics import REGISTRATIONS
 from croupier.kit.settings import Settings
 from croupier.mail import service as mail
 from croupier.mail.templates import MailTemplate
+from croupier.risk import service as risk
+from croupier.risk.rules import Action
 
 
 class EmailAlreadyVerified(Conflict):
@@ -65,6 +69,8 @@ async def register(
         REGISTRATIONS.labels("underage").inc()
         raise TooYoung(f"Players must be at least {settings.minimum_age} years old.")
     password = check_policy(password, context=(email.split("@", maxsplit=1)[0], first_name, last_name))
+    # Before the address is looked up, so that a refusal says nothing about whether it has an account.
+    await risk.decide(session, action=Action.REGISTRATION, player_id=None, client=client, settings=settings)
     index = players.email_key(session, email)
     # Hashed before the look-up and on both paths: it is most of the request's time.
     password_hash = await passwords.hash(password)
@@ -89,6 +95,9 @@ async def register(
                 target=Target.player(player.id),
                 client=client,
                 details={"country": country},
+            )
+            await record_event(
+                session, EventKind.REGISTERED, player_id=player.id, data={"country": country}, client=client
             )
             REGISTRATIONS.labels("created").inc()
             return player.id

@@ -18,6 +18,8 @@ from croupier.audit import service as audit
 from croupier.audit.service import Actor, Target
 from croupier.audit.tags import AuditAction, Outcome
 from croupier.crypto.service import player_cipher
+from croupier.events.kinds import EventKind
+from croupier.events.outbox import record_event
 from croupier.identity import notices, players, repository
 from croupier.identity.account import repository as account_repository
 from croupier.identity.account import verification
@@ -148,6 +150,13 @@ async def change_password(
         client=client,
         details={"sessions_ended": ended},
     )
+    await record_event(
+        session,
+        EventKind.PASSWORD_CHANGED,
+        player_id=player.id,
+        data={"sessions_ended": ended},
+        client=client,
+    )
 
 
 async def request_email_change(
@@ -240,6 +249,7 @@ async def confirm_email_change(
         target=Target.player(player.id),
         client=client,
     )
+    await record_event(session, EventKind.EMAIL_CHANGED, player_id=player.id, client=client)
     # The old address learns of the change: if it was not the owner's doing,
     # the owner hears of it somewhere the attacker does not control.
     await mail.enqueue(

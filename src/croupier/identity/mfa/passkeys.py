@@ -43,6 +43,8 @@ from croupier.audit import service as audit
 from croupier.audit.service import Actor, Target
 from croupier.audit.tags import AuditAction, Outcome
 from croupier.crypto.service import player_cipher
+from croupier.events.kinds import EventKind
+from croupier.events.outbox import record_event
 from croupier.identity import notices
 from croupier.identity.factors import Method, factors
 from croupier.identity.mfa import repository as mfa_repository
@@ -252,6 +254,9 @@ async def register(
         client=client,
         details={"aaguid": verified.aaguid, "first_factor": not before.any},
     )
+    await record_event(
+        session, EventKind.MFA_CHANGED, player_id=player.id, data={"change": "passkey_added"}, client=client
+    )
     await notices.factor_changed(session, player=player, what="a passkey was added to your Croupier account")
     return Registered(passkey=passkey, recovery_codes=codes)
 
@@ -274,6 +279,9 @@ async def remove(session: AsyncSession, *, player: Player, passkey_id: uuid.UUID
         actor=Actor.player(player.id),
         target=Target("passkey", str(passkey_id)),
         client=client,
+    )
+    await record_event(
+        session, EventKind.MFA_CHANGED, player_id=player.id, data={"change": "passkey_removed"}, client=client
     )
     await notices.factor_changed(
         session, player=player, what="a passkey was removed from your Croupier account"

@@ -17,6 +17,8 @@ from croupier.audit import service as audit
 from croupier.audit.service import Actor, Target
 from croupier.audit.tags import AuditAction, Outcome
 from croupier.crypto.service import player_cipher
+from croupier.events.kinds import EventKind
+from croupier.events.outbox import record_event
 from croupier.identity import notices, repository
 from croupier.identity.errors import InvalidOtp
 from croupier.identity.factors import Method, factors
@@ -102,6 +104,13 @@ async def regenerate_recovery_codes(
         AuditAction.RECOVERY_REGENERATE,
         actor=Actor.player(player.id),
         target=Target.player(player.id),
+        client=client,
+    )
+    await record_event(
+        session,
+        EventKind.MFA_CHANGED,
+        player_id=player.id,
+        data={"change": "recovery_codes_regenerated"},
         client=client,
     )
     await notices.factor_changed(
@@ -190,6 +199,13 @@ async def confirm_totp(session: AsyncSession, *, player: Player, code: str, clie
         client=client,
         details={"replaced": replaced},
     )
+    await record_event(
+        session,
+        EventKind.MFA_CHANGED,
+        player_id=player.id,
+        data={"change": "totp_replaced" if replaced else "totp_enabled"},
+        client=client,
+    )
     await notices.factor_changed(
         session,
         player=locked,
@@ -214,6 +230,9 @@ async def disable_totp(session: AsyncSession, *, player: Player, client: ClientI
         actor=Actor.player(player.id),
         target=Target.player(player.id),
         client=client,
+    )
+    await record_event(
+        session, EventKind.MFA_CHANGED, player_id=player.id, data={"change": "totp_removed"}, client=client
     )
     await notices.factor_changed(
         session, player=locked, what="the authenticator app was removed from your Croupier account"
@@ -274,6 +293,13 @@ async def verify_code(
             target=Target.player(player.id),
             client=client,
             details={"left": left},
+        )
+        await record_event(
+            session,
+            EventKind.MFA_CHANGED,
+            player_id=player.id,
+            data={"change": "recovery_code_used"},
+            client=client,
         )
         await notices.tell(
             session, player=player, template=MailTemplate.RECOVERY_CODE_USED, context={"left": str(left)}

@@ -29,6 +29,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from croupier.events.kinds import EventKind
+from croupier.events.outbox import NewEvent, record_events
 from croupier.kit.clock import utcnow
 from croupier.providers import repository, tokens
 from croupier.providers.hub88.amounts import to_minor
@@ -53,7 +55,9 @@ from croupier.providers.hub88.schemas import (
 )
 from croupier.providers.hub88.status import Status
 from croupier.providers.repository import Context, ProviderRow, TokenRow, TransactionRow
-from croupier.risk.pre_bet import BetRefused, PlayerDisabled, pre_bet_check
+from croupier.risk import service as risk
+from croupier.risk.pre_bet import BetRefused, PlayerDisabled
+from croupier.risk.rules import Action
 from croupier.wallet import service as ledger
 from croupier.wallet.service import (
     HouseAccount,
@@ -196,6 +200,16 @@ async def bet(session: AsyncSession, provider: ProviderRow, body: bytes) -> Answ
         )
     if status is Status.OK:
         await tokens.keep_alive(session, request.token, token, now)
+        await _event(
+            session,
+            provider,
+            EventKind.BET,
+            request=request,
+            player_id=player_id,
+            currency=currency,
+            amount=stake,
+            game=request.game_code,
+        )
     return await record_answer(
         session,
         claimed,
@@ -221,16 +235,23 @@ async def _refusal(
     if tokens.expired(token, now):
         return Status.TOKEN_EXPIRED
     try:
-        await pre_bet_check(
+        await risk.decide(
             session,
+            action=Action.BET,
             player_id=player_id,
+            client=None,
+            amount=stake,
             currency=token.currency,
-            stake=stake,
             stake_limit=provider.stake_limits.get(token.currency),
             player_status=player_status,
         )
     except PlayerDisabled:
         return Status.USER_DISABLED
+    except risk.RiskUnavailable:
+        return Status.UNKNOWN
+    except risk.RiskDenied:
+        # The engine's reasons stay with the house; the studio sees a limit.
+        return Status.LIMIT_REACHED
     except BetRefused:
         # Every other refusal is a limit: Hub88 has one status for them all.
         return Status.LIMIT_REACHED
@@ -298,6 +319,18 @@ async def win(session: AsyncSession, provider: ProviderRow, body: bytes) -> Answ
                 "bet": request.reference_transaction_uuid,
             },
         )
+        if status is Status.OK and amount:
+            await _event(
+                session,
+                provider,
+                EventKind.WIN,
+                request=request,
+                player_id=player_id,
+                currency=currency,
+                amount=amount,
+                game=request.game_code,
+                reference=request.reference_transaction_uuid,
+            )
     return await record_answer(
         session,
         claimed,
@@ -346,6 +379,18 @@ async def rollback(session: AsyncSession, provider: ProviderRow, body: bytes) ->
     if target is not None:
         status, transfer_id = await _reverse(session, provider, request, target, player_id)
         currency = target.currency or currency
+        if transfer_id is not None and target.amount:
+            await _event(
+                session,
+                provider,
+                EventKind.ROLLBACK,
+                request=request,
+                player_id=player_id,
+                currency=currency,
+                amount=target.amount,
+                game=request.game_code,
+                reference=request.reference_transaction_uuid,
+            )
     return await record_answer(
         session,
         claimed,
@@ -410,3 +455,30 @@ async def _reverse(
         amount=target.amount,
         metadata={"reverses": request.reference_transaction_uuid, "round": request.round},
     )
+
+
+async def _event(
+    session: AsyncSession,
+    provider: ProviderRow,
+    kind: EventKind,
+    *,
+    request: TransactionRequest,
+    player_id: uuid.UUID,
+    currency: str,
+    amount: int,
+    game: str | None,
+    reference: str | None = None,
+) -> None:
+    """The domain event of a call that moved money: ``amount`` in minor units of ``currency``."""
+    data: dict[str, Any] = {
+        "source": source(provider),
+        "provider": provider.name,
+        "game": game,
+        "round_id": request.round,
+        "transaction_uuid": request.transaction_uuid,
+        "currency": currency,
+        "amount": amount,
+    }
+    if reference is not None:
+        data["reference_transaction_uuid"] = reference
+    await record_events(session, [NewEvent(kind, player_id, data)])

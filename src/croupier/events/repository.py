@@ -1,0 +1,321 @@
+"""All SQL of the events room: the outbox's writers and the consumers' reads and marks."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from psycopg.types.json import Jsonb
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from croupier.events.kinds import EventKind
+from croupier.events.models import DomainEvent, EventConsumer, EventCursor, EventReceipt
+from croupier.kit.client import ClientInfo
+from croupier.kit.db import execute_plain
+from croupier.kit.jsonb import plain
+
+_COLUMNS = "(kind, player_id, data, ip, user_agent, device_id)"
+_ROW = "(%s, %s, %s, %s, %s, %s)"
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    kind: EventKind
+    player_id: uuid.UUID | None
+    data: dict[str, Any] = field(default_factory=dict)
+    client: ClientInfo | None = None
+
+    def params(self) -> tuple[Any, ...]:
+        client = self.client
+        return (
+            str(self.kind),
+            self.player_id,
+            Jsonb(plain(self.data)),
+            client.ip if client else None,
+            client.user_agent if client else None,
+            client.device_id if client else None,
+        )
+
+
+async def insert_many(session: AsyncSession, events: Sequence[NewEvent]) -> None:
+    """Several events in one plain statement (a bet and its win: the hot path's one extra)."""
+    if not events:
+        return
+    statement = f"INSERT INTO domain_events {_COLUMNS} VALUES " + ", ".join([_ROW] * len(events))  # noqa: S608 - placeholders only
+    params = [value for event in events for value in event.params()]
+    await execute_plain(session, statement, params)
+
+
+# Delivery -------------------------------------------------------------------------------
+
+# The lane of events without a player (sign-in attempts for unknown addresses).
+NO_PLAYER = uuid.UUID(int=0)
+
+# Unprocessed events of a consumer above its horizon, oldest first, outside lanes that back off.
+# The horizon is read in the same statement as the receipts: a concurrent move of the horizon
+# prunes receipts in the transaction that moves it, so one statement sees both before or both after.
+_HORIZON = "(SELECT h.horizon FROM event_consumers AS h WHERE h.name = :consumer)"
+_PENDING = f"""
+SELECT coalesce(e.player_id, :no_player) AS player_key, e.id
+FROM domain_events AS e
+WHERE e.id > {_HORIZON}
+  AND NOT EXISTS (
+    SELECT 1 FROM event_receipts AS r WHERE r.consumer = :consumer AND r.event_id = e.id
+  )
+  AND NOT EXISTS (
+    SELECT 1 FROM event_cursors AS c
+    WHERE c.consumer = :consumer AND c.player_key = coalesce(e.player_id, :no_player)
+      AND c.next_attempt_at > :now
+  )
+ORDER BY e.id
+LIMIT :scan
+"""  # noqa: S608 - constant text
+_OPEN_LANES = f"""
+WITH pending AS ({_PENDING})
+INSERT INTO event_cursors (consumer, player_key)
+SELECT DISTINCT :consumer, player_key FROM pending
+ON CONFLICT DO NOTHING
+"""  # noqa: S608 - constant text
+# Oldest pending event first: the outbox is worked through from its head, so the horizon can
+# follow and the receipts above it stay few.
+_LOCK_LANES = f"""
+WITH pending AS ({_PENDING}),
+heads AS (SELECT player_key, min(id) AS head FROM pending GROUP BY player_key)
+SELECT c.player_key FROM event_cursors AS c
+JOIN heads AS h ON h.player_key = c.player_key
+WHERE c.consumer = :consumer
+  AND (c.next_attempt_at IS NULL OR c.next_attempt_at <= :now)
+ORDER BY h.head
+LIMIT :lanes
+FOR UPDATE OF c SKIP LOCKED
+"""  # noqa: S608 - constant text
+
+
+def _pending_params(consumer: str, scan: int, now: datetime) -> dict[str, Any]:
+    return {"consumer": consumer, "scan": scan, "now": now, "no_player": NO_PLAYER}
+
+
+async def ensure_consumer(session: AsyncSession, name: str) -> int:
+    """The consumer's horizon, creating the consumer at 0 on first use."""
+    await session.execute(
+        pg_insert(EventConsumer).values(name=name).on_conflict_do_nothing(index_elements=["name"])
+    )
+    horizon: int = await session.scalar(select(EventConsumer.horizon).where(EventConsumer.name == name)) or 0
+    return horizon
+
+
+async def open_lanes(session: AsyncSession, consumer: str, *, scan: int, now: datetime) -> None:
+    """A cursor row for every player with pending events (committed apart, so nobody waits on it)."""
+    await session.execute(text(_OPEN_LANES), _pending_params(consumer, scan, now))
+
+
+async def lock_lanes(
+    session: AsyncSession, consumer: str, *, scan: int, lanes: int, now: datetime
+) -> list[uuid.UUID]:
+    """Lock the lanes of players with pending events that no other worker holds (``SKIP LOCKED``)."""
+    params = {**_pending_params(consumer, scan, now), "lanes": lanes}
+    return list((await session.scalars(text(_LOCK_LANES), params)).all())
+
+
+async def pending_in_lanes(
+    session: AsyncSession, consumer: str, *, lanes: Sequence[uuid.UUID], limit: int
+) -> list[DomainEvent]:
+    """The unprocessed events of the locked lanes, oldest first (read after the locks: fresh).
+
+    Detached from the session: a handler reads them; nothing may write the outbox back.
+    """
+    horizon = select(EventConsumer.horizon).where(EventConsumer.name == consumer).scalar_subquery()
+    received = select(EventReceipt.event_id).where(
+        EventReceipt.consumer == consumer, EventReceipt.event_id == DomainEvent.id
+    )
+    stmt = (
+        select(DomainEvent)
+        .where(
+            DomainEvent.id > horizon,
+            func.coalesce(DomainEvent.player_id, NO_PLAYER).in_(list(lanes)),
+            ~received.exists(),
+        )
+        .order_by(DomainEvent.id)
+        .limit(limit)
+    )
+    events = list((await session.scalars(stmt)).all())
+    for event in events:
+        session.expunge(event)
+    return events
+
+
+async def lock_lane(session: AsyncSession, consumer: str, player_key: uuid.UUID) -> EventCursor:
+    """One lane, created if new and locked until the transaction ends (waiting for its holder)."""
+    await session.execute(
+        pg_insert(EventCursor)
+        .values(consumer=consumer, player_key=player_key)
+        .on_conflict_do_nothing(index_elements=["consumer", "player_key"])
+    )
+    cursor = await session.scalar(
+        select(EventCursor)
+        .where(EventCursor.consumer == consumer, EventCursor.player_key == player_key)
+        .with_for_update()
+    )
+    if cursor is None:  # pragma: no cover - inserted just above
+        raise RuntimeError("broken invariant: the lane was just created")
+    return cursor
+
+
+async def received(session: AsyncSession, consumer: str, event_ids: Sequence[int]) -> set[int]:
+    """Which of ``event_ids`` the consumer has a receipt for."""
+    if not event_ids:
+        return set()
+    stmt = select(EventReceipt.event_id).where(
+        EventReceipt.consumer == consumer, EventReceipt.event_id.in_(list(event_ids))
+    )
+    return set((await session.scalars(stmt)).all())
+
+
+async def horizon_of(session: AsyncSession, consumer: str) -> int:
+    found = await session.scalar(select(EventConsumer.horizon).where(EventConsumer.name == consumer))
+    return int(found or 0)
+
+
+async def mark_processed(session: AsyncSession, consumer: str, event_ids: Sequence[int]) -> None:
+    if event_ids:
+        await session.execute(
+            pg_insert(EventReceipt)
+            .values([{"consumer": consumer, "event_id": event_id} for event_id in event_ids])
+            .on_conflict_do_nothing()
+        )
+
+
+async def advance_lanes(session: AsyncSession, consumer: str, last: Mapping[uuid.UUID, int]) -> None:
+    """Each lane's newest processed event; a lane that moved is healthy again."""
+    if not last:
+        return
+    await session.execute(
+        text(
+            "UPDATE event_cursors AS c SET last_event_id = v.last_id, failures = 0,"
+            " next_attempt_at = NULL, last_error = NULL"
+            " FROM unnest(CAST(:keys AS uuid[]), CAST(:ids AS bigint[])) AS v(player_key, last_id)"
+            " WHERE c.consumer = :consumer AND c.player_key = v.player_key"
+        ),
+        {"consumer": consumer, "keys": list(last), "ids": list(last.values())},
+    )
+
+
+async def back_off(
+    session: AsyncSession,
+    consumer: str,
+    player_key: uuid.UUID,
+    *,
+    error: str,
+    now: datetime,
+    first_seconds: float,
+    longest_seconds: float,
+) -> None:
+    """Record a handler failure on the lane and pause it: ``first_seconds``, doubling, capped."""
+    await session.execute(
+        text(
+            "UPDATE event_cursors SET failures = failures + 1, last_error = :error,"
+            " next_attempt_at = CAST(:now AS timestamptz) + make_interval(secs =>"
+            " least(:first * power(2, least(failures, 20)), :longest))"
+            " WHERE consumer = :consumer AND player_key = :player_key"
+        ),
+        {
+            "consumer": consumer,
+            "player_key": player_key,
+            "error": error,
+            "now": now,
+            "first": first_seconds,
+            "longest": longest_seconds,
+        },
+    )
+
+
+# The horizon ------------------------------------------------------------------------------
+
+
+async def lock_consumer(session: AsyncSession, name: str) -> EventConsumer | None:
+    """The consumer's row, unless another process is moving its horizon right now."""
+    found: EventConsumer | None = await session.scalar(
+        select(EventConsumer).where(EventConsumer.name == name).with_for_update(skip_locked=True)
+    )
+    return found
+
+
+async def last_assigned_id(session: AsyncSession) -> int:
+    """The highest event id handed out so far, committed or not (the sequence is not transactional)."""
+    row = (
+        await session.execute(
+            text("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM domain_events_id_seq")
+        )
+    ).one()
+    return int(row[0])
+
+
+async def snapshot_bounds(session: AsyncSession) -> tuple[int, int]:
+    """``(xmin, xmax)`` of a fresh snapshot: the oldest transaction still running, the next to start."""
+    row = (
+        await session.execute(
+            text(
+                "SELECT pg_snapshot_xmin(s)::text::bigint, pg_snapshot_xmax(s)::text::bigint"
+                " FROM pg_current_snapshot() AS s"
+            )
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+async def first_unprocessed(session: AsyncSession, consumer: str, *, above: int, upto: int) -> int | None:
+    stmt = select(func.min(DomainEvent.id)).where(
+        DomainEvent.id > above,
+        DomainEvent.id <= upto,
+        ~select(EventReceipt.event_id)
+        .where(EventReceipt.consumer == consumer, EventReceipt.event_id == DomainEvent.id)
+        .exists(),
+    )
+    found = await session.scalar(stmt)
+    return None if found is None else int(found)
+
+
+async def prune_receipts(session: AsyncSession, consumer: str, *, upto: int) -> None:
+    await session.execute(
+        delete(EventReceipt).where(EventReceipt.consumer == consumer, EventReceipt.event_id <= upto)
+    )
+
+
+async def lag(session: AsyncSession, consumer: str, *, horizon: int) -> tuple[int, datetime | None]:
+    """Events the consumer has not processed yet, and when the oldest of them happened."""
+    stmt = select(func.count(), func.min(DomainEvent.occurred_at)).where(
+        DomainEvent.id > horizon,
+        ~select(EventReceipt.event_id)
+        .where(EventReceipt.consumer == consumer, EventReceipt.event_id == DomainEvent.id)
+        .exists(),
+    )
+    count, oldest = (await session.execute(stmt)).one()
+    return int(count), oldest
+
+
+async def consumer_names(session: AsyncSession) -> list[str]:
+    return list((await session.scalars(select(EventConsumer.name).order_by(EventConsumer.name))).all())
+
+
+async def swap_lane_position(
+    session: AsyncSession, consumer: str, player_key: uuid.UUID, event_id: int
+) -> int | None:
+    """Set a locked lane's newest event to ``event_id``; the one it had before (None for the first)."""
+    row = (
+        await session.execute(
+            text(
+                "UPDATE event_cursors AS c SET last_event_id = :event_id"
+                " FROM (SELECT last_event_id FROM event_cursors"
+                "       WHERE consumer = :consumer AND player_key = :player_key FOR UPDATE) AS before"
+                " WHERE c.consumer = :consumer AND c.player_key = :player_key"
+                " RETURNING before.last_event_id"
+            ),
+            {"consumer": consumer, "player_key": player_key, "event_id": event_id},
+        )
+    ).one_or_none()
+    return None if row is None or row[0] is None else int(row[0])
