@@ -19,8 +19,11 @@ from croupier.kit.client import ClientInfo
 from croupier.kit.db import execute_plain
 from croupier.kit.jsonb import plain
 
-_COLUMNS = "(kind, player_id, data, ip, user_agent, device_id)"
-_ROW = "(%s, %s, %s, %s, %s, %s)"
+# Any number of rows in one constant statement: one array per column, in the rows' order.
+_INSERT_MANY = """
+INSERT INTO domain_events (kind, player_id, data, ip, user_agent, device_id)
+SELECT * FROM unnest(%s::text[], %s::uuid[], %s::jsonb[], %s::text[], %s::text[], %s::text[])
+"""
 
 
 @dataclass(frozen=True)
@@ -46,9 +49,8 @@ async def insert_many(session: AsyncSession, events: Sequence[NewEvent]) -> None
     """Several events in one plain statement (a bet and its win: the hot path's one extra)."""
     if not events:
         return
-    statement = f"INSERT INTO domain_events {_COLUMNS} VALUES " + ", ".join([_ROW] * len(events))  # noqa: S608 - placeholders only
-    params = [value for event in events for value in event.params()]
-    await execute_plain(session, statement, params)
+    columns = [list(column) for column in zip(*(event.params() for event in events), strict=True)]
+    await execute_plain(session, _INSERT_MANY, columns)
 
 
 # Delivery -------------------------------------------------------------------------------
@@ -56,35 +58,48 @@ async def insert_many(session: AsyncSession, events: Sequence[NewEvent]) -> None
 # The lane of events without a player (sign-in attempts for unknown addresses).
 NO_PLAYER = uuid.UUID(int=0)
 
-# Unprocessed events of a consumer above its horizon, oldest first, outside lanes that back off.
-# The horizon is read in the same statement as the receipts: a concurrent move of the horizon
-# prunes receipts in the transaction that moves it, so one statement sees both before or both after.
-_HORIZON = "(SELECT h.horizon FROM event_consumers AS h WHERE h.name = :consumer)"
-_PENDING = f"""
-SELECT coalesce(e.player_id, :no_player) AS player_key, e.id
-FROM domain_events AS e
-WHERE e.id > {_HORIZON}
-  AND NOT EXISTS (
-    SELECT 1 FROM event_receipts AS r WHERE r.consumer = :consumer AND r.event_id = e.id
-  )
-  AND NOT EXISTS (
-    SELECT 1 FROM event_cursors AS c
-    WHERE c.consumer = :consumer AND c.player_key = coalesce(e.player_id, :no_player)
-      AND c.next_attempt_at > :now
-  )
-ORDER BY e.id
-LIMIT :scan
-"""  # noqa: S608 - constant text
-_OPEN_LANES = f"""
-WITH pending AS ({_PENDING})
+# "pending" in both statements below: a consumer's unprocessed events above its horizon, oldest
+# first, outside lanes that back off. The horizon is read in the same statement as the receipts:
+# moving the horizon prunes receipts in the same transaction, so one statement sees both before
+# or both after. (Written out twice rather than composed: SQL is never built from strings here.)
+_OPEN_LANES = """
+WITH pending AS (
+  SELECT coalesce(e.player_id, :no_player) AS player_key, e.id
+  FROM domain_events AS e
+  WHERE e.id > (SELECT h.horizon FROM event_consumers AS h WHERE h.name = :consumer)
+    AND NOT EXISTS (
+      SELECT 1 FROM event_receipts AS r WHERE r.consumer = :consumer AND r.event_id = e.id
+    )
+    AND NOT EXISTS (
+      SELECT 1 FROM event_cursors AS c
+      WHERE c.consumer = :consumer AND c.player_key = coalesce(e.player_id, :no_player)
+        AND c.next_attempt_at > :now
+    )
+  ORDER BY e.id
+  LIMIT :scan
+)
 INSERT INTO event_cursors (consumer, player_key)
 SELECT DISTINCT :consumer, player_key FROM pending
 ON CONFLICT DO NOTHING
-"""  # noqa: S608 - constant text
+"""
 # Oldest pending event first: the outbox is worked through from its head, so the horizon can
 # follow and the receipts above it stay few.
-_LOCK_LANES = f"""
-WITH pending AS ({_PENDING}),
+_LOCK_LANES = """
+WITH pending AS (
+  SELECT coalesce(e.player_id, :no_player) AS player_key, e.id
+  FROM domain_events AS e
+  WHERE e.id > (SELECT h.horizon FROM event_consumers AS h WHERE h.name = :consumer)
+    AND NOT EXISTS (
+      SELECT 1 FROM event_receipts AS r WHERE r.consumer = :consumer AND r.event_id = e.id
+    )
+    AND NOT EXISTS (
+      SELECT 1 FROM event_cursors AS c
+      WHERE c.consumer = :consumer AND c.player_key = coalesce(e.player_id, :no_player)
+        AND c.next_attempt_at > :now
+    )
+  ORDER BY e.id
+  LIMIT :scan
+),
 heads AS (SELECT player_key, min(id) AS head FROM pending GROUP BY player_key)
 SELECT c.player_key FROM event_cursors AS c
 JOIN heads AS h ON h.player_key = c.player_key
@@ -93,7 +108,7 @@ WHERE c.consumer = :consumer
 ORDER BY h.head
 LIMIT :lanes
 FOR UPDATE OF c SKIP LOCKED
-"""  # noqa: S608 - constant text
+"""
 
 
 def _pending_params(consumer: str, scan: int, now: datetime) -> dict[str, Any]:
