@@ -47,12 +47,18 @@ def _actors(plan: PopulationPlan, typology: str, scenario: str | None = None) ->
 async def played(live: Live) -> tuple[PopulationPlan, runner.Report]:
     plan = _plan()
     report = await runner.run(plan, _target(live), concurrency=4)
+    # The risk engine may refuse a fraudster's step (a detection); nothing else may go wrong.
     assert report.failures == []
     return plan, report
 
 
 def _ids(report: runner.Report, actor: ActorPlan) -> list[str]:
     return [label.player_id for label in report.labels if label.actor == actor.name]
+
+
+def _refused(report: runner.Report, actor: ActorPlan) -> str | None:
+    """The step of ``actor`` the risk engine refused, if it did: the script ends there."""
+    return next((step for name, step in report.refusals if name == actor.name), None)
 
 
 class TestTheSimulationDrivesTheApi:
@@ -107,6 +113,10 @@ class TestTheSimulationDrivesTheApi:
         seen = [(action, ip) for action, ip, _ in entries]
         # The address each request came from is the actor's, through X-Forwarded-For.
         assert seen[0] == (AuditAction.SIGN_IN, own.ip)
+        refused = _refused(report, actor)
+        if refused is not None:
+            assert refused in ("sign in", "change password", "withdraw")
+            return
         assert (AuditAction.SIGN_IN, intruder.device.ip) in seen
         after = seen[seen.index((AuditAction.SIGN_IN, intruder.device.ip)) :]
         assert [a for a, _ in after if a != AuditAction.SIGN_IN] == [
@@ -126,8 +136,12 @@ class TestTheSimulationDrivesTheApi:
             id=_ids(report, actor)[0],
         )
         amounts = [amount for (amount,) in rows]
-        assert len(amounts) >= 3
-        assert max(amounts) < DEFAULT_REPORTING_THRESHOLD < sum(amounts)
+        assert max(amounts) < DEFAULT_REPORTING_THRESHOLD
+        if _refused(report, actor) is None:
+            assert len(amounts) >= 3
+            assert sum(amounts) > DEFAULT_REPORTING_THRESHOLD
+        else:
+            assert _refused(report, actor) == "deposit"
 
     async def test_minimal_play_withdraws_after_wagering_little(
         self, live: Live, played: tuple[PopulationPlan, runner.Report]
@@ -142,9 +156,12 @@ class TestTheSimulationDrivesTheApi:
             " (SELECT sum(amount) FROM withdrawals WHERE player_id = :id)",
             id=player_id,
         )
-        deposited, wagered, withdrawn = (int(value) for value in row)
+        deposited, wagered, withdrawn = (int(value or 0) for value in row)
         assert wagered < MINIMAL_PLAY_SHARE * deposited
-        assert withdrawn > deposited / 2
+        if _refused(report, actor) is None:
+            assert withdrawn > deposited / 2
+        else:
+            assert _refused(report, actor) == "withdraw"
 
     async def test_card_testing_fails_many_deposits_and_stuffing_fails_many_sign_ins(
         self, live: Live, played: tuple[PopulationPlan, runner.Report]
@@ -156,7 +173,7 @@ class TestTheSimulationDrivesTheApi:
             "SELECT count(*) FROM deposits WHERE player_id = :id AND status = 'failed'",
             id=_ids(report, testing)[0],
         )
-        assert failed >= 8
+        assert failed >= 8 or _refused(report, testing) == "deposit"
         [stuffing] = _actors(plan, Typology.VELOCITY, "credential_stuffing")
         [(refused,)] = await sql(
             live.runtime,
@@ -178,7 +195,11 @@ class TestTheSimulationDrivesTheApi:
             id=_ids(report, actor)[0],
         )
         stakes = [stake for (stake,) in rows]
-        assert max(stakes) >= 10 * median(stakes[:20])
+        refused = _refused(report, actor)
+        if refused is None:
+            assert max(stakes) >= 10 * median(stakes[:20])
+        else:
+            assert refused.endswith("round") or refused == "deposit"
 
     async def test_multi_accounting_rings_share_a_card_or_come_from_one_address(
         self, live: Live, played: tuple[PopulationPlan, runner.Report]
@@ -200,7 +221,7 @@ class TestTheSimulationDrivesTheApi:
                 ids=ids,
                 sign_in=AuditAction.SIGN_IN,
             )
-            assert fingerprints == 1 or addresses == 1
+            assert fingerprints <= 1 or addresses == 1
 
     async def test_the_labels_name_every_account_with_its_typology(
         self, played: tuple[PopulationPlan, runner.Report], tmp_path: Path
@@ -234,7 +255,7 @@ class TestTheCommands:
             )
         )
         assert "12 labels written" in out
-        assert "stopped early" not in out
+        assert "unexpected answer" not in out
         assert len(labels.read_text().splitlines()) == 12
         result = json.loads(succeeded(await acroupier("risk", "evaluate", str(labels), "--json", env=env)))
         assert result["players"] == 12
@@ -262,7 +283,7 @@ class TestTheCommands:
         )
         assert "serving on http://127.0.0.1:" in out
         assert "12 labels written" in out
-        assert "stopped early" not in out
+        assert "unexpected answer" not in out
         # The same folder afterwards: the evaluation reads the alerts of the database the run used.
         result = json.loads(succeeded(await acroupier("risk", "evaluate", str(labels), "--json", env=env)))
         assert result["players"] == 12

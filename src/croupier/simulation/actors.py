@@ -45,13 +45,22 @@ CREDIT_WAIT_SECONDS = 30.0
 POLL_SECONDS = 0.1
 
 
+# The risk engine's refusal (403 problem+json): for a fraudster's step, a detection.
+RISK_REFUSAL = "risk_denied"
+
+
 class StepFailed(Exception):
     """The server answered a step otherwise than an app would expect; the actor stops."""
 
-    def __init__(self, step: str, detail: str) -> None:
+    def __init__(self, step: str, detail: str, *, code: str | None = None) -> None:
         super().__init__(f"{step}: {detail}")
         self.step = step
         self.detail = detail
+        self.code = code
+
+    @property
+    def refused_by_risk(self) -> bool:
+        return self.code == RISK_REFUSAL
 
 
 @dataclass(frozen=True)
@@ -345,7 +354,7 @@ def _code(response: httpx.Response) -> str | None:
 def _expect(response: httpx.Response, status: int, step: str) -> httpx.Response:
     if response.status_code != status:
         code = _code(response)
-        raise StepFailed(step, f"HTTP {response.status_code}" + (f" {code}" if code else ""))
+        raise StepFailed(step, f"HTTP {response.status_code}" + (f" {code}" if code else ""), code=code)
     return response
 
 

@@ -145,8 +145,11 @@ def _summarise(report: runner.Report, labels: Path) -> None:
     typer.echo("requests (route, status, count):")
     for (route, status), count in sorted(report.traffic.requests.items()):
         typer.echo(f"  {route:<40} {status}  {count}")
+    if report.refusals:
+        typer.echo(f"{len(report.refusals)} actor(s) refused by the risk engine (403 risk_denied):")
+        for actor, step in report.refusals:
+            typer.echo(f"  {actor}: {step}")
     if report.failures:
-        # Not necessarily a fault: a risk engine may refuse a fraudster's step.
-        typer.echo(f"{len(report.failures)} actor(s) stopped early:")
+        typer.echo(f"{len(report.failures)} actor(s) stopped early on an unexpected answer:")
         for actor, what in report.failures:
             typer.echo(f"  {actor}: {what}")

@@ -51,7 +51,8 @@ class Label:
 class Report:
     labels: list[Label]
     traffic: Traffic
-    failures: list[tuple[str, str]]  # (actor, what failed)
+    failures: list[tuple[str, str]]  # (actor, what failed): unexpected answers
+    refusals: list[tuple[str, str]]  # (actor, the step the risk engine refused)
     seconds: float
 
 
@@ -84,8 +85,14 @@ async def run(plan: PopulationPlan, target: Target, *, concurrency: int = DEFAUL
         for state in actor.accounts
         if state.player_id is not None
     ]
-    failures = [(actor.plan.name, str(actor.error)) for actor in actors if actor.error is not None]
-    return Report(labels=labels, traffic=traffic, failures=failures, seconds=elapsed)
+    stopped = [actor for actor in actors if actor.error is not None]
+    return Report(
+        labels=labels,
+        traffic=traffic,
+        failures=[(a.plan.name, str(a.error)) for a in stopped if a.error and not a.error.refused_by_risk],
+        refusals=[(a.plan.name, a.error.step) for a in stopped if a.error and a.error.refused_by_risk],
+        seconds=elapsed,
+    )
 
 
 def write_labels(path: Path, labels: Sequence[Label]) -> None:
