@@ -294,3 +294,13 @@ class TestTheCommands:
             "simulate", "--players", "5", "--minutes", "0", "--labels", str(tmp_path / "l.jsonl"), env=env
         )
         usage_error(result, "--players")
+
+    async def test_a_labels_file_in_a_missing_folder_is_a_usage_error_before_anything_runs(
+        self, tmp_path: Path
+    ) -> None:
+        env = bare_env_for(tmp_path)
+        labels = tmp_path / "nowhere" / "labels.jsonl"
+        result = await acroupier(
+            "simulate", "--players", "12", "--minutes", "0", "--labels", str(labels), env=env
+        )
+        usage_error(result, "--labels")

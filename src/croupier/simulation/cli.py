@@ -78,6 +78,8 @@ def simulate(
 ) -> None:
     """Drive the HTTP API with honest players and each fraud typology; write who was which to LABELS."""
     settings = get_settings()
+    if not labels.parent.is_dir():
+        raise typer.BadParameter(f"no folder {labels.parent}", param_hint="--labels")
     tag = run_tag or secrets.token_hex(3)
     if not tag.isascii() or not tag.isalnum() or len(tag) > 16:
         raise typer.BadParameter("letters and digits, at most 16", param_hint="--run-tag")
