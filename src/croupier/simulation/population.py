@@ -207,7 +207,7 @@ def plan_population(
             f"at least {MINIMUM_PLAYERS} players: one actor per typology and honest ones"
         )
     # Not cryptography: a reproducible population.
-    rng = random.Random(seed)  # noqa: S311
+    rng = random.Random(seed)  # noqa: S311  # nosec B311 - a reproducible population, not a secret
     builder = _Builder(rng, seed=seed, run_tag=run_tag, span=max(minutes, 0.0) * 60.0)
     per_typology = max(1, round(players * FRAUD_SHARE_PER_TYPOLOGY))
     actors: list[ActorPlan] = []
