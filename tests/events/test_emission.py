@@ -12,6 +12,7 @@ from tests.events.support import data, events_of, kinds
 from tests.factories import PASSWORD, sign_in, signed_in_player
 from tests.games.test_rounds_api import DICE, bet, funded
 from tests.identity.mfa_support import enable_totp
+from tests.identity.test_password_reset import NEW_PASSWORD, confirm, lock, mailed_token
 from tests.mail.helpers import invoke
 from tests.payments.support import DECLINED, VISA, Live, eventually, payment_of
 from tests.providers.support import Studio
@@ -72,6 +73,23 @@ class TestIdentityEvents:
         assert changed.device_id == "app-install-7f3a"
         assert PASSWORD not in str(changed.data)
         assert new not in str(changed.data)
+
+    async def test_a_password_reset_and_a_locked_sign_in_are_recorded(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        player = await signed_in_player(client)
+        await lock(runtime, player)
+        assert (await sign_in(client, player.email, player.password)).status_code == 423
+        token = await mailed_token(client, runtime, player.email)
+        assert (await confirm(client, token)).status_code == 204
+
+        found = await events_of(runtime, player.id, "sign_in_failed", "password_reset")
+        assert [(e.kind, e.data.get("reason")) for e in found] == [
+            ("sign_in_failed", "locked"),
+            ("password_reset", None),
+        ]
+        assert found[-1].data["mfa"] is False
+        assert NEW_PASSWORD not in str(found[-1].data)
 
     async def test_enabling_an_authenticator_app_is_an_mfa_change(
         self, client: httpx.AsyncClient, runtime: Runtime

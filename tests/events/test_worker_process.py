@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import socket
 import subprocess
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 
 from croupier.events.signal import EventSignal
@@ -34,6 +36,7 @@ async def test_the_worker_delivers_events_committed_elsewhere_and_stops_on_sigte
     runtime: Runtime, settings: Settings
 ) -> None:
     await prepare(runtime)
+    port = free_port()
     env = env_for(
         settings,
         CROUPIER_EVENT_HANDLERS=json.dumps(["probe=tests.events.recording:record"]),
@@ -41,7 +44,7 @@ async def test_the_worker_delivers_events_committed_elsewhere_and_stops_on_sigte
         PYTHONPATH=str(REPOSITORY),
     )
     worker = subprocess.Popen(  # noqa: S603, ASYNC220 - our own console script, left running
-        [str(CROUPIER), "risk", "worker"],
+        [str(CROUPIER), "risk", "worker", "--metrics-port", str(port)],
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -57,6 +60,8 @@ async def test_the_worker_delivers_events_committed_elsewhere_and_stops_on_sigte
         try:
             before = await emit(runtime, uuid.uuid4(), 2)
             await wait_until(lambda: _count(runtime, 2), within=30)
+            # The worker reports its lag: nothing left once both are handled.
+            await wait_until(lambda: _caught_up(port), within=30)
         finally:
             await signal_.stop()
         worker.send_signal(signal.SIGTERM)
@@ -81,3 +86,22 @@ async def _listening(runtime: Runtime) -> bool:
         " WHERE application_name = 'croupier-events' AND datname = current_database()",
     )
     return bool(rows[0][0])
+
+
+async def _caught_up(port: int) -> bool:
+    return await _lag(port) == "0.0"
+
+
+async def _lag(port: int) -> str | None:
+    async with httpx.AsyncClient(timeout=5) as http:
+        body = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+    for line in body.splitlines():
+        if line.startswith('croupier_event_consumer_lag_events{consumer="probe"}'):
+            return line.split()[-1]
+    return None
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -137,6 +137,9 @@ class OutboxConsumer(Sweeper):
             await self.tend()
             if report.processed == 0:
                 break
+        if processed and time.monotonic() - self._lag_at >= HORIZON_STEP_SECONDS:
+            # Caught up for now: the gauges say so at once, not at the next poll.
+            await self.settle(lag=True)
         return BatchReport(processed=processed, failed=failed)
 
     async def tend(self) -> None:

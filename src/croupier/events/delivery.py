@@ -75,7 +75,7 @@ class EventDelivery:
         """``consume``: deliver to handlers here (default: unless ``CROUPIER_EVENT_CONSUMER=off``)."""
         if consume is None:
             consume = runtime.settings.event_consumer == "on"
-        _register_built_in()
+        handlers.load_builtin()
         handlers.load(runtime.settings.event_handlers)
         return cls(runtime, consume=consume)
 
@@ -94,10 +94,3 @@ class EventDelivery:
         if self._bus is not None:
             await self._bus.stop()
         await self.signal.stop()
-
-
-def _register_built_in() -> None:
-    """The handlers every Croupier runs: the risk engine (features, rules, alerts)."""
-    from croupier.risk.consumer import handle_event
-
-    handlers.register("risk", handle_event)

@@ -22,7 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit.service import Actor, operator
 from croupier.events.delivery import EventDelivery
 from croupier.kit.commands import fail, refusals, run_command
+from croupier.kit.ops import start_metrics_listener
 from croupier.kit.runtime import Runtime
+from croupier.kit.settings import get_settings
 from croupier.risk import evaluation, rulesets
 from croupier.risk.backtest import backtest as run_backtest
 from croupier.risk.rules import RuleSpec
@@ -41,6 +43,15 @@ def worker(
     verbose: Annotated[
         bool, typer.Option("--verbose", help="Log at info level (default: warnings).")
     ] = False,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            "--metrics-port",
+            min=1,
+            max=65535,
+            help="Serve /metrics (the consumer lag among them) on CROUPIER_METRICS_HOST:PORT.",
+        ),
+    ] = None,
 ) -> None:
     """Deliver domain events to the risk handlers until stopped (SIGTERM or Ctrl-C).
 
@@ -48,6 +59,8 @@ def worker(
     server, with CROUPIER_EVENT_BUS): they share the players between them. Set
     CROUPIER_EVENT_CONSUMER=off on the API processes when workers run.
     """
+    if metrics_port is not None:
+        start_metrics_listener(get_settings().model_copy(update={"metrics_port": metrics_port}))
 
     async def _work(runtime: Runtime) -> None:
         delivery = EventDelivery.for_runtime(runtime, consume=True)

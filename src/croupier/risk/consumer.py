@@ -36,6 +36,7 @@ CREDENTIAL_CHANGES = {
     EventKind.MFA_CHANGED,
 }
 SCORED = {EventKind.DEPOSIT_CONFIRMED, EventKind.WITHDRAWAL_REQUESTED, EventKind.BET}
+GAME_PLAY = {EventKind.BET, EventKind.WIN, EventKind.ROLLBACK}
 _MAX_DAY_EVENTS = 20
 # The inline decision each kind of event followed (for the backtest).
 DECIDED_BY = {kind: action for action, kind in FOLLOWED_BY.items()}
@@ -145,12 +146,7 @@ async def process(
         return
     seen = _Seen.of(event)
     if tally is not None:
-        tally.events += 1
-        if seen.kind in DECIDED_BY:
-            # What decide() would have said before the change, from the state then.
-            action = DECIDED_BY[seen.kind]
-            before = await seen.features(session, settings, action)
-            _count(tally, engine.evaluate(rule_set, f"decide:{action}", before))
+        await _as_decided(session, seen, settings=settings, rule_set=rule_set, tally=tally)
     if seen.kind is EventKind.SIGN_IN_FAILED:
         if seen.client.ip:
             await seen.count(session, f"signin_fail:ip:{seen.client.ip}")
@@ -160,19 +156,37 @@ async def process(
         return
     day = repository.gaming_day(seen.at, settings.risk_gaming_day_start_hour)
     await _before_rules(session, seen, day)
+    trigger = f"event:{seen.kind}"
+    if seen.kind not in SCORED and (rule_set is None or not rule_set.rules_for(trigger)):
+        # Nothing looks at this kind (a win, a refund …): no features to read.
+        if tally is not None:
+            _count(tally, engine.Outcome())
+        await _after_rules(session, seen)
+        return
     values = await seen.features(session, settings, str(seen.kind))
     if seen.kind in SCORED and seen.amount is not None:
         score = scorer.score_and_learn(observation(str(seen.kind), values))
         values["anomaly_score"] = score
-        await repository.set_player_state(session, seen.player_id, anomaly_score=score)
+        await repository.set_anomaly_score(session, seen.player_id, score)
         if scorer.due and tally is None:
             await repository.save_model(session, MODEL_NAME, scorer.dump(), scorer.seen)
-    outcome = engine.evaluate(rule_set, f"event:{seen.kind}", values)
+    outcome = engine.evaluate(rule_set, trigger, values)
     if tally is not None:
         _count(tally, outcome)
     elif rule_set is not None and (outcome.hits or outcome.shadow):
         await _report(session, seen, rule_set=rule_set, outcome=outcome, values=values, day=day)
     await _after_rules(session, seen)
+
+
+async def _as_decided(
+    session: AsyncSession, seen: _Seen, *, settings: Settings, rule_set: CompiledSet | None, tally: Tally
+) -> None:
+    """The backtest: what decide() would have said before the change, from the state then."""
+    tally.events += 1
+    if seen.kind in DECIDED_BY:
+        action = DECIDED_BY[seen.kind]
+        before = await seen.features(session, settings, action)
+        _count(tally, engine.evaluate(rule_set, f"decide:{action}", before))
 
 
 async def _before_rules(session: AsyncSession, seen: _Seen, day: date) -> None:
@@ -263,16 +277,16 @@ async def _report(
 
 async def _after_rules(session: AsyncSession, seen: _Seen) -> None:
     """What the event adds to the links and the stake history, once the rules have looked."""
+    if seen.kind in GAME_PLAY:
+        # Played in a session whose sign-in already linked its device and address.
+        if seen.kind is EventKind.BET and seen.currency and seen.amount is not None:
+            await repository.add_stake(
+                session, player_id=seen.player_id, currency=seen.currency, amount=seen.amount
+            )
+        return
     for link_kind, value in (("device", seen.client.device_id), ("ip", seen.client.ip), ("card", seen.card)):
         if value:
             await repository.link(session, kind=link_kind, value=value, player_id=seen.player_id, at=seen.at)
-    if seen.kind is EventKind.BET and seen.currency and seen.amount is not None:
-        money = await repository.money(session, seen.player_id, seen.currency)
-        money.wagered_since_deposit += seen.amount
-        money.stake_count += 1
-        money.stake_sum += seen.amount
-        money.stake_max = max(money.stake_max, seen.amount)
-        await session.flush()
 
 
 async def _is_new_place(session: AsyncSession, player_id: Any, client: ClientInfo) -> bool:

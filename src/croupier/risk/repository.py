@@ -10,13 +10,13 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
-from sqlalchemy import RowMapping, delete, func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from croupier.events.models import DomainEvent
-from croupier.kit.db import driver_connection
+from croupier.kit.db import driver_connection, execute_plain
 from croupier.kit.jsonb import plain
 from croupier.risk.models import (
     RiskCounter,
@@ -27,7 +27,6 @@ from croupier.risk.models import (
     RiskPlayerState,
     RiskRule,
     RiskRuleSet,
-    RiskWatermark,
     RuleSetStatus,
 )
 
@@ -237,7 +236,7 @@ async def feature_state(
     card: str | None,
     now: datetime,
     link_window: timedelta,
-) -> RowMapping:
+) -> Mapping[str, Any]:
     """The stored state behind every feature, in one statement."""
     params = _feature_params(
         player_id=player_id,
@@ -248,38 +247,56 @@ async def feature_state(
         now=now,
         link_window=link_window,
     )
-    return (await session.execute(_FEATURES, params)).mappings().one()
+    await session.flush()  # the statement goes past the ORM: what it holds must be in the database
+    cursor = await execute_plain(session, _FEATURES_PLAIN, params)
+    row = await cursor.fetchone()
+    if row is None or cursor.description is None:  # pragma: no cover - always one row
+        raise RuntimeError("the feature statement answered no row")
+    return dict(zip([column.name for column in cursor.description], row, strict=True))
 
 
 # ---------------------------------------------------------------- feature state: writes
 
 
+_CLAIM_PLAYER = (
+    "INSERT INTO risk_player_state (player_id, last_event_id, anomaly_score) VALUES (%s, %s, 0)"
+    " ON CONFLICT (player_id) DO UPDATE SET last_event_id = excluded.last_event_id"
+    " WHERE risk_player_state.last_event_id < excluded.last_event_id RETURNING 1"
+)
+_CLAIM_ANONYMOUS = (
+    "INSERT INTO risk_watermarks (stream, last_event_id) VALUES ('anonymous', %s)"
+    " ON CONFLICT (stream) DO UPDATE SET last_event_id = excluded.last_event_id"
+    " WHERE risk_watermarks.last_event_id < excluded.last_event_id RETURNING 1"
+)
+_SET_SCORE = "UPDATE risk_player_state SET anomaly_score = %s WHERE player_id = %s"
+_ADD_STAKE = (
+    "INSERT INTO risk_player_money (player_id, currency, deposited, withdrawn, last_deposit_amount,"
+    " wagered_since_deposit, day_deposit_count, day_deposit_total, day_deposit_min, day_deposit_max,"
+    " day_event_ids, stake_count, stake_sum, stake_max)"
+    " VALUES (%(p)s, %(cur)s, 0, 0, 0, %(amount)s, 0, 0, 0, 0, '[]', 1, %(amount)s, %(amount)s)"
+    " ON CONFLICT (player_id, currency) DO UPDATE SET"
+    " wagered_since_deposit = risk_player_money.wagered_since_deposit + excluded.wagered_since_deposit,"
+    " stake_count = risk_player_money.stake_count + 1,"
+    " stake_sum = risk_player_money.stake_sum + excluded.stake_sum,"
+    " stake_max = greatest(risk_player_money.stake_max, excluded.stake_max)"
+)
+
+# The consumer's per-event statements go to the driver directly (as a bet's own statements
+# do): SQLAlchemy's compilation and result layers cost more than the round trips here.
+
+
 async def claim_event(session: AsyncSession, *, player_id: uuid.UUID | None, event_id: int) -> bool:
-    """Advance the player's (or the anonymous stream's) watermark past ``event_id``;
-    False if it was there already: the event was processed, in a committed transaction."""
+    """Advance the player's (or the anonymous stream's) watermark past ``event_id``, in one
+    statement; False if it was there already: the event was processed, in a committed transaction."""
     if player_id is None:
-        await session.execute(
-            insert(RiskWatermark).values(stream="anonymous", last_event_id=0).on_conflict_do_nothing()
-        )
-        done = await session.execute(
-            update(RiskWatermark)
-            .where(RiskWatermark.stream == "anonymous", RiskWatermark.last_event_id < event_id)
-            .values(last_event_id=event_id)
-            .returning(RiskWatermark.stream)
-        )
-        return done.first() is not None
-    await session.execute(
-        insert(RiskPlayerState)
-        .values(player_id=player_id, last_event_id=0, anomaly_score=0.0)
-        .on_conflict_do_nothing()
-    )
-    done = await session.execute(
-        update(RiskPlayerState)
-        .where(RiskPlayerState.player_id == player_id, RiskPlayerState.last_event_id < event_id)
-        .values(last_event_id=event_id)
-        .returning(RiskPlayerState.player_id)
-    )
-    return done.first() is not None
+        cursor = await execute_plain(session, _CLAIM_ANONYMOUS, [event_id])
+    else:
+        cursor = await execute_plain(session, _CLAIM_PLAYER, [player_id, event_id])
+    return await cursor.fetchone() is not None
+
+
+async def set_anomaly_score(session: AsyncSession, player_id: uuid.UUID, score: float) -> None:
+    await execute_plain(session, _SET_SCORE, [score, player_id])
 
 
 async def set_player_state(session: AsyncSession, player_id: uuid.UUID, **values: Any) -> None:
@@ -346,6 +363,11 @@ async def money(session: AsyncSession, player_id: uuid.UUID, currency: str) -> R
     )
     assert row is not None  # noqa: S101 - inserted just above
     return row
+
+
+async def add_stake(session: AsyncSession, *, player_id: uuid.UUID, currency: str, amount: int) -> None:
+    """A bet in the player's stake history and wagering since the last deposit, in one statement."""
+    await execute_plain(session, _ADD_STAKE, {"p": player_id, "cur": currency, "amount": amount})
 
 
 async def player_links(session: AsyncSession, player_id: uuid.UUID, kind: str) -> Sequence[str]:
