@@ -46,6 +46,7 @@ def command_line() -> typer.Typer:
     from croupier.risk.cli import app as risk_app
     from croupier.risk.sanctions.cli import app as sanctions_app
     from croupier.sandbox.cli import app as sandbox_app
+    from croupier.simulation.cli import simulate
     from croupier.staff.cli import app as staff_app
     from croupier.wallet.cli import app as wallet_app
     from croupier.wallet.cli import ledger_app as wallet_ledger_app
@@ -65,6 +66,7 @@ def command_line() -> typer.Typer:
     app.add_typer(providers_app, name="providers")
     app.add_typer(risk_app, name="risk")
     app.add_typer(sanctions_app, name="sanctions")
+    app.command("simulate")(simulate)
     return app
 
 

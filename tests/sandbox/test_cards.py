@@ -87,3 +87,11 @@ def test_test_card_behaviour() -> None:
     assert cards.payout_failure(cards.VISA) is None
     for number in (cards.VISA, cards.MASTERCARD, cards.AMEX, cards.CHALLENGE, cards.DECLINED):
         assert cards.normalize_number(number) == number
+
+
+def test_every_card_of_the_decline_range_is_declined_with_a_fingerprint_of_its_own() -> None:
+    # 4000 00xx xxxx 0002, Luhn-valid: distinct cards, as card testing uses them.
+    numbers = ["4000001234550002", "4000001234630002", "4000001234710002"]
+    assert [cards.normalize_number(n) for n in numbers] == numbers
+    assert {cards.authorization_failure(n) for n in numbers} == {"card_declined"}
+    assert cards.authorization_failure("4000011234550002") is None

@@ -12,6 +12,7 @@ import asyncio
 import json
 import signal
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -20,11 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from croupier.audit.service import Actor, operator
 from croupier.events.delivery import EventDelivery
-from croupier.kit.commands import fail, run_command
+from croupier.kit.commands import fail, refusals, run_command
 from croupier.kit.ops import start_metrics_listener
 from croupier.kit.runtime import Runtime
 from croupier.kit.settings import get_settings
-from croupier.risk import cases_cli, rulesets
+from croupier.risk import cases_cli, evaluation, rulesets
 from croupier.risk.backtest import backtest as run_backtest
 from croupier.risk.rule_schemas import BacktestReport, RuleSetView
 from croupier.risk.rules import RuleSpec
@@ -214,3 +215,50 @@ def backtest(
                 await session.rollback()
 
     _print(run_command(_work))
+
+
+@app.command("evaluate")
+def evaluate(
+    labels: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, readable=True, help="Ground truth, e.g. from `croupier simulate`."
+        ),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object instead of a table.")] = False,
+) -> None:
+    """Precision and recall of the alerts per typology, against labelled players."""
+    with refusals():
+        truth = evaluation.read_labels(labels)
+
+    async def _work(runtime: Runtime) -> evaluation.Evaluation:
+        async with runtime.database.unit_of_work() as session:
+            return await evaluation.evaluate(session, truth=truth)
+
+    result = run_command(_work)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "players": result.players,
+                    "honest": result.honest,
+                    "typologies": [s.as_dict() for s in result.scores[:-1]],
+                    "overall": result.overall.as_dict(),
+                },
+                sort_keys=True,
+            )
+        )
+        return
+    typer.echo(f"{result.players} labelled players, {result.honest} honest")
+    typer.echo(
+        f"{'typology':<18} {'labelled':>8} {'alerted':>8} {'detected':>8} {'precision':>9} {'recall':>7}"
+    )
+    for row in result.scores:
+        typer.echo(
+            f"{row.typology:<18} {row.labelled:>8} {row.alerted:>8} {row.detected:>8} "
+            f"{_ratio(row.precision):>9} {_ratio(row.recall):>7}"
+        )
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"

@@ -64,8 +64,16 @@ def requires_challenge(digits: str) -> bool:
     return digits == CHALLENGE
 
 
+# Besides DECLINED itself, every number of this range is declined: card testing tries many
+# distinct cards, each with a fingerprint of its own.
+DECLINED_RANGE = ("400000", "0002")
+
+
 def authorization_failure(digits: str) -> str | None:
     """The failure code an authorization on this card gets, or None when it succeeds."""
+    first, last = DECLINED_RANGE
+    if digits.startswith(first) and digits.endswith(last):
+        return "card_declined"
     return _AUTHORIZATION_FAILURES.get(digits)
 
 

@@ -1,0 +1,5 @@
+"""The simulation plays against a live Croupier and the sandbox provider."""
+
+from tests.payments.support import live
+
+__all__ = ["live"]
