@@ -15,7 +15,7 @@ by the indicators (here the alerts' typologies and reason codes).
 from __future__ import annotations
 
 import uuid
-import xml.etree.ElementTree as ET
+import xml.etree.ElementTree as ET  # nosec B405 - builds XML, never parses it
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo

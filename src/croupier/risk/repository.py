@@ -355,14 +355,15 @@ async def money(session: AsyncSession, player_id: uuid.UUID, currency: str) -> R
         )
         .on_conflict_do_nothing()
     )
-    row = await session.scalar(
-        select(RiskPlayerMoney)
-        .where(RiskPlayerMoney.player_id == player_id, RiskPlayerMoney.currency == currency)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    assert row is not None  # noqa: S101 - inserted just above
-    return row
+    # Inserted just above if it was missing, so exactly one row.
+    return (
+        await session.scalars(
+            select(RiskPlayerMoney)
+            .where(RiskPlayerMoney.player_id == player_id, RiskPlayerMoney.currency == currency)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).one()
 
 
 async def add_stake(session: AsyncSession, *, player_id: uuid.UUID, currency: str, amount: int) -> None:

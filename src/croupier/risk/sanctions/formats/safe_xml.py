@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element, ParseError  # nosec B405 - the type only; parsing is defusedxml's
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring

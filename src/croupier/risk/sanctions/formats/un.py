@@ -12,7 +12,7 @@ marks them as too vague to identify anyone (single names, kunyas).
 
 from __future__ import annotations
 
-from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import Element  # nosec B405 - the type only; parsing is defusedxml's
 
 from croupier.risk.sanctions.formats import ListedEntry, ListFileInvalid, country_code, merged, unique
 from croupier.risk.sanctions.formats.safe_xml import child, children, local, root_of, text_of
