@@ -111,14 +111,21 @@ class TestAccountTakeover:
 
 
 class TestMultiAccounting:
-    async def test_three_accounts_on_one_device_are_flagged(self, live: Live) -> None:
+    async def test_two_accounts_on_one_device_are_not_yet_a_ring(self, live: Live) -> None:
+        players = [await join(live, "pair-tablet", f"192.0.2.{n}") for n in (41, 42)]
+        await settled(live.runtime)
+
+        assert [await alerts(live.runtime, p.id) for p in players] == [[], []]
+
+    async def test_every_account_of_a_three_account_device_ring_is_flagged_once(self, live: Live) -> None:
         players = [await join(live, "shared-tablet", f"192.0.2.{n}") for n in (1, 2, 3)]
         await settled(live.runtime)
 
-        assert await alerts(live.runtime, players[0].id) == []
-        assert await alerts(live.runtime, players[1].id) == []
-        flagged = await alerts(live.runtime, players[2].id)
-        assert {(a.typology, a.source) for a in flagged} == {("multi_accounting", "rule:shared_device@1")}
+        for player in players:
+            [alert] = await alerts(live.runtime, player.id)
+            assert (alert.typology, alert.source) == ("multi_accounting", "rule:shared_device@1")
+        earlier = [(await alerts(live.runtime, p.id))[0] for p in players[:2]]
+        assert all("ring:device" in a.reasons for a in earlier)
 
     async def test_two_accounts_paying_with_one_card_are_flagged(self, live: Live) -> None:
         first = await join(live, "device-1", "192.0.2.21")
@@ -127,8 +134,9 @@ class TestMultiAccounting:
         await deposit(live, second, 1_000, client_headers("device-2", "192.0.2.22"), card=MASTERCARD)
         await settled(live.runtime)
 
-        assert await alerts(live.runtime, first.id) == []
         assert {a.source for a in await alerts(live.runtime, second.id)} == {"rule:shared_card@1"}
+        [ring] = await alerts(live.runtime, first.id)  # the account that shared its card first, too
+        assert (ring.source, ring.reasons[-1]) == ("rule:shared_card@1", "ring:card")
 
 
 class TestStructuring:

@@ -9,6 +9,7 @@ a redelivered event changes nothing. Events arrive in order per player.
 
 from __future__ import annotations
 
+import hashlib
 import weakref
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -24,7 +25,7 @@ from croupier.risk import engine, repository
 from croupier.risk.alerts import raise_alert
 from croupier.risk.anomaly import MODEL_NAME, Scorer, observation
 from croupier.risk.models import Decision
-from croupier.risk.rules import CompiledSet
+from croupier.risk.rules import CompiledRule, CompiledSet
 from croupier.risk.service import FOLLOWED_BY
 from croupier.risk.typologies import Typology
 
@@ -174,7 +175,9 @@ async def process(
     if tally is not None:
         _count(tally, outcome)
     elif rule_set is not None and (outcome.hits or outcome.shadow):
-        await _report(session, seen, rule_set=rule_set, outcome=outcome, values=values, day=day)
+        await _report(
+            session, seen, rule_set=rule_set, outcome=outcome, values=values, day=day, settings=settings
+        )
     await _after_rules(session, seen)
 
 
@@ -245,6 +248,7 @@ async def _report(
     outcome: engine.Outcome,
     values: dict[str, Any],
     day: date,
+    settings: Settings,
 ) -> None:
     """Record the evaluation, and raise an alert for each acting rule that matched."""
     await repository.add_decision(
@@ -263,6 +267,10 @@ async def _report(
     for rule in outcome.hits:
         once = {"event": f"e{seen.event.id}", "day": f"d{day.isoformat()}", "player": "p"}[rule.once_per]
         typology = Typology(rule.spec.typology)
+        rings = _rings(seen, rule) if typology is Typology.MULTI_ACCOUNTING else []
+        if rings:
+            # One alert per account and ring, however many of its events show the ring again.
+            once = "ring:" + "+".join(ring for _, _, ring in rings)
         await raise_alert(
             session,
             player_id=seen.player_id,
@@ -273,6 +281,48 @@ async def _report(
             event_ids=_evidence(typology, values, seen.event.id),
             dedupe_key=f"{rule.source}:{seen.player_id}:{once}",
         )
+        if rings:
+            await _flag_ring(session, seen, rule=rule, rings=rings, settings=settings)
+
+
+def _rings(seen: _Seen, rule: CompiledRule) -> list[tuple[str, str, str]]:
+    """The shared links a multi-accounting rule looks at: (kind, value, a short digest of both)."""
+    found = []
+    for kind, value in (("device", seen.client.device_id), ("card", seen.card), ("ip", seen.client.ip)):
+        if value and f"accounts_on_{kind}" in rule.spec.expression:
+            found.append((kind, value, hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()[:16]))
+    return found
+
+
+async def _flag_ring(
+    session: AsyncSession,
+    seen: _Seen,
+    *,
+    rule: CompiledRule,
+    rings: list[tuple[str, str, str]],
+    settings: Settings,
+) -> None:
+    """A ring is every account on the shared device, card or address, not only the one that completed it.
+
+    The rule fires on the account whose event crossed the threshold; the accounts
+    before it share the same link and get an alert of their own (once per ring),
+    pointing at the event that revealed the ring.
+    """
+    since = seen.at - timedelta(days=settings.risk_link_window_days)
+    for kind, value, ring in rings:
+        for member in await repository.linked_players(session, kind=kind, value=value, since=since):
+            if member == seen.player_id:
+                continue
+            await raise_alert(
+                session,
+                player_id=member,
+                typology=Typology.MULTI_ACCOUNTING,
+                source=rule.source,
+                score=rule.spec.score,
+                reasons=[f"{rule.spec.name}: {rule.spec.description}"[:200], f"ring:{kind}"],
+                event_ids=[seen.event.id],
+                dedupe_key=f"{rule.source}:{member}:ring:{ring}",
+            )
 
 
 async def _after_rules(session: AsyncSession, seen: _Seen) -> None:

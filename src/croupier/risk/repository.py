@@ -371,6 +371,19 @@ async def add_stake(session: AsyncSession, *, player_id: uuid.UUID, currency: st
     await execute_plain(session, _ADD_STAKE, {"p": player_id, "cur": currency, "amount": amount})
 
 
+async def linked_players(
+    session: AsyncSession, *, kind: str, value: str, since: datetime
+) -> Sequence[uuid.UUID]:
+    """The accounts seen with this device, card or address since ``since``."""
+    return list(
+        await session.scalars(
+            select(RiskLink.player_id)
+            .where(RiskLink.kind == kind, RiskLink.value == value[:200], RiskLink.last_seen_at > since)
+            .order_by(RiskLink.player_id)
+        )
+    )
+
+
 async def player_links(session: AsyncSession, player_id: uuid.UUID, kind: str) -> Sequence[str]:
     return list(
         await session.scalars(
