@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import pickle
+from collections.abc import Callable
+
+import pytest
+
 from croupier.events.kinds import EventKind
+from croupier.kit.keyring import Keyring
 from croupier.kit.runtime import Runtime
-from croupier.risk.anomaly import CHECKPOINT_EVERY
+from croupier.risk.anomaly import CHECKPOINT_EVERY, Scorer
 from tests.risk.engine_support import emit, redeliver
 from tests.sql import sql
 from tests.wallet.support import make_player
@@ -38,3 +44,41 @@ async def test_an_event_unlike_the_players_history_scores_high_and_the_shadow_ru
     assert (row.decision, row.shadow) == ("allow", ["rule:anomalous_behaviour@1:anomaly"])
     [(seen,)] = await sql(runtime, "SELECT events_seen FROM risk_models WHERE name = 'half_space_trees'")
     assert seen >= CHECKPOINT_EVERY
+
+
+class TestCheckpointSeal:
+    """The checkpoint is a pickle: only one sealed by the engine's keyring is ever loaded."""
+
+    def test_a_sealed_checkpoint_restores_the_model(self) -> None:
+        ring = Keyring.generate()
+        scorer = Scorer()
+        scorer.score_and_learn({"amount": 0.5})
+
+        restored = Scorer.restore(scorer.dump(keyring=ring), 1, keyring=ring)
+
+        assert restored.seen == 1
+        assert restored.model is not scorer.model
+
+    @pytest.mark.parametrize(
+        "tamper",
+        [
+            pytest.param(lambda b: b[:-1] + bytes([b[-1] ^ 1]), id="state changed"),
+            pytest.param(lambda b: b[:10] + bytes([b[10] ^ 1]) + b[11:], id="seal changed"),
+            pytest.param(lambda _: pickle.dumps({"not": "sealed"}), id="a bare pickle"),
+            pytest.param(lambda _: b"", id="empty"),
+        ],
+    )
+    def test_a_checkpoint_whose_seal_does_not_verify_is_never_unpickled(
+        self, tamper: Callable[[bytes], bytes]
+    ) -> None:
+        ring = Keyring.generate()
+        sealed = Scorer().dump(keyring=ring)
+
+        restored = Scorer.restore(tamper(sealed), 500, keyring=ring)
+
+        assert restored.seen == 0  # a fresh model
+
+    def test_a_checkpoint_sealed_under_another_keyring_is_not_loaded(self) -> None:
+        sealed = Scorer().dump(keyring=Keyring.generate())
+
+        assert Scorer.restore(sealed, 500, keyring=Keyring.generate()).seen == 0

@@ -6,18 +6,25 @@ score, because each feature is relative to the player's own history (the amount 
 their mean stake and last deposit, the hours since their deposit). The model lives in the
 consumer's process, learns from every scored event, and is checkpointed into
 ``risk_models`` every ``CHECKPOINT_EVERY`` events (and restored from there on start), so a
-restart loses at most that much learning. The checkpoint is a pickle written and read only
-by the engine itself, never taken from outside.
+restart loses at most that much learning. The checkpoint is a pickle, so it is sealed: an
+HMAC-SHA256 under a key derived from the keyring's current KEK (kept outside the database)
+covers it, and a checkpoint whose seal does not verify (written by anyone who could only
+write the table, or sealed under a KEK since retired) is never unpickled: the model starts
+afresh.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 import pickle  # nosec B403 - the engine's own checkpoint, see above
 from collections.abc import Mapping
 from typing import Any
 
 from river import anomaly
+
+from croupier.kit.keyring import Keyring
 
 CHECKPOINT_EVERY = 200
 MODEL_NAME = "half_space_trees"
@@ -52,12 +59,16 @@ class Scorer:
         self.unsaved = 0
 
     @classmethod
-    def restore(cls, state: bytes, seen: int) -> Scorer:
-        return cls(pickle.loads(state), seen)  # noqa: S301  # nosec B301 - the engine's own checkpoint
+    def restore(cls, sealed: bytes, seen: int, *, keyring: Keyring) -> Scorer:
+        """The checkpointed model if its seal verifies; a fresh one otherwise."""
+        state = _unseal(sealed, keyring)
+        if state is None:
+            return cls()
+        return cls(pickle.loads(state), seen)  # noqa: S301  # nosec B301 - sealed by this engine, verified above
 
-    def dump(self) -> bytes:
+    def dump(self, *, keyring: Keyring) -> bytes:
         self.unsaved = 0
-        return pickle.dumps(self.model)
+        return _seal(pickle.dumps(self.model), keyring)
 
     def score_and_learn(self, x: Mapping[str, float]) -> float:
         # Until the first window has filled, every score is noise: answer 0.
@@ -71,3 +82,31 @@ class Scorer:
     @property
     def due(self) -> bool:
         return self.unsaved >= CHECKPOINT_EVERY
+
+
+_SEAL_VERSION = 4  # bytes holding the KEK version
+_SEAL_MAC = 32
+
+
+def _seal_key(keyring: Keyring, version: int) -> bytes:
+    return hmac.new(keyring.kek(version), b"croupier/risk-model-checkpoint/v1", hashlib.sha256).digest()
+
+
+def _seal(state: bytes, keyring: Keyring) -> bytes:
+    version = keyring.current_version
+    head = version.to_bytes(_SEAL_VERSION, "big")
+    mac = hmac.new(_seal_key(keyring, version), head + state, hashlib.sha256).digest()
+    return head + mac + state
+
+
+def _unseal(sealed: bytes, keyring: Keyring) -> bytes | None:
+    head, mac, state = (
+        sealed[:_SEAL_VERSION],
+        sealed[_SEAL_VERSION : _SEAL_VERSION + _SEAL_MAC],
+        sealed[_SEAL_VERSION + _SEAL_MAC :],
+    )
+    version = int.from_bytes(head, "big")
+    if len(sealed) <= _SEAL_VERSION + _SEAL_MAC or version not in keyring.keks:
+        return None
+    expected = hmac.new(_seal_key(keyring, version), head + state, hashlib.sha256).digest()
+    return state if hmac.compare_digest(mac, expected) else None

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.events.kinds import EventKind
 from croupier.events.models import DomainEvent
 from croupier.kit.client import ClientInfo
+from croupier.kit.keyring import keyring_of
 from croupier.kit.settings import Settings, get_settings
 from croupier.risk import engine, repository
 from croupier.risk.alerts import raise_alert
@@ -69,7 +70,7 @@ async def _scorer(session: AsyncSession) -> Scorer:
     scorer = _scorers.get(key)
     if scorer is None:
         saved = await repository.load_model(session, MODEL_NAME)
-        scorer = Scorer.restore(*saved) if saved else Scorer()
+        scorer = Scorer.restore(*saved, keyring=keyring_of(session)) if saved else Scorer()
         _scorers[key] = scorer
     return scorer
 
@@ -170,7 +171,8 @@ async def process(
         values["anomaly_score"] = score
         await repository.set_anomaly_score(session, seen.player_id, score)
         if scorer.due and tally is None:
-            await repository.save_model(session, MODEL_NAME, scorer.dump(), scorer.seen)
+            state = scorer.dump(keyring=keyring_of(session))
+            await repository.save_model(session, MODEL_NAME, state, scorer.seen)
     outcome = engine.evaluate(rule_set, trigger, values)
     if tally is not None:
         _count(tally, outcome)
