@@ -168,8 +168,11 @@ async def test_the_table_shows_each_typology_and_the_overall_figures(
         ("not json\n", "Line 1: expected a JSON object"),
         ('{"typology": "honest"}\n', "Line 1: expected a JSON object with a player_id"),
         ('{"player_id": "nope", "typology": "honest"}\n', "Line 1:"),
-        (f'{{"player_id": "{uuid.uuid4()}", "typology": "honest"}}\n[1]\n', "Line 2:"),
-        (f'{{"player_id": "{uuid.uuid4()}", "typology": "laundering"}}\n', "Line 1: unknown typology"),
+        ('{"player_id": "00000000-0000-4000-8000-000000000001", "typology": "honest"}\n[1]\n', "Line 2:"),
+        (
+            '{"player_id": "00000000-0000-4000-8000-000000000002", "typology": "laundering"}\n',
+            "Line 1: unknown typology",
+        ),
     ],
 )
 async def test_a_malformed_labels_file_is_refused_naming_the_line(
