@@ -240,9 +240,6 @@ class Settings(BaseSettings):
     risk_link_window_days: int = Field(
         30, ge=1, le=365, description="Accounts sharing a device, card or address count within this window."
     )
-    risk_gaming_day_start_hour: int = Field(
-        6, ge=0, le=23, description="The UTC hour a gaming day starts (deposits per gaming day, structuring)."
-    )
 
     @model_validator(mode="after")
     def _metrics_port_is_its_own(self) -> Settings:

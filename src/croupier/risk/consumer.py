@@ -25,6 +25,7 @@ from croupier.kit.settings import Settings, get_settings
 from croupier.risk import engine, repository
 from croupier.risk.alerts import raise_alert
 from croupier.risk.anomaly import MODEL_NAME, Scorer, observation
+from croupier.risk.gaming_day import gaming_day_of
 from croupier.risk.models import Decision
 from croupier.risk.rules import CompiledRule, CompiledSet
 from croupier.risk.service import FOLLOWED_BY
@@ -156,7 +157,7 @@ async def process(
             await seen.count(session, f"signin_fail:player:{seen.player_id}")
     if seen.player_id is None:
         return
-    day = repository.gaming_day(seen.at, settings.risk_gaming_day_start_hour)
+    day = gaming_day_of(seen.at, settings)
     await _before_rules(session, seen, day)
     trigger = f"event:{seen.kind}"
     if seen.kind not in SCORED and (rule_set is None or not rule_set.rules_for(trigger)):

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.kit.client import ClientInfo
 from croupier.kit.settings import Settings
 from croupier.risk import features, repository
+from croupier.risk.gaming_day import gaming_day_of
 from croupier.risk.models import Decision, RiskRuleSet, RuleAction, RuleMode
 from croupier.risk.rules import CompiledRule, CompiledSet, RuleSpec
 
@@ -176,7 +177,7 @@ async def read_features(
     else:
         state = dict(await repository.feature_state_within(session, timeout_ms=timeout_ms, **where))
     state["card_given"] = bool(instrument)
-    day = repository.gaming_day(now, settings.risk_gaming_day_start_hour)
+    day = gaming_day_of(now, settings)
     return assemble(state, action=action, amount=amount, currency=currency, client=client, now=now, day=day)
 
 

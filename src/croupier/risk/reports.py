@@ -17,8 +17,7 @@ from __future__ import annotations
 import uuid
 import xml.etree.ElementTree as ET  # nosec B405 - builds XML, never parses it
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,22 +31,8 @@ from croupier.kit.settings import Settings
 from croupier.payments.repository import cash_totals
 from croupier.risk import casework
 from croupier.risk.casework import AlertView
+from croupier.risk.gaming_day import GamingDay, gaming_day
 from croupier.risk.models import RiskCase
-
-
-@dataclass(frozen=True)
-class GamingDay:
-    day: date
-    start: datetime
-    end: datetime
-
-
-def gaming_day(day: date, *, timezone: str, cutover: time) -> GamingDay:
-    """The instants a gaming day runs between: ``day`` at the cutover to the next day's, local time."""
-    zone = ZoneInfo(timezone)
-    start = datetime.combine(day, cutover, tzinfo=zone)
-    end = datetime.combine(day + timedelta(days=1), cutover, tzinfo=zone)
-    return GamingDay(day=day, start=start.astimezone(UTC), end=end.astimezone(UTC))
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -410,10 +410,6 @@ async def save_model(session: AsyncSession, name: str, state: bytes, events_seen
             set_={"state": state, "events_seen": events_seen, "updated_at": func.now()},
         )
     )
-
-
-def gaming_day(at: datetime, start_hour: int) -> date:
-    return (at - timedelta(hours=start_hour)).date()
 
 
 # ---------------------------------------------------------------- the backtest
