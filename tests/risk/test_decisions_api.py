@@ -9,7 +9,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
+from croupier.kit.settings import RISK_ACTIONS
+from croupier.risk.rules import Action
+from tests.conftest import make_settings
 from tests.payments.support import Live, live_settings, serve
 from tests.psp_sandbox import PspSandbox
 from tests.risk.engine_support import alerts, publish_rules, rule, staff_headers
@@ -149,3 +153,12 @@ class TestWhenTheEngineRunsOutOfTime:
         decided = [(r.details["action"], r.details["decision"], r.details["why"]) for r in rows]
         assert ("deposit", "allow", "timeout") in decided
         assert decided[-1] == ("withdrawal", "deny", "timeout")
+
+
+def test_the_settings_know_every_action_decide_answers_for() -> None:
+    assert RISK_ACTIONS == Action.ALL
+
+
+def test_a_misspelt_fail_closed_action_is_refused_at_start_up(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="withdrawl"):
+        make_settings("postgresql://unused/x", "{}", tmp_path, risk_fail_closed_actions="deposit,withdrawl")

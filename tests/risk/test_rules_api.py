@@ -85,6 +85,7 @@ class TestChangingRules:
         ({"params": {"amount": 3}}, "name of a feature"),
         ({"params": {"limit": [1, 2]}}, "number"),
         ({"params": {"once_per": "fortnight"}}, "once_per"),
+        ({"expresion": "deposits_1h > 3"}, None),  # misspelt: refused, not left at a default
     ],
 )
 async def test_a_malformed_rule_is_refused_on_save_with_a_clear_message(

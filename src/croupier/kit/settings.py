@@ -8,13 +8,17 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # OWASP ASVS 5.0 appendix C / OWASP password storage: argon2id with at least
 # 19 MiB of memory and two passes. Croupier refuses to be configured below it.
 ARGON2_MIN_MEMORY_KIB = 19_456
 ARGON2_MIN_TIME_COST = 2
+
+
+# The actions risk.decide() answers for (risk.rules.Action.ALL; kit may not import risk).
+RISK_ACTIONS = ("sign_in", "registration", "deposit", "withdrawal", "bet")
 
 
 class Settings(BaseSettings):
@@ -231,6 +235,16 @@ class Settings(BaseSettings):
         description="Comma-separated actions (sign_in, registration, deposit, withdrawal, bet) that are"
         " refused when decide() times out or fails; every other action proceeds (fail open). Both audited.",
     )
+
+    @field_validator("risk_fail_closed_actions")
+    @classmethod
+    def _fail_closed_actions_known(cls, value: str) -> str:
+        # A misspelt action would otherwise fail open without a word.
+        unknown = {a.strip() for a in value.split(",") if a.strip()} - set(RISK_ACTIONS)
+        if unknown:
+            raise ValueError(f"unknown actions {sorted(unknown)}; known: {', '.join(RISK_ACTIONS)}")
+        return value
+
     risk_rules_refresh_seconds: float = Field(
         5.0,
         ge=0,

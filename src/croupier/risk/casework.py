@@ -376,10 +376,10 @@ async def move(
         raise CaseTransitionNotAllowed(
             f"A case that is {current} cannot move to {to}.", current=str(current), requested=str(to)
         )
-    case.status = to
     details: dict[str, Any] = {"from": str(current), "to": str(to)}
     if reason is not None:
         details["reason"] = _text(reason, MAX_REASON, "reason")
+    case.status = to  # only once the input is known good
     return await _change(
         session,
         case,

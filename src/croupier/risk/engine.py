@@ -43,14 +43,6 @@ async def compiled(session: AsyncSession, rule_set: RiskRuleSet) -> CompiledSet:
     return CompiledSet.of(rule_set.id, rule_set.name, rule_set.version, [spec_of(r) for r in rows])
 
 
-def fresh_rules(session: AsyncSession, settings: Settings) -> tuple[bool, CompiledSet | None]:
-    """``(True, set)`` when the process's cached active set may be used without a query."""
-    cached = _cache.get(session.get_bind())
-    if cached is not None and time.monotonic() - cached[0] < settings.risk_rules_refresh_seconds:
-        return True, cached[1]
-    return False, None
-
-
 async def active_rules(session: AsyncSession, settings: Settings) -> CompiledSet | None:
     """The active rule set, compiled; from the process's cache while it is fresh."""
     key = session.get_bind()

@@ -11,7 +11,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from croupier.audit.service import Actor
 from croupier.kit.deps import DbSession
 from croupier.kit.errors import Conflict, Forbidden, NotFound, Unauthenticated, responses
 from croupier.risk import rulesets
@@ -48,7 +47,7 @@ async def put_rule(
     spec = body.spec()
     if spec.name != rule:
         raise InvalidRule("The rule's name in the path and in the body differ.")
-    return await rulesets.put_rule(session, set_name=name, spec=spec, actor=Actor.staff(staff.name))
+    return await rulesets.put_rule(session, set_name=name, spec=spec, actor=staff.actor)
 
 
 @router.delete(
@@ -57,7 +56,7 @@ async def put_rule(
     responses=responses(*_STAFF, NotFound),
 )
 async def remove_rule(name: SetName, rule: RuleName, session: DbSession, staff: RiskStaff) -> RuleSetView:
-    return await rulesets.remove_rule(session, set_name=name, rule_name=rule, actor=Actor.staff(staff.name))
+    return await rulesets.remove_rule(session, set_name=name, rule_name=rule, actor=staff.actor)
 
 
 @router.post(
@@ -66,4 +65,4 @@ async def remove_rule(name: SetName, rule: RuleName, session: DbSession, staff: 
     responses=responses(*_STAFF, NotFound, Conflict),
 )
 async def publish(name: SetName, session: DbSession, staff: RiskStaff) -> RuleSetView:
-    return await rulesets.publish(session, set_name=name, actor=Actor.staff(staff.name))
+    return await rulesets.publish(session, set_name=name, actor=staff.actor)

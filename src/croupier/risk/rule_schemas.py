@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from croupier.risk.rules import RuleSpec
 
 
 class RuleView(BaseModel):
+    # A misspelt field (``expresion``) is refused, not silently left at its default.
+    model_config = ConfigDict(extra="forbid")
+
     name: str = Field(max_length=64, description="Lower-case letters, digits and underscores.")
     typology: str = Field(max_length=32)
     triggers: list[str] = Field(

@@ -33,7 +33,7 @@ from croupier.risk import engine, repository
 from croupier.risk.alerts import raise_alert
 from croupier.risk.models import Decision
 from croupier.risk.pre_bet import pre_bet_check
-from croupier.risk.rules import Action
+from croupier.risk.rules import Action, CompiledSet
 from croupier.risk.typologies import Typology
 
 log = structlog.get_logger(__name__)
@@ -110,8 +110,11 @@ async def decide(
             stake_minimum=stake_minimum,
             player_status=player_status,
         )
+    # Only the engine's own work falls back: reading the rules and the features and
+    # evaluating them. Recording what it decided is part of the request's transaction,
+    # and a failure there fails the request like any other write (nothing half-kept).
     try:
-        verdict = await _decide(
+        evaluated = await _evaluate(
             session,
             settings,
             action=action,
@@ -121,7 +124,7 @@ async def decide(
             currency=currency,
             instrument=instrument,
         )
-    except (OutOfTime, QueryCanceled):
+    except OutOfTime:
         return await _fallback(
             session, settings, action=action, player_id=player_id, client=client, why="timeout"
         )
@@ -129,17 +132,22 @@ async def decide(
         why = "timeout" if isinstance(exc.orig, QueryCanceled) else "error"
         log.warning("risk_engine_failed", action=action, error=type(exc.orig).__name__)
         return await _fallback(session, settings, action=action, player_id=player_id, client=client, why=why)
-    except (RiskDenied, CroupierError):
+    except CroupierError:
         raise
     except Exception:  # an engine failure must never silently decide for money: the fallback does
         log.exception("risk_engine_failed", action=action)
         return await _fallback(
             session, settings, action=action, player_id=player_id, client=client, why="error"
         )
-    return verdict
+    if evaluated is None:
+        return ALLOW
+    rule_set, outcome = evaluated
+    return await _act(
+        session, action=action, player_id=player_id, client=client, rule_set=rule_set, outcome=outcome
+    )
 
 
-async def _decide(
+async def _evaluate(
     session: AsyncSession,
     settings: Settings,
     *,
@@ -149,15 +157,13 @@ async def _decide(
     amount: int | None,
     currency: str | None,
     instrument: str | None,
-) -> Verdict:
+) -> tuple[CompiledSet, engine.Outcome] | None:
+    """The active rules' outcome for this action; None when nothing matched (nothing to record)."""
     trigger = f"decide:{action}"
-    fresh, rule_set = engine.fresh_rules(session, settings)
-    if not fresh:
-        # At most once per refresh interval: the active set's id (and the set, when it changed).
-        rule_set = await engine.active_rules(session, settings)
+    rule_set = await engine.active_rules(session, settings)
     if rule_set is None or not rule_set.rules_for(trigger):
         # Nothing to evaluate (a bet, usually): nothing to read, nothing to record.
-        return ALLOW
+        return None
     now = utcnow()
     started = time.monotonic()
     # Under a statement timeout, in a savepoint always rolled back (``feature_state_within``):
@@ -180,7 +186,20 @@ async def _decide(
     outcome = engine.evaluate(rule_set, trigger, values)
     if outcome.decision is Decision.ALLOW and not outcome.shadow:
         # Nothing matched: no reason to keep, and the action's own audit entry records it.
-        return ALLOW
+        return None
+    return rule_set, outcome
+
+
+async def _act(
+    session: AsyncSession,
+    *,
+    action: str,
+    player_id: uuid.UUID | None,
+    client: ClientInfo | None,
+    rule_set: CompiledSet,
+    outcome: engine.Outcome,
+) -> Verdict:
+    """Record the decision; refuse on deny, open alerts on review."""
     decision_id = uuid.uuid4()
     row = {
         "player_id": player_id,

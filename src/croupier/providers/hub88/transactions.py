@@ -249,11 +249,8 @@ async def _refusal(
         return Status.USER_DISABLED
     except risk.RiskUnavailable:
         return Status.UNKNOWN
-    except risk.RiskDenied:
-        # The engine's reasons stay with the house; the studio sees a limit.
-        return Status.LIMIT_REACHED
-    except BetRefused:
-        # Every other refusal is a limit: Hub88 has one status for them all.
+    except (risk.RiskDenied, BetRefused):
+        # Hub88 has one status for every refusal; the engine's reasons stay with the house.
         return Status.LIMIT_REACHED
     return Status.OK
 
