@@ -31,7 +31,7 @@ def consumer(runtime: Runtime, name: str, handler: object = None, **options: obj
         name,
         handler or default,  # type: ignore[arg-type]
         sweep_seconds=float(options.pop("sweep_seconds", 60.0)),  # type: ignore[arg-type]
-        first_retry=timedelta(milliseconds=50),
+        first_retry=options.pop("first_retry", timedelta(milliseconds=50)),  # type: ignore[arg-type]
         **options,  # type: ignore[arg-type]
     )
 
@@ -86,18 +86,24 @@ class TestDelivery:
             if event.id == first and attempts[event.id] <= 2:
                 raise RuntimeError("the engine was briefly away")
 
-        reader = consumer(runtime, "flaky", flaky)
+        # A back-off long enough that no retry can slip into the first drain, however slow the machine.
+        reader = consumer(runtime, "flaky", flaky, first_retry=timedelta(minutes=5))
         await reader.drain()
         # The player's later event waits for the failed one; other players go on.
         assert await handled(runtime, "flaky") == [(unrelated, other)]
-        [(failures, error)] = await sql(
+        [(failures, error, pause)] = await sql(
             runtime,
-            "SELECT failures, last_error FROM event_cursors WHERE consumer = 'flaky' AND player_key = :p",
+            "SELECT failures, last_error, next_attempt_at - now() FROM event_cursors"
+            " WHERE consumer = 'flaky' AND player_key = :p",
             p=player,
         )
         assert failures == 1
         assert "briefly away" in error
+        assert timedelta(minutes=4) < pause <= timedelta(minutes=5)
+        await reader.drain()
+        assert attempts[first] == 2  # backed off: not tried again before its time
 
+        await sql(runtime, "UPDATE event_cursors SET next_attempt_at = now() WHERE consumer = 'flaky'")
         await wait_until(lambda: _drained(reader, runtime, "flaky", 3), within=10)
         assert [e for e, p in await handled(runtime, "flaky") if p == player] == [first, second]
         assert attempts == {first: 3, second: 1, unrelated: 1}
@@ -190,6 +196,22 @@ class TestLag:
         await reader.settle()
         assert _gauge("croupier_event_consumer_lag_events", "laggard") == 0
         assert _gauge("croupier_event_consumer_lag_seconds", "laggard") == 0
+
+    async def test_an_idle_consumer_leaves_the_gauges_current_after_quick_successive_deliveries(
+        self, runtime: Runtime
+    ) -> None:
+        await prepare(runtime)
+        reader = consumer(runtime, "brisk", sweep_seconds=300)  # no poll to tidy up after it
+        reader.start()
+        try:
+            # Each drain handles one event, moments after the one before set the gauges.
+            for n in range(1, 6):
+                await emit(runtime, uuid.uuid4())
+                reader.wake()
+                await wait_until(lambda n=n: _count(runtime, "brisk", n), within=10)  # type: ignore[misc]
+            await wait_until(lambda: _gauge("croupier_event_consumer_lag_events", "brisk") == 0, within=5)
+        finally:
+            await reader.stop()
 
 
 class TestWakeAfterCommit:

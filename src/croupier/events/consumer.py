@@ -127,6 +127,7 @@ class OutboxConsumer(Sweeper):
         self.first_retry = first_retry
         self._horizon: int | None = None
         self._settled_at = self._lag_at = 0.0
+        self._lag_stale = False  # events were handled since the gauges were last set
 
     async def drain(self) -> BatchReport:
         """Handle everything pending now (until a batch finds nothing), moving the horizon as it goes."""
@@ -137,10 +138,18 @@ class OutboxConsumer(Sweeper):
             await self.tend()
             if report.processed == 0:
                 break
-        if processed and time.monotonic() - self._lag_at >= HORIZON_STEP_SECONDS:
-            # Caught up for now: the gauges say so at once, not at the next poll.
-            await self.settle(lag=True)
+        if processed or self._lag_stale:
+            # Caught up for now: the gauges say so at once, not at the next poll; if they were
+            # set a moment ago, the next drain (due within a step, see next_sweep_seconds) does.
+            self._lag_stale = time.monotonic() - self._lag_at < HORIZON_STEP_SECONDS
+            if not self._lag_stale:
+                await self.settle(lag=True)
         return BatchReport(processed=processed, failed=failed)
+
+    def next_sweep_seconds(self) -> float:
+        if self._lag_stale:
+            return min(self.sweep_seconds, HORIZON_STEP_SECONDS)
+        return self.sweep_seconds
 
     async def tend(self) -> None:
         """The horizon's next step every HORIZON_STEP_SECONDS, the lag gauges every LAG_EVERY_SECONDS."""

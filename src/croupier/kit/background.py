@@ -41,6 +41,10 @@ class Sweeper:
     def wake(self) -> None:
         self._wake.set()
 
+    def next_sweep_seconds(self) -> float:
+        """How long to wait for a wake-up before the next drain (shorter when a follow-up is due)."""
+        return self.sweep_seconds
+
     def start(self) -> None:
         if self._task is not None:
             return
@@ -73,4 +77,4 @@ class Sweeper:
             if self._stopping:
                 break
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.sweep_seconds)
+                await asyncio.wait_for(self._wake.wait(), timeout=self.next_sweep_seconds())
