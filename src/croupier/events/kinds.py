@@ -32,3 +32,8 @@ class EventKind(StrEnum):
     MANUAL_ADJUSTMENT = "manual_adjustment"
     LIMIT_CHANGED = "limit_changed"
     KYC_CHANGED = "kyc_changed"
+    # responsible gambling and privacy
+    EXCLUSION_CHANGED = "exclusion_changed"  # time-out, self-exclusion, register verdict, return
+    HARM_MARKER = "harm_marker"  # a marker of gambling harm, for the risk engine and staff
+    CONSENT_CHANGED = "consent_changed"
+    ERASED = "erased"  # the player's data key was destroyed (GDPR article 17)

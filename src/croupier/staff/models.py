@@ -22,4 +22,6 @@ class StaffKey(CreatedAt, Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (CheckConstraint("role IN ('payments', 'risk')", name="role_known"),)
+    __table_args__ = (
+        CheckConstraint("role IN ('payments', 'risk', 'kyc', 'compliance')", name="role_known"),
+    )

@@ -31,6 +31,8 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 class StaffRole(StrEnum):
     PAYMENTS = "payments"  # reviews withdrawals, refunds deposits
     RISK = "risk"  # fraud and AML analysts: rule sets, alerts, cases, AML reports
+    KYC = "kyc"  # reviews identity documents, sets and overrides KYC levels
+    COMPLIANCE = "compliance"  # responsible gambling, privacy requests, regulator reports
 
 
 class InvalidStaffName(CroupierError):

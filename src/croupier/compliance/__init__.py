@@ -1,0 +1,2 @@
+"""Compliance: KYC (``kyc/``), responsible gambling (``responsible/``), privacy rights
+(``gdpr/``) and regulator reports (``reports/``), each enforced in the money paths."""
