@@ -8,12 +8,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from croupier import __version__
+from croupier.compliance.gdpr.endpoints import router as gdpr_router
+from croupier.compliance.gdpr.staff_endpoints import router as gdpr_staff_router
 from croupier.events.delivery import EventDelivery
 from croupier.games.endpoints import install_game_errors
 from croupier.games.endpoints import router as games_router
 from croupier.identity.account.endpoints import router as account_router
 from croupier.identity.endpoints import router as identity_router
 from croupier.identity.mfa.endpoints import router as mfa_router
+from croupier.jobs import serving_jobs
 from croupier.kit.docs import install_docs
 from croupier.kit.errors import install_error_handlers, install_problem_openapi
 from croupier.kit.http import RequestContextMiddleware
@@ -54,7 +57,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         events = EventDelivery.for_runtime(app.state.runtime)
         await events.start()
         try:
-            yield
+            # Every API process can defer jobs; it runs them too unless workers do (CROUPIER_JOBS_WORKER=off).
+            async with serving_jobs(app.state.runtime):
+                yield
         finally:
             await events.stop()
             if submissions is not None:
@@ -94,6 +99,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(hub88_router)
     app.include_router(risk_staff_router)
     app.include_router(risk_rules_router)
+    app.include_router(gdpr_router)
+    app.include_router(gdpr_staff_router)
     app.add_middleware(RetryConflicts)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

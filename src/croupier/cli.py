@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import sys
@@ -31,12 +32,14 @@ app = typer.Typer(
 db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic migrations).")
 app.add_typer(db_app, name="db")
 ledger_app = typer.Typer(no_args_is_help=True, help="The books: check them, expire holds.")
+jobs_app = typer.Typer(no_args_is_help=True, help="Background jobs and periodic tasks (procrastinate).")
 
 
 @cache
 def command_line() -> typer.Typer:
     """The whole ``croupier`` command, every domain's commands included."""
     from croupier.audit.cli import app as audit_app
+    from croupier.compliance.gdpr.cli import app as gdpr_app
     from croupier.games.cli import app as fairness_app
     from croupier.identity.cli import app as players_app
     from croupier.keys.cli import app as keys_app
@@ -66,6 +69,8 @@ def command_line() -> typer.Typer:
     app.add_typer(providers_app, name="providers")
     app.add_typer(risk_app, name="risk")
     app.add_typer(sanctions_app, name="sanctions")
+    app.add_typer(gdpr_app, name="gdpr")
+    app.add_typer(jobs_app, name="jobs")
     app.command("simulate")(simulate)
     return app
 
@@ -201,6 +206,30 @@ def ledger_check() -> None:
         f"{report.transfers} transfers ({report.failed_transfers} failed attempts), "
         f"{report.entries} entries, {report.pending_holds} pending holds"
     )
+
+
+@jobs_app.command("worker")
+def jobs_worker(
+    concurrency: int | None = typer.Option(None, min=1, max=64, help="Overrides CROUPIER_JOBS_CONCURRENCY."),
+) -> None:
+    """Run background jobs and periodic tasks until stopped (SIGINT or SIGTERM)."""
+    from croupier.jobs import jobs_for
+
+    async def _work(runtime: Runtime) -> None:
+        jobs = jobs_for(runtime)
+        await jobs.open()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        jobs.start_worker(name="worker", concurrency=concurrency or runtime.settings.jobs_concurrency)
+        typer.echo("jobs worker started", err=True)
+        try:
+            await stop.wait()
+        finally:
+            await jobs.close()
+
+    run_command(_work, quiet=False)
 
 
 def _explain_settings(invalid: pydantic.ValidationError) -> None:

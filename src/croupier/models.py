@@ -1,6 +1,7 @@
 """Every table, imported in one place so Alembic sees the whole schema."""
 
 from croupier.audit.models import AuditEvent, AuditHead
+from croupier.compliance.gdpr.models import ConsentRecord, DataExport, Erasure
 from croupier.crypto.models import PlayerDataKey
 from croupier.events.models import DomainEvent, EventConsumer, EventCursor, EventReceipt
 from croupier.games.models import GameRound, RoundAction, SeedPair
@@ -56,10 +57,13 @@ __all__ = [
     "AuditHead",
     "Base",
     "Chargeback",
+    "ConsentRecord",
     "Currency",
+    "DataExport",
     "Deposit",
     "DomainEvent",
     "EmailVerification",
+    "Erasure",
     "EventConsumer",
     "EventCursor",
     "EventReceipt",

@@ -68,3 +68,16 @@ async def list_events(
     if action is not None:
         stmt = stmt.where(AuditEvent.action == action)
     return (await session.scalars(stmt)).all()
+
+
+async def events_about(session: AsyncSession, *, subject_type: str, subject_id: str) -> Sequence[AuditEvent]:
+    """Entries naming the subject as their target or their actor, oldest first."""
+    stmt = (
+        select(AuditEvent)
+        .where(
+            ((AuditEvent.target_type == subject_type) & (AuditEvent.target_id == subject_id))
+            | ((AuditEvent.actor_type == subject_type) & (AuditEvent.actor_id == subject_id))
+        )
+        .order_by(AuditEvent.seq)
+    )
+    return (await session.scalars(stmt)).all()

@@ -74,6 +74,10 @@ class AuditAction(StrEnum):
     SANCTIONS_IMPORT = "risk:sanctions:import"
     SANCTIONS_HIT = "risk:sanctions:hit"
     SANCTIONS_CLEAR = "risk:sanctions:clear"
+    GDPR_EXPORT_REQUEST = "gdpr:export:request"
+    GDPR_EXPORT_DOWNLOAD = "gdpr:export:download"
+    GDPR_ERASE = "gdpr:player:erase"
+    GDPR_RETENTION = "gdpr:retention:sweep"
 
 
 class Outcome(StrEnum):

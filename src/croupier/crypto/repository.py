@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from croupier.crypto.models import PlayerDataKey
@@ -36,3 +37,13 @@ async def count_by_kek_version(session: AsyncSession) -> dict[int, int]:
         .group_by(PlayerDataKey.kek_version)
     )
     return {int(v): int(n) for v, n in (await session.execute(stmt)).all()}
+
+
+async def destroy(session: AsyncSession, player_id: uuid.UUID, *, now: datetime) -> bool:
+    """Forget the wrapped key for good; False if it was already gone."""
+    result = await session.execute(
+        update(PlayerDataKey)
+        .where(PlayerDataKey.player_id == player_id, PlayerDataKey.wrapped.is_not(None))
+        .values(wrapped=None, destroyed_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

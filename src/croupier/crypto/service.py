@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from croupier.crypto import envelope, repository
 from croupier.crypto.models import PlayerDataKey
+from croupier.kit.clock import utcnow
 from croupier.kit.errors import CroupierError
 from croupier.kit.keyring import KEY_BYTES, keyring_of
 
@@ -94,6 +95,13 @@ def cipher_of_wrapped(
     dek = envelope.unseal(ring.kek(kek_version), wrapped, _wrap_aad(player_id, dek_version))
     cache[player_id] = PlayerCipher(player_id, dek, dek_version)
     return cache[player_id]
+
+
+async def destroy_player_key(session: AsyncSession, *, player_id: uuid.UUID) -> bool:
+    """Crypto-shredding: destroy the player's data key, so every field and document sealed
+    under it is unreadable wherever a copy of it lies (backups included). Final."""
+    session.info.setdefault(_CACHE, {}).pop(player_id, None)
+    return await repository.destroy(session, player_id, now=utcnow())
 
 
 async def rewrap_batch(session: AsyncSession, *, limit: int = 500) -> int:

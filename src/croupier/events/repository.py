@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from psycopg.types.json import Jsonb
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -345,3 +345,14 @@ async def events_by_ids(session: AsyncSession, ids: Iterable[int]) -> list[Domai
         select(DomainEvent).where(DomainEvent.id.in_(wanted)).order_by(DomainEvent.id)
     )
     return list(rows.all())
+
+
+async def blank_client_details(session: AsyncSession, player_id: uuid.UUID) -> int:
+    """Drop the network address, user agent and device id from the player's events (erasure)."""
+    has_details = DomainEvent.ip.is_not(None) | DomainEvent.user_agent.is_not(None)
+    result = await session.execute(
+        update(DomainEvent)
+        .where(DomainEvent.player_id == player_id, has_details | DomainEvent.device_id.is_not(None))
+        .values(ip=None, user_agent=None, device_id=None)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -29,6 +29,7 @@ from croupier.kit.models import Base, CreatedAt, one_of
 class PlayerStatus(StrEnum):
     ACTIVE = "active"
     DISABLED = "disabled"  # by staff: no sign-in, no bets
+    ERASED = "erased"  # personal data crypto-shredded (GDPR art. 17): final
 
 
 def _player_fk() -> ForeignKey:

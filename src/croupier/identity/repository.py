@@ -13,12 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
 from croupier.identity.models import (
+    EmailVerification,
     KnownDevice,
+    MfaTicket,
     Passkey,
+    PasswordReset,
     Player,
     PlayerSession,
     RecoveryCode,
     SignInGuard,
+    WebAuthnChallenge,
 )
 from croupier.kit.db import execute_plain
 
@@ -224,3 +228,43 @@ async def players_after(session: AsyncSession, after: uuid.UUID | None, limit: i
     if after is not None:
         stmt = stmt.where(Player.id > after)
     return (await session.scalars(stmt)).all()
+
+
+# Privacy: what is held about a player, and erasing it ----------------------------
+
+
+async def sessions_of(session: AsyncSession, player_id: uuid.UUID) -> Sequence[PlayerSession]:
+    """Every session row the player has, newest first (expired and revoked ones included)."""
+    stmt = select(PlayerSession).where(PlayerSession.player_id == player_id)
+    return (await session.scalars(stmt.order_by(PlayerSession.created_at.desc()))).all()
+
+
+async def known_devices_of(session: AsyncSession, player_id: uuid.UUID) -> Sequence[KnownDevice]:
+    stmt = select(KnownDevice).where(KnownDevice.player_id == player_id)
+    return (await session.scalars(stmt.order_by(KnownDevice.first_seen_at))).all()
+
+
+async def delete_sessions_ended_before(session: AsyncSession, cutoff: datetime) -> int:
+    """Session rows that expired or were revoked before ``cutoff`` (retention)."""
+    ended = (PlayerSession.expires_at < cutoff) | (PlayerSession.revoked_at < cutoff)
+    result = await session.execute(delete(PlayerSession).where(ended))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def erase_player_rows(session: AsyncSession, player: Player) -> dict[str, int]:
+    """Delete every identity row about ``player`` but the player row itself; counts per table."""
+    counts: dict[str, int] = {}
+    for model in (
+        PlayerSession,
+        RecoveryCode,
+        Passkey,
+        WebAuthnChallenge,
+        MfaTicket,
+        PasswordReset,
+        EmailVerification,
+        KnownDevice,
+    ):
+        result = await session.execute(delete(model).where(model.player_id == player.id))
+        counts[model.__tablename__] = int(result.rowcount)  # type: ignore[attr-defined]
+    await session.execute(delete(SignInGuard).where(SignInGuard.email_index == player.email_index))
+    return counts

@@ -187,6 +187,12 @@ class Settings(BaseSettings):
         " unset: consumers read the PostgreSQL outbox directly.",
         pattern=r"^nats://[^\s]+$",
     )
+    jobs_worker: Literal["on", "off"] = Field(
+        "on",
+        description="on: every API process also runs background jobs and periodic tasks (exports,"
+        " retention); off when `croupier jobs worker` processes do it instead.",
+    )
+    jobs_concurrency: int = Field(2, ge=1, le=64, description="Jobs one worker runs at the same time.")
     event_poll_seconds: float = Field(
         2.0, gt=0, le=300, description="How often a consumer looks for events nobody woke it for."
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from croupier.mail.models import OutgoingMail
@@ -43,3 +44,15 @@ async def counts(session: AsyncSession, *, max_attempts: int) -> tuple[int, int]
     ).where(OutgoingMail.sent_at.is_(None))
     waiting, failed = (await session.execute(stmt)).one()
     return int(waiting), int(failed)
+
+
+async def delete_for_player(session: AsyncSession, player_id: uuid.UUID) -> int:
+    """Every message to the player, sent or not (erasure)."""
+    result = await session.execute(delete(OutgoingMail).where(OutgoingMail.player_id == player_id))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def delete_sent_before(session: AsyncSession, cutoff: datetime) -> int:
+    """Delivered messages older than ``cutoff`` (retention)."""
+    result = await session.execute(delete(OutgoingMail).where(OutgoingMail.sent_at < cutoff))
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -66,6 +66,15 @@ async def lock(session: AsyncSession, model: type[Row], row_id: uuid.UUID, **whe
     return found
 
 
+Kept = TypeVar("Kept", Deposit, Withdrawal, Refund, Chargeback)
+
+
+async def all_of(session: AsyncSession, model: type[Kept], player_id: uuid.UUID) -> list[Kept]:
+    """Every row of ``model`` for the player, oldest first (a data export)."""
+    stmt = select(model).filter_by(player_id=player_id).order_by(model.created_at, model.id)
+    return list((await session.scalars(stmt)).all())
+
+
 async def newest(session: AsyncSession, model: type[Row], player_id: uuid.UUID, limit: int) -> list[Row]:
     stmt = select(model).filter_by(player_id=player_id).order_by(model.created_at.desc()).limit(limit)
     return list((await session.scalars(stmt)).all())

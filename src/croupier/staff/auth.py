@@ -29,3 +29,4 @@ def require_role(role: StaffRole) -> Callable[..., Awaitable[StaffMember]]:
 
 PaymentsStaff = Annotated[StaffMember, Depends(require_role(StaffRole.PAYMENTS))]
 RiskStaff = Annotated[StaffMember, Depends(require_role(StaffRole.RISK))]
+ComplianceStaff = Annotated[StaffMember, Depends(require_role(StaffRole.COMPLIANCE))]

@@ -36,13 +36,18 @@ from croupier.identity.sessions import (
 )
 from croupier.kit.client import ClientInfo
 from croupier.kit.clock import utcnow
-from croupier.kit.errors import NotFound
+from croupier.kit.errors import Conflict, NotFound
 from croupier.kit.settings import Settings
 from croupier.mail import service as mail
 from croupier.mail.templates import MailTemplate, mask_address
 
 # The associated data of a new address waiting for its confirmation link.
 _PENDING_EMAIL = "pending_email"
+
+
+class PlayerErased(Conflict):
+    code = "player_erased"
+    title = "The player was erased"
 
 
 async def _locked(session: AsyncSession, player_id: uuid.UUID) -> Player:
@@ -275,11 +280,18 @@ class StatusChange:
     sessions_ended: int
 
 
+def _refuse_erased(player: Player) -> None:
+    # Erasure is final: nothing is left to sign in with, and the status says why.
+    if player.status == PlayerStatus.ERASED:
+        raise PlayerErased("This player's personal data was erased; the account stays closed.")
+
+
 async def disable(
     session: AsyncSession, *, player_id: uuid.UUID, reason: str, actor: Actor, client: ClientInfo
 ) -> StatusChange:
     """Disable sign-in and end every session; repeating it is harmless."""
     player = await _locked(session, player_id)
+    _refuse_erased(player)
     changed = player.status != PlayerStatus.DISABLED
     player.status = PlayerStatus.DISABLED
     ended = await end_all_sessions(session, player_id=player_id, reason="disabled")
@@ -301,6 +313,7 @@ async def enable(
     session: AsyncSession, *, player_id: uuid.UUID, actor: Actor, client: ClientInfo
 ) -> StatusChange:
     player = await _locked(session, player_id)
+    _refuse_erased(player)
     changed = player.status != PlayerStatus.ACTIVE
     player.status = PlayerStatus.ACTIVE
     await session.flush()
