@@ -78,6 +78,7 @@ class AuditAction(StrEnum):
     GDPR_EXPORT_DOWNLOAD = "gdpr:export:download"
     GDPR_ERASE = "gdpr:player:erase"
     GDPR_RETENTION = "gdpr:retention:sweep"
+    COMPLIANCE_REPORT_READ = "compliance:report:read"
 
 
 class Outcome(StrEnum):

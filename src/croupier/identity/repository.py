@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Boolean, delete, func, literal_column, select, update
+from sqlalchemy import Boolean, delete, func, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
@@ -24,6 +24,7 @@ from croupier.identity.models import (
     SignInGuard,
     WebAuthnChallenge,
 )
+from croupier.kit.days import day_params, local_day
 from croupier.kit.db import execute_plain
 
 
@@ -268,3 +269,20 @@ async def erase_player_rows(session: AsyncSession, player: Player) -> dict[str, 
         counts[model.__tablename__] = int(result.rowcount)  # type: ignore[attr-defined]
     await session.execute(delete(SignInGuard).where(SignInGuard.email_index == player.email_index))
     return counts
+
+
+_REGISTRATIONS = (
+    "SELECT {day} AS day, count(*) AS players FROM players"
+    " WHERE created_at >= :start AND created_at < :end GROUP BY 1"
+)
+
+
+async def registrations_by_day(
+    session: AsyncSession, *, start: datetime, end: datetime, timezone: str, cutover: time
+) -> dict[date, int]:
+    """How many players registered in ``[start, end)``, per gaming day."""
+    rows = await session.execute(
+        text(_REGISTRATIONS.format(day=local_day("created_at"))),
+        {"start": start, "end": end, **day_params(timezone=timezone, cutover=cutover)},
+    )
+    return {row.day: int(row.players) for row in rows}

@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, func, literal, select, union_all, update
+from sqlalchemy import BigInteger, func, literal, select, text, union_all, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from croupier.kit.days import day_params, local_day
 from croupier.kit.idempotency import IdempotencyKeyReused
 from croupier.payments.models import (
     Chargeback,
@@ -288,4 +289,60 @@ async def cash_totals(session: AsyncSession, *, start: datetime, end: datetime) 
             withdrawals=int(r[5]),
         )
         for r in rows.all()
+    ]
+
+
+@dataclass(frozen=True)
+class DailyCash:
+    day: date
+    currency: str
+    deposits: int
+    deposited: int
+    withdrawals: int
+    withdrawn: int
+
+
+# The same moments as ``cash_totals``: a deposit when credited, a withdrawal when paid.
+_DAILY_CASH = (
+    "SELECT day, currency, sum(deposits) AS deposits, sum(deposited) AS deposited,"
+    "       sum(withdrawals) AS withdrawals, sum(withdrawn) AS withdrawn"
+    " FROM ("
+    "   SELECT {credited} AS day, d.currency, 1 AS deposits, d.amount AS deposited,"
+    "          0 AS withdrawals, 0 AS withdrawn"
+    "   FROM deposits AS d JOIN ledger_transfers AS t ON t.id = d.credit_transfer_id"
+    "   WHERE d.status = :succeeded AND t.created_at >= :start AND t.created_at < :end"
+    "   UNION ALL"
+    "   SELECT {paid}, w.currency, 0, 0, 1, w.amount"
+    "   FROM withdrawals AS w"
+    "   WHERE w.status = :paid AND w.updated_at >= :start AND w.updated_at < :end"
+    " ) AS moves"
+    " GROUP BY day, currency ORDER BY day, currency"
+)
+
+
+async def daily_cash(
+    session: AsyncSession, *, start: datetime, end: datetime, timezone: str, cutover: time
+) -> list[DailyCash]:
+    """Per gaming day and currency: deposits credited and withdrawals paid in ``[start, end)``."""
+    statement = _DAILY_CASH.format(credited=local_day("t.created_at"), paid=local_day("w.updated_at"))
+    rows = await session.execute(
+        text(statement),
+        {
+            "start": start,
+            "end": end,
+            "succeeded": str(DepositStatus.SUCCEEDED),
+            "paid": str(WithdrawalStatus.PAID),
+            **day_params(timezone=timezone, cutover=cutover),
+        },
+    )
+    return [
+        DailyCash(
+            day=row.day,
+            currency=row.currency,
+            deposits=int(row.deposits),
+            deposited=int(row.deposited),
+            withdrawals=int(row.withdrawals),
+            withdrawn=int(row.withdrawn),
+        )
+        for row in rows
     ]

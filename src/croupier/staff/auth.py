@@ -15,14 +15,14 @@ from croupier.staff.service import StaffMember, StaffRole, authenticate
 _bearer = HTTPBearer(auto_error=False, description="A staff key from `croupier staff keys issue`")
 
 
-def require_role(role: StaffRole) -> Callable[..., Awaitable[StaffMember]]:
+def require_role(role: StaffRole, *also: StaffRole) -> Callable[..., Awaitable[StaffMember]]:
     async def dependency(
         session: DbSession,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> StaffMember:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise Unauthenticated("Send `Authorization: Bearer <staff key>`.")
-        return await authenticate(session, secret=credentials.credentials, role=role)
+        return await authenticate(session, secret=credentials.credentials, role=role, also=frozenset(also))
 
     return dependency
 
@@ -30,3 +30,5 @@ def require_role(role: StaffRole) -> Callable[..., Awaitable[StaffMember]]:
 PaymentsStaff = Annotated[StaffMember, Depends(require_role(StaffRole.PAYMENTS))]
 RiskStaff = Annotated[StaffMember, Depends(require_role(StaffRole.RISK))]
 ComplianceStaff = Annotated[StaffMember, Depends(require_role(StaffRole.COMPLIANCE))]
+# Regulator reports: compliance reads them all; the risk desk the large-transaction report.
+ReportStaff = Annotated[StaffMember, Depends(require_role(StaffRole.COMPLIANCE, StaffRole.RISK))]

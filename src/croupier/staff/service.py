@@ -87,8 +87,10 @@ async def listing(session: AsyncSession) -> list[StaffKey]:
     return list((await session.scalars(select(StaffKey).order_by(StaffKey.name))).all())
 
 
-async def authenticate(session: AsyncSession, *, secret: str, role: StaffRole) -> StaffMember:
-    """The member a key belongs to, if it is active and has ``role``."""
+async def authenticate(
+    session: AsyncSession, *, secret: str, role: StaffRole, also: frozenset[StaffRole] = frozenset()
+) -> StaffMember:
+    """The member a key belongs to, if it is active and has ``role`` (or one of ``also``)."""
     if not secret.startswith(KEY_PREFIX) or len(secret) > 128:
         raise Unauthenticated("Send `Authorization: Bearer <staff key>`.")
     key = await session.scalar(
@@ -96,7 +98,7 @@ async def authenticate(session: AsyncSession, *, secret: str, role: StaffRole) -
     )
     if key is None:
         raise Unauthenticated("The staff key is unknown or revoked.")
-    if key.role != role:
-        raise Forbidden(f"This needs the {role} role.")
+    if key.role != role and key.role not in also:
+        raise Forbidden(f"This needs the {' or '.join(sorted({role, *also}))} role.")
     key.last_used_at = utcnow()
     return StaffMember(name=key.name, role=StaffRole(key.role))

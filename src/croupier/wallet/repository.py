@@ -11,7 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any, cast
 
@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from croupier.kit.days import day_params, local_day
 from croupier.kit.db import execute_plain
 from croupier.kit.errors import NotFound
 from croupier.wallet.models import (
@@ -653,3 +654,100 @@ async def transfers_with_wrong_entries(session: AsyncSession, limit: int) -> lis
         {"limit": limit},
     )
     return [(row.id, row.status) for row in rows]
+
+
+# ---------------------------------------------------------------- reports
+
+
+@dataclass(frozen=True)
+class RevenueMovement:
+    """What moved on the house revenue accounts, per gaming day, transfer source, kind, game and currency."""
+
+    day: date
+    source: str
+    kind: str
+    game: str | None
+    currency: str
+    credited: int  # the positive entries: stakes taken
+    debited: int  # the negative entries, as a positive sum: wins paid, stakes returned
+
+
+# A transfer that undoes another names it under ``reverses`` (its idempotency key, same
+# source); it counts towards the game of the transfer it undoes.
+_REVENUE_MOVEMENTS = (
+    "SELECT {day} AS day, t.source, t.kind,"
+    "       coalesce(t.metadata->>'game', undone.metadata->>'game') AS game, a.currency,"
+    "       coalesce(sum(e.amount) FILTER (WHERE e.amount > 0), 0) AS credited,"
+    "       coalesce(-sum(e.amount) FILTER (WHERE e.amount < 0), 0) AS debited"
+    " FROM ledger_transfers AS t"
+    " JOIN ledger_entries AS e ON e.transfer_id = t.id"
+    " JOIN ledger_accounts AS a ON a.id = e.account_id"
+    " LEFT JOIN ledger_transfers AS undone"
+    "   ON undone.source = t.source AND undone.idempotency_key = t.metadata->>'reverses'"
+    " WHERE a.kind = :book AND a.player_id IS NULL AND t.status = :posted"
+    "   AND t.created_at >= :start AND t.created_at < :end"
+    " GROUP BY 1, 2, 3, 4, 5"
+    " ORDER BY 1, 5, 2, 4, 3"
+)
+
+# Players with a stake: a transfer that credited the revenue account, other than a reversal.
+_PLAYERS_STAKING = (
+    "SELECT {day} AS day, a.currency, count(DISTINCT t.player_id) AS players"
+    " FROM ledger_transfers AS t"
+    " JOIN ledger_entries AS e ON e.transfer_id = t.id"
+    " JOIN ledger_accounts AS a ON a.id = e.account_id"
+    " WHERE a.kind = :book AND a.player_id IS NULL AND t.status = :posted AND e.amount > 0"
+    "   AND t.player_id IS NOT NULL AND NOT t.metadata ? 'reverses'"
+    "   AND t.created_at >= :start AND t.created_at < :end"
+    " GROUP BY 1, 2"
+    " ORDER BY 1, 2"
+)
+
+
+async def revenue_movements(
+    session: AsyncSession, *, book: str, start: datetime, end: datetime, timezone: str, cutover: time
+) -> list[RevenueMovement]:
+    """Every entry on the house accounts of ``book`` whose transfer was posted in ``[start, end)``, summed.
+
+    A transfer's entries carry its time, so the sums over a range are exactly the
+    accounts' movement over it.
+    """
+    rows = await session.execute(
+        text(_REVENUE_MOVEMENTS.format(day=local_day("t.created_at"))),
+        {
+            "book": book,
+            "posted": str(TransferStatus.POSTED),
+            "start": start,
+            "end": end,
+            **day_params(timezone=timezone, cutover=cutover),
+        },
+    )
+    return [
+        RevenueMovement(
+            day=row.day,
+            source=row.source,
+            kind=row.kind,
+            game=row.game,
+            currency=row.currency,
+            credited=int(row.credited),
+            debited=int(row.debited),
+        )
+        for row in rows
+    ]
+
+
+async def players_staking(
+    session: AsyncSession, *, book: str, start: datetime, end: datetime, timezone: str, cutover: time
+) -> dict[tuple[date, str], int]:
+    """How many players staked (credited ``book``'s house accounts), per gaming day and currency."""
+    rows = await session.execute(
+        text(_PLAYERS_STAKING.format(day=local_day("t.created_at"))),
+        {
+            "book": book,
+            "posted": str(TransferStatus.POSTED),
+            "start": start,
+            "end": end,
+            **day_params(timezone=timezone, cutover=cutover),
+        },
+    )
+    return {(row.day, row.currency): int(row.players) for row in rows}

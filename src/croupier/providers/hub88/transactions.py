@@ -69,9 +69,12 @@ from croupier.wallet.service import (
     TransferAlreadyFailed,
 )
 
+# Every ledger transfer of a Hub88 provider's calls has this source, then the provider's name.
+SOURCE_PREFIX = "hub88:"
+
 
 def source(provider: ProviderRow) -> str:
-    return f"hub88:{provider.name}"
+    return f"{SOURCE_PREFIX}{provider.name}"
 
 
 async def _move(
