@@ -1,17 +1,49 @@
-"""Privacy tests run against a live Croupier (its job worker included) and the sandbox provider."""
+"""Privacy tests run against a live Croupier (its job worker included) and the sandbox provider.
+
+One server and one database per test module: each test works with players of its own, so
+they share them safely, and the directory does not pay a server start-up per test.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
-from tests.payments.support import Live, live, live_settings, serve
+from croupier.kit.embedded import to_sqlalchemy_url
+from tests.conftest import _with_database
+from tests.payments.support import Live, live_settings, serve
 from tests.psp_sandbox import PspSandbox
 
-__all__ = ["live", "live_without_jobs"]
+
+@pytest.fixture(scope="module")
+def module_database_url(pg_admin_url: str, template_name: str) -> Iterator[str]:
+    name = f"croupier_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
+    yield to_sqlalchemy_url(_with_database(pg_admin_url, name))
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _live(
+    url: str, keyring_json: str, data_dir: Path, psp: PspSandbox, **overrides: str
+) -> AsyncIterator[Live]:
+    async for runtime, base_url in serve(live_settings(url, keyring_json, data_dir, psp, **overrides)):
+        async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+            yield Live(http=http, runtime=runtime, psp=psp, base_url=base_url)
+
+
+@pytest.fixture(scope="module")
+async def live(
+    module_database_url: str, keyring_json: str, tmp_path_factory: pytest.TempPathFactory, psp: PspSandbox
+) -> AsyncIterator[Live]:
+    async for shared in _live(module_database_url, keyring_json, tmp_path_factory.mktemp("live"), psp):
+        yield shared
 
 
 @pytest.fixture
@@ -19,7 +51,5 @@ async def live_without_jobs(
     database_url: str, keyring_json: str, tmp_path: Path, psp: PspSandbox
 ) -> AsyncIterator[Live]:
     """A live Croupier whose jobs are left to `croupier jobs worker` processes."""
-    settings = live_settings(database_url, keyring_json, tmp_path, psp, jobs_worker="off")
-    async for runtime, base_url in serve(settings):
-        async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
-            yield Live(http=http, runtime=runtime, psp=psp, base_url=base_url)
+    async for alone in _live(database_url, keyring_json, tmp_path, psp, jobs_worker="off"):
+        yield alone

@@ -59,7 +59,9 @@ async def test_an_export_holds_everything_about_the_player_and_downloads_once(li
         (None,)
     ]
     downloads = await sql(
-        live.runtime, "SELECT count(*) FROM audit_events WHERE action = 'gdpr:export:download'"
+        live.runtime,
+        "SELECT count(*) FROM audit_events WHERE action = 'gdpr:export:download' AND target_id = :p",
+        p=player.id,
     )
     assert downloads == [(1,)]
 
