@@ -11,6 +11,7 @@ from croupier import __version__
 from croupier.compliance.gdpr.endpoints import router as gdpr_router
 from croupier.compliance.gdpr.staff_endpoints import router as gdpr_staff_router
 from croupier.compliance.reports.endpoints import router as reports_router
+from croupier.compliance.responsible.endpoints import router as responsible_router
 from croupier.events.delivery import EventDelivery
 from croupier.games.endpoints import install_game_errors
 from croupier.games.endpoints import router as games_router
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(gdpr_router)
     app.include_router(gdpr_staff_router)
     app.include_router(reports_router)
+    app.include_router(responsible_router)
     app.add_middleware(RetryConflicts)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

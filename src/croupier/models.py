@@ -2,6 +2,7 @@
 
 from croupier.audit.models import AuditEvent, AuditHead
 from croupier.compliance.gdpr.models import ConsentRecord, DataExport, Erasure
+from croupier.compliance.responsible.models import RgAccount, RgLimit, RgLimitChange, RgPlayer
 from croupier.crypto.models import PlayerDataKey
 from croupier.events.models import DomainEvent, EventConsumer, EventCursor, EventReceipt
 from croupier.games.models import GameRound, RoundAction, SeedPair
@@ -89,6 +90,10 @@ __all__ = [
     "ProviderTransaction",
     "RecoveryCode",
     "Refund",
+    "RgAccount",
+    "RgLimit",
+    "RgLimitChange",
+    "RgPlayer",
     "RiskAlert",
     "RiskCase",
     "RiskCaseEntry",

@@ -22,12 +22,13 @@ from tests.games.test_rounds_api import DICE, bet, funded
 from tests.sql import sql
 
 # The session and its player; the replay check, the nonce and the seed's data key; the
-# transfer; the round; its domain events (the bet and any win, in one statement); the
-# pool's liveness ping.
-STATEMENTS_PER_ROUND = 6
+# player's responsible-gambling limits, checked and counted (and the session's standing
+# read) on their locked row, one statement; the transfer; the round; its domain events
+# (the bet and any win, in one statement); the pool's liveness ping.
+STATEMENTS_PER_ROUND = 7
 
 
-async def test_a_dice_round_takes_at_most_six_statements(
+async def test_a_dice_round_takes_at_most_seven_statements(
     client: httpx.AsyncClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     player = await funded(client, runtime)

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from croupier.compliance.responsible.enforcement import SignIn
+from croupier.compliance.responsible.errors import LimitReached
 from croupier.games import catalogue, fairness, rounds, seeds
 from croupier.games.engines import GAMES, blackjack
 from croupier.games.errors import GameError, UnknownGame
@@ -17,6 +19,7 @@ from croupier.games.schemas import (
     GameList,
     GameView,
     LimitsView,
+    PlayedView,
     RotationView,
     RoundList,
     RoundQuery,
@@ -92,6 +95,7 @@ async def list_games(settings: SettingsDep) -> GameList:
         BetRefused,
         RiskDenied,
         RiskUnavailable,
+        LimitReached,
         catalogue.CurrencyNotOffered,
     ),
 )
@@ -112,12 +116,12 @@ async def play_round(
     key: IdempotencyKey,
     response: Response,
     client: Client,
-) -> RoundView:
+) -> PlayedView:
     currency = body.get("currency")
     if not isinstance(currency, str) or not currency.isascii() or not 3 <= len(currency) <= 8:
         raise GameRefusal("Say which currency: `currency`, e.g. EUR.")
     bet = {name: value for name, value in body.items() if name != "currency"}
-    played, replayed = await rounds.play(
+    played, replayed, play = await rounds.play(
         session,
         settings,
         player_id=auth.player_id,
@@ -127,16 +131,23 @@ async def play_round(
         key=key,
         player_status=auth.status,
         client=client,
+        sign_in=SignIn(auth.session_id, auth.started_at),
     )
     mark_replayed(response, replayed)
-    return RoundView.of(played)
+    return PlayedView.after(played, play)
 
 
 @router.post(
     "/v1/rounds/{round_id}/actions",
     summary="Act in an open round (blackjack: hit, stand, double, split)",
     responses=responses(
-        InvalidSession, NotFound, GameRefusal, InsufficientFunds, rounds.RoundFinished, IdempotencyKeyRequired
+        InvalidSession,
+        NotFound,
+        GameRefusal,
+        InsufficientFunds,
+        rounds.RoundFinished,
+        IdempotencyKeyRequired,
+        LimitReached,
     ),
 )
 async def act(
@@ -149,8 +160,8 @@ async def act(
     key: IdempotencyKey,
     response: Response,
     client: Client,
-) -> RoundView:
-    played, replayed = await rounds.act(
+) -> PlayedView:
+    played, replayed, play = await rounds.act(
         session,
         settings,
         player_id=auth.player_id,
@@ -159,9 +170,10 @@ async def act(
         key=key,
         player_status=auth.status,
         client=client,
+        sign_in=SignIn(auth.session_id, auth.started_at),
     )
     mark_replayed(response, replayed)
-    return RoundView.of(played)
+    return PlayedView.after(played, play)
 
 
 @router.get("/v1/rounds", summary="My rounds, newest first", responses=responses(InvalidSession, NotFound))

@@ -21,6 +21,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from croupier.compliance.responsible import enforcement as responsible
+from croupier.compliance.responsible.enforcement import PlayState, SignIn, Staked
 from croupier.events.kinds import EventKind
 from croupier.events.outbox import NewEvent, record_events
 from croupier.games import catalogue, repository, seeds
@@ -93,11 +95,13 @@ async def play(
     key: str,
     player_status: str | None = None,
     client: ClientInfo | None = None,
-) -> tuple[GameRound, bool]:
-    """Place a bet and play it (to the end, or to the first decision); ``(round, replayed)``.
+    sign_in: SignIn | None = None,
+) -> tuple[GameRound, bool, PlayState | None]:
+    """Place a bet and play it (to the end, or to the first decision); ``(round, replayed, play)``.
 
     ``player_status`` is the player's status when the caller has just read it (the session's
-    authentication does), to spare the pre-bet check a query.
+    authentication does), to spare the pre-bet check a query. ``sign_in``: the session the bet
+    is placed in, whose time limit it is held to; ``play`` is where the player then stands in it.
     """
     plain = dict(bet)
     parsed = parse_bet(game, plain)
@@ -107,7 +111,8 @@ async def play(
     # transfer or the hold), in every bet: two bets of one player cannot deadlock.
     draw = await seeds.take_nonce_unless_played(session, player_id, key)
     if draw is None:
-        return await _replayed(session, request), True
+        replayed = await _replayed(session, request)
+        return replayed, True, await _standing(session, player_id, currency, sign_in)
     await _pre_bet(session, settings, request, parsed.stake, player_status=player_status, client=client)
     source = FairStream(draw.server_seed, draw.client_seed, draw.nonce)
     round_id, now = uuid.uuid4(), utcnow()
@@ -124,15 +129,26 @@ async def play(
         settled_at=None,
         version=0,
     )
+    # The player's limits (and the session's standing) in one statement on their row, locked after
+    # the seed pair and before the ledger accounts; the payout counts with the stake when the
+    # round settles at once.
     if isinstance(parsed, blackjack.BlackjackBet):
         # Dealt to the first decision with its stake held; a shortfall refuses the hold.
         state = blackjack.start(parsed, source)
+        finished = blackjack.outcome(state) if state.finished else None
+        staked = await _charge(
+            session, settings, request, stake=parsed.stake, outcome=finished, sign_in=sign_in, client=client
+        )
         await _hold(session, played, parsed.stake)
         played.state = state.to_json()
-        if state.finished:
-            await _settle(session, played, blackjack.outcome(state))
+        if finished is not None:
+            await _settle(session, played, finished)
     else:
-        await _settle(session, played, play_single_step(parsed, source), at=now)
+        outcome = play_single_step(parsed, source)
+        staked = await _charge(
+            session, settings, request, stake=parsed.stake, outcome=outcome, sign_in=sign_in, client=client
+        )
+        await _settle(session, played, outcome, at=now)
     if not await repository.add_round(session, played):
         # Committing now would keep a nonce and a transfer without their round: run the
         # request again instead; it then finds the other attempt's round and answers it.
@@ -141,8 +157,39 @@ async def play(
     events = [_event(EventKind.BET, played, parsed.stake, client)]
     if played.status == SETTLED and played.payout:
         events.append(_event(EventKind.WIN, played, played.payout, client))
-    await record_events(session, events)
-    return played, False
+    await record_events(session, events + staked.events)
+    return played, False, staked.play
+
+
+async def _charge(
+    session: AsyncSession,
+    settings: Settings,
+    request: _Bet,
+    *,
+    stake: int,
+    outcome: Outcome | None,
+    sign_in: SignIn | None,
+    client: ClientInfo | None,
+) -> Staked:
+    return await responsible.charge_stake(
+        session,
+        settings,
+        player_id=request.player_id,
+        currency=request.currency,
+        stake=stake,
+        payout=outcome.payout if outcome else 0,
+        sign_in=sign_in,
+        client=client,
+    )
+
+
+async def _standing(
+    session: AsyncSession, player_id: uuid.UUID, currency: str, sign_in: SignIn | None
+) -> PlayState | None:
+    """A replay's answer tells the player where they stand now, as the first answer did then."""
+    if sign_in is None:
+        return None
+    return await responsible.standing(session, player_id=player_id, currency=currency, sign_in=sign_in)
 
 
 async def _pre_bet(
@@ -182,8 +229,9 @@ async def act(
     key: str,
     player_status: str | None = None,
     client: ClientInfo | None = None,
-) -> tuple[GameRound, bool]:
-    """A player's decision in an open multi-step round; ``(round, replayed)``.
+    sign_in: SignIn | None = None,
+) -> tuple[GameRound, bool, PlayState | None]:
+    """A player's decision in an open multi-step round; ``(round, replayed, play)``.
 
     ``player_status``: as for ``play``, spares a double's or a split's pre-bet check a query.
     """
@@ -195,7 +243,7 @@ async def act(
     if done is not None:
         if done != digest:
             raise IdempotencyKeyReused("This Idempotency-Key was used for a different action.")
-        return played, True
+        return played, True, await _standing(session, player_id, played.currency, sign_in)
     if played.status != OPEN or played.state is None:
         raise RoundFinished("The round is over; start a new one.")
     state = blackjack.BlackjackState.from_json(played.state)
@@ -213,26 +261,39 @@ async def act(
             stake_limit=table.maximum,
             player_status=player_status,
         )
-        await _hold(session, played, extra)
-        played.stake += extra
     server_seed = await seeds.secret_of(session, played.seed_pair_id)
     source = FairStream(server_seed, played.client_seed, played.nonce, state.position)
     state = blackjack.act(state, action, source)
+    finished = blackjack.outcome(state) if state.finished else None
+    # A double or a split is held to the limits like any stake; the payout counts when it is paid.
+    staked = await responsible.charge_stake(
+        session,
+        settings,
+        player_id=player_id,
+        currency=played.currency,
+        stake=extra,
+        payout=finished.payout if finished else 0,
+        sign_in=sign_in,
+        client=client,
+    )
+    if extra:
+        await _hold(session, played, extra)
+        played.stake += extra
     await repository.add_action(
         session, round_id=round_id, key=key, request_hash=digest, seq=len(played.actions), at=utcnow()
     )
     played.actions = [*played.actions, action]
     played.state = state.to_json()
     played.version += 1
-    if state.finished:
-        await _settle(session, played, blackjack.outcome(state))
+    if finished is not None:
+        await _settle(session, played, finished)
     await repository.save_progress(session, played)
     # A double or a split is a further bet on the round; the win comes when it is settled.
     events = [_event(EventKind.BET, played, extra, client)] if extra else []
     if played.status == SETTLED and played.payout:
         events.append(_event(EventKind.WIN, played, played.payout, client))
-    await record_events(session, events)
-    return played, False
+    await record_events(session, events + staked.events)
+    return played, False, staked.play
 
 
 def _event(kind: EventKind, played: GameRound, amount: int, client: ClientInfo | None) -> NewEvent:

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from croupier.compliance.responsible.enforcement import PlayState
+from croupier.compliance.responsible.schemas import SessionView
 from croupier.games.engines import blackjack
 from croupier.games.models import GameRound
 from croupier.games.seeds import Commitment
@@ -78,6 +80,19 @@ class RoundView(BaseModel):
             created_at=played.created_at,
             settled_at=played.settled_at,
         )
+
+
+class PlayedView(RoundView):
+    """A bet's answer: the round, and where the player stands in their session after it."""
+
+    session: SessionView | None = Field(
+        description="Time played and net position in this sign-in session; whether a reality check is due."
+    )
+
+    @classmethod
+    def after(cls, played: GameRound, play: PlayState | None) -> PlayedView:
+        round_view = RoundView.of(played).model_dump()
+        return cls(**round_view, session=None if play is None else SessionView.of(play))
 
 
 class RoundList(BaseModel):

@@ -119,17 +119,24 @@ class SessionPrincipalRow:
     expires_at: datetime
     last_seen_at: datetime
     status: str  # the player's
+    created_at: datetime  # when the player signed in
 
     @classmethod
     def of(cls, found: PlayerSession, player: Player) -> SessionPrincipalRow:
         """The same values from ``session_and_player``'s ORM objects."""
         return cls(
-            found.id, found.player_id, found.revoked_at, found.expires_at, found.last_seen_at, player.status
+            found.id,
+            found.player_id,
+            found.revoked_at,
+            found.expires_at,
+            found.last_seen_at,
+            player.status,
+            found.created_at,
         )
 
 
 _SESSION_PRINCIPAL = (
-    "SELECT s.id, s.player_id, s.revoked_at, s.expires_at, s.last_seen_at, p.status"
+    "SELECT s.id, s.player_id, s.revoked_at, s.expires_at, s.last_seen_at, p.status, s.created_at"
     " FROM player_sessions AS s JOIN players AS p ON p.id = s.player_id WHERE s.token_hash = %s"
 )
 

@@ -192,6 +192,7 @@ class Principal:
     player_id: uuid.UUID
     session_id: uuid.UUID
     status: str
+    started_at: datetime  # when the player signed in: a session's play time runs from here
 
 
 async def _admit(
@@ -233,7 +234,12 @@ async def authenticate_principal(session: AsyncSession, *, settings: Settings, t
     if found is None:
         raise InvalidSession()
     await _admit(session, settings, found, now)
-    return Principal(player_id=found.player_id, session_id=found.session_id, status=found.status)
+    return Principal(
+        player_id=found.player_id,
+        session_id=found.session_id,
+        status=found.status,
+        started_at=found.created_at,
+    )
 
 
 async def sign_out(session: AsyncSession, *, auth: Authenticated, client: ClientInfo) -> None:

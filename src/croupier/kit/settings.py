@@ -261,6 +261,40 @@ class Settings(BaseSettings):
         30, ge=1, le=365, description="Accounts sharing a device, card or address count within this window."
     )
 
+    # Responsible gambling (croupier.compliance.responsible): limits, reality checks, markers of harm.
+    rg_cooling_off_hours: int = Field(
+        24,
+        ge=24,
+        le=24 * 7,
+        description="A higher limit or a removal may be confirmed this long after it was asked for"
+        " (UKGC RTS 12: at least 24 hours).",
+    )
+    rg_late_night_hours: tuple[int, int] = Field(
+        (0, 6),
+        description="Local hours [from, to) in the gaming day's time zone when play is a late-night"
+        " marker of harm, e.g. [0, 6].",
+    )
+    rg_deposit_frequency_marker: int = Field(
+        5,
+        ge=2,
+        description="A player's deposits this week at which, and above twice last week's count,"
+        " a rising deposit frequency is marked.",
+    )
+    rg_limit_increase_marker: int = Field(
+        3,
+        ge=2,
+        description="Requests for a higher limit or a removal within 30 days at which repeated"
+        " increases are marked.",
+    )
+
+    @field_validator("rg_late_night_hours")
+    @classmethod
+    def _late_night_hours(cls, value: tuple[int, int]) -> tuple[int, int]:
+        start, end = value
+        if not (0 <= start <= 23 and 0 <= end <= 24 and start != end):
+            raise ValueError("two distinct hours, from 0-23 and to 0-24, e.g. [0, 6] or [23, 5]")
+        return value
+
     @model_validator(mode="after")
     def _metrics_port_is_its_own(self) -> Settings:
         if self.metrics_port is not None and self.metrics_port == self.port:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit.service import Actor, Target
 from croupier.audit.service import record as audit_record
 from croupier.audit.tags import AuditAction, Outcome
+from croupier.compliance.responsible import enforcement as responsible
 from croupier.events.kinds import EventKind
 from croupier.kit.client import ClientInfo
 from croupier.kit.clock import utcnow
@@ -125,6 +126,16 @@ async def start(
             )
             existing = claimed or await _existing(session, request)
             if claimed is not None:
+                # The player's deposit limits, counted on their locked row: a refusal rolls the
+                # claim back with it, and concurrent deposits queue, so together they stay within.
+                await responsible.charge_deposit(
+                    session,
+                    settings,
+                    player_id=request.player_id,
+                    currency=request.currency,
+                    amount=request.amount,
+                    client=request.client,
+                )
                 audit_record(
                     session,
                     AuditAction.DEPOSIT_CREATE,
@@ -196,11 +207,11 @@ async def _charge(
         locked = await repository.lock(session, Deposit, deposit.id)
         if locked is None:  # deposits are never deleted
             raise RuntimeError("broken invariant: deposits are never deleted")
-        await apply(session, locked, payment)
+        await apply(session, settings, locked, payment)
         return locked
 
 
-async def apply(session: AsyncSession, deposit: Deposit, payment: ProviderPayment) -> str:
+async def apply(session: AsyncSession, settings: Settings, deposit: Deposit, payment: ProviderPayment) -> str:
     """Bring a locked deposit to what the provider reports; the outcome, for the webhook inbox.
 
     States only move forward (initiated → requires_action/pending → succeeded/failed),
@@ -222,6 +233,15 @@ async def apply(session: AsyncSession, deposit: Deposit, payment: ProviderPaymen
         deposit.status = FAILED
         deposit.failure_code = (payment.failure_code or "failed")[:64]
         deposit.challenge_url = None
+        # Counted against the deposit limits when it was made; a failed one took no money.
+        await responsible.give_back_deposit(
+            session,
+            settings,
+            player_id=deposit.player_id,
+            currency=deposit.currency,
+            amount=deposit.amount,
+            made_at=deposit.created_at,
+        )
         audit_record(
             session,
             AuditAction.DEPOSIT_FAIL,

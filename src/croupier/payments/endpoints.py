@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit.service import Actor
 from croupier.audit.service import record_now as audit_now
 from croupier.audit.tags import AuditAction, Outcome
+from croupier.compliance.responsible.errors import LimitReached
 from croupier.identity.auth import CurrentAuth, SteppedUpAuth, VerifiedAuth
 from croupier.identity.errors import EmailUnverified, InvalidSession, StepUpRequired
 from croupier.kit.db import commit_now
@@ -80,6 +81,7 @@ async def my_methods(session: DbSession, auth: CurrentAuth) -> MethodList:
         SanctionsReviewPending,
         RiskDenied,
         RiskUnavailable,
+        LimitReached,
     ),
 )
 async def create_deposit(
@@ -236,4 +238,6 @@ async def psp_webhook(
             details={"reason": exc.detail},
         )
         raise
-    return WebhookAck(outcome=await webhooks.receive(session, provider=provider.name, event=event))
+    return WebhookAck(
+        outcome=await webhooks.receive(session, runtime.settings, provider=provider.name, event=event)
+    )

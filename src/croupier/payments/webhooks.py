@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.kit.clock import utcnow
 from croupier.kit.metrics import PAYMENT_WEBHOOKS
 from croupier.kit.scrub import scrub
+from croupier.kit.settings import Settings
 from croupier.payments import chargebacks, deposits, refunds, repository, withdrawals
 from croupier.payments.models import Deposit, Refund, Withdrawal
 from croupier.payments.provider import ProviderEvent
@@ -29,7 +30,7 @@ from croupier.payments.repository import Row
 _log = structlog.get_logger("croupier.payments")
 
 
-async def receive(session: AsyncSession, *, provider: str, event: ProviderEvent) -> str:
+async def receive(session: AsyncSession, settings: Settings, *, provider: str, event: ProviderEvent) -> str:
     """Record and apply one verified event; its outcome (``duplicate`` when seen before)."""
     new = await repository.record_event(
         session,
@@ -47,7 +48,7 @@ async def receive(session: AsyncSession, *, provider: str, event: ProviderEvent)
         outcome = "duplicate"
     else:
         try:
-            outcome = await _apply(session, event)
+            outcome = await _apply(session, settings, event)
         except (KeyError, TypeError, ValueError):
             # Signed by the provider but not what its contract says: keep it for a person to look at.
             _log.error("psp_event_unreadable", event_id=event.id, type=event.type)
@@ -58,14 +59,14 @@ async def receive(session: AsyncSession, *, provider: str, event: ProviderEvent)
     return outcome
 
 
-async def _apply(session: AsyncSession, event: ProviderEvent) -> str:
+async def _apply(session: AsyncSession, settings: Settings, event: ProviderEvent) -> str:
     obj = event.object
     kind, _, _ = event.type.partition(".")
     if kind == "payment":
         deposit = await _deposit(session, obj.get("reference"), obj.get("id"))
         if deposit is None:
             return "unmatched"
-        return await deposits.apply(session, deposit, payment_from(obj))
+        return await deposits.apply(session, settings, deposit, payment_from(obj))
     if kind == "chargeback":
         deposit = await _deposit(session, obj.get("reference"), obj.get("payment_id"))
         if deposit is None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from croupier.kit.deps import Client, DbSession
+from croupier.kit.deps import Client, DbSession, SettingsDep
+from croupier.kit.settings import Settings
 from croupier.providers.hub88.gateway import Operation, handle
 from croupier.providers.hub88.signature import HEADER
 
@@ -20,7 +21,13 @@ router = APIRouter(prefix="/providers/hub88/{provider}", tags=["hub88"], include
 
 
 async def _answer(
-    operation: Operation, provider: str, request: Request, session: DbSession, client: Client
+    operation: Operation,
+    provider: str,
+    request: Request,
+    session: DbSession,
+    client: Client,
+    *,
+    settings: Settings,
 ) -> JSONResponse:
     answer = await handle(
         session,
@@ -29,36 +36,41 @@ async def _answer(
         body=await request.body(),
         signed=request.headers.get(HEADER),
         client=client,
+        settings=settings,
     )
     return JSONResponse(answer.body())
 
 
 @router.post("/user/info")
-async def user_info(provider: str, request: Request, session: DbSession, client: Client) -> JSONResponse:
-    return await _answer(Operation.USER_INFO, provider, request, session, client)
+async def user_info(
+    provider: str, request: Request, session: DbSession, client: Client, settings: SettingsDep
+) -> JSONResponse:
+    return await _answer(Operation.USER_INFO, provider, request, session, client, settings=settings)
 
 
 @router.post("/user/balance")
-async def user_balance(provider: str, request: Request, session: DbSession, client: Client) -> JSONResponse:
-    return await _answer(Operation.BALANCE, provider, request, session, client)
+async def user_balance(
+    provider: str, request: Request, session: DbSession, client: Client, settings: SettingsDep
+) -> JSONResponse:
+    return await _answer(Operation.BALANCE, provider, request, session, client, settings=settings)
 
 
 @router.post("/transaction/bet")
 async def transaction_bet(
-    provider: str, request: Request, session: DbSession, client: Client
+    provider: str, request: Request, session: DbSession, client: Client, settings: SettingsDep
 ) -> JSONResponse:
-    return await _answer(Operation.BET, provider, request, session, client)
+    return await _answer(Operation.BET, provider, request, session, client, settings=settings)
 
 
 @router.post("/transaction/win")
 async def transaction_win(
-    provider: str, request: Request, session: DbSession, client: Client
+    provider: str, request: Request, session: DbSession, client: Client, settings: SettingsDep
 ) -> JSONResponse:
-    return await _answer(Operation.WIN, provider, request, session, client)
+    return await _answer(Operation.WIN, provider, request, session, client, settings=settings)
 
 
 @router.post("/transaction/rollback")
 async def transaction_rollback(
-    provider: str, request: Request, session: DbSession, client: Client
+    provider: str, request: Request, session: DbSession, client: Client, settings: SettingsDep
 ) -> JSONResponse:
-    return await _answer(Operation.ROLLBACK, provider, request, session, client)
+    return await _answer(Operation.ROLLBACK, provider, request, session, client, settings=settings)

@@ -19,6 +19,7 @@ from croupier.audit.service import record_now as audit_now
 from croupier.audit.tags import AuditAction, Outcome
 from croupier.kit.client import ClientInfo
 from croupier.kit.db import shared_context
+from croupier.kit.settings import Settings
 from croupier.providers import registry, repository
 from croupier.providers.hub88 import signature, transactions, user
 from croupier.providers.hub88.answers import Answer, peek_request_uuid
@@ -39,6 +40,9 @@ class Operation(StrEnum):
 _HANDLERS: dict[Operation, Callable[[AsyncSession, ProviderRow, bytes], Awaitable[Answer]]] = {
     Operation.USER_INFO: user.user_info,
     Operation.BALANCE: user.balance,
+}
+# Calls that move money also count against the player's responsible-gambling limits, on settings.
+_MONEY: dict[Operation, Callable[[AsyncSession, Settings, ProviderRow, bytes], Awaitable[Answer]]] = {
     Operation.BET: transactions.bet,
     Operation.WIN: transactions.win,
     Operation.ROLLBACK: transactions.rollback,
@@ -62,6 +66,7 @@ async def handle(
     body: bytes,
     signed: str | None,
     client: ClientInfo,
+    settings: Settings,
 ) -> Answer:
     """Authenticate the call, then answer it."""
     provider = None
@@ -83,4 +88,6 @@ async def handle(
             },
         )
         return Answer(Status.INVALID_SIGNATURE, request_uuid=peek_request_uuid(body))
+    if operation in _MONEY:
+        return await _MONEY[operation](session, settings, provider, body)
     return await _HANDLERS[operation](session, provider, body)

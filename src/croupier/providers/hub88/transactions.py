@@ -29,9 +29,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from croupier.compliance.responsible import enforcement as responsible
+from croupier.compliance.responsible.errors import LimitReached
 from croupier.events.kinds import EventKind
 from croupier.events.outbox import NewEvent, record_events
 from croupier.kit.clock import utcnow
+from croupier.kit.settings import Settings
 from croupier.providers import repository, tokens
 from croupier.providers.hub88.amounts import to_minor
 from croupier.providers.hub88.answers import Answer, about, read, supported
@@ -154,7 +157,7 @@ async def _open(
 # ---------------------------------------------------------------- bet
 
 
-async def bet(session: AsyncSession, provider: ProviderRow, body: bytes) -> Answer:
+async def bet(session: AsyncSession, settings: Settings, provider: ProviderRow, body: bytes) -> Answer:
     request = read(BetRequest, body)
     if isinstance(request, Answer):
         return request
@@ -191,6 +194,8 @@ async def bet(session: AsyncSession, provider: ProviderRow, body: bytes) -> Answ
     status = await _refusal(
         session, provider, token, player_id=player_id, player_status=ctx.player_status, stake=stake, now=now
     )
+    if status is Status.OK:
+        status = await _within_limits(session, settings, player_id=player_id, currency=currency, stake=stake)
     if status is Status.OK:
         status, transfer_id = await _move(
             session,
@@ -258,10 +263,25 @@ async def _refusal(
     return Status.OK
 
 
+async def _within_limits(
+    session: AsyncSession, settings: Settings, *, player_id: uuid.UUID, currency: str, stake: int
+) -> Status:
+    """The player's own wager and loss limits, counted with the stake (before the ledger moves it)."""
+    try:
+        staked = await responsible.charge_stake(
+            session, settings, player_id=player_id, currency=currency, stake=stake
+        )
+    except LimitReached:
+        return Status.LIMIT_REACHED
+    if staked.events:
+        await record_events(session, staked.events)
+    return Status.OK
+
+
 # ---------------------------------------------------------------- win
 
 
-async def win(session: AsyncSession, provider: ProviderRow, body: bytes) -> Answer:
+async def win(session: AsyncSession, settings: Settings, provider: ProviderRow, body: bytes) -> Answer:
     request = read(WinRequest, body)
     if isinstance(request, Answer):
         return request
@@ -306,6 +326,10 @@ async def win(session: AsyncSession, provider: ProviderRow, body: bytes) -> Answ
     status, transfer_id = Status.TRANSACTION_ROLLED_BACK, None
     # Counting the win locks the bet: a concurrent rollback either sees the win or wins the race.
     if await repository.mark_won(session, placed.id):
+        # Counted before the ledger moves (the order every path locks in); undone if it does not.
+        await responsible.settle_payout(
+            session, settings, player_id=player_id, currency=currency, payout=amount
+        )
         status, transfer_id = await _move(
             session,
             provider,
@@ -319,6 +343,10 @@ async def win(session: AsyncSession, provider: ProviderRow, body: bytes) -> Answ
                 "bet": request.reference_transaction_uuid,
             },
         )
+        if status is not Status.OK:
+            await responsible.settle_payout(
+                session, settings, player_id=player_id, currency=currency, payout=-amount
+            )
         if status is Status.OK and amount:
             await _event(
                 session,
@@ -345,7 +373,7 @@ async def win(session: AsyncSession, provider: ProviderRow, body: bytes) -> Answ
 # ---------------------------------------------------------------- rollback
 
 
-async def rollback(session: AsyncSession, provider: ProviderRow, body: bytes) -> Answer:
+async def rollback(session: AsyncSession, settings: Settings, provider: ProviderRow, body: bytes) -> Answer:
     request = read(RollbackRequest, body)
     if isinstance(request, Answer):
         return request
@@ -377,7 +405,7 @@ async def rollback(session: AsyncSession, provider: ProviderRow, body: bytes) ->
         target = await seen_now(session, provider, request.reference_transaction_uuid)
     status, transfer_id = Status.OK, None
     if target is not None:
-        status, transfer_id = await _reverse(session, provider, request, target, player_id)
+        status, transfer_id = await _reverse(session, provider, request, target, player_id, settings=settings)
         currency = target.currency or currency
         if transfer_id is not None and target.amount:
             await _event(
@@ -434,6 +462,8 @@ async def _reverse(
     request: RollbackRequest,
     target: TransactionRow,
     player_id: uuid.UUID,
+    *,
+    settings: Settings,
 ) -> tuple[Status, uuid.UUID | None]:
     """Return a bet's stake, once; a bet already rolled back moves nothing."""
     if target.player_id != player_id:
@@ -446,7 +476,11 @@ async def _reverse(
         return (Status.UNKNOWN if settled else Status.OK), None
     if target.status != Status.OK or not target.amount or target.currency is None:
         return Status.OK, None  # the bet was refused: it took nothing
-    return await _move(
+    # The stake no longer counts against the limits; undone if the ledger refuses the return.
+    await responsible.refund_stake(
+        session, settings, player_id=player_id, currency=target.currency, stake=target.amount
+    )
+    status, transfer_id = await _move(
         session,
         provider,
         key=request.transaction_uuid,
@@ -455,6 +489,11 @@ async def _reverse(
         amount=target.amount,
         metadata={"reverses": request.reference_transaction_uuid, "round": request.round},
     )
+    if status is not Status.OK:
+        await responsible.refund_stake(
+            session, settings, player_id=player_id, currency=target.currency, stake=-target.amount
+        )
+    return status, transfer_id
 
 
 async def _event(
