@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit.service import Actor, Target
 from croupier.audit.service import record as audit_record
 from croupier.audit.tags import AuditAction, Outcome
+from croupier.compliance.responsible import harm_markers
 from croupier.events.kinds import EventKind
 from croupier.kit.client import ClientInfo
 from croupier.kit.clock import utcnow
@@ -199,6 +200,15 @@ async def cancel(
         target=Target.player(player_id),
         client=client,
         details={"withdrawal_id": str(withdrawal.id)},
+    )
+    # Money taken back from a withdrawal, usually to keep playing: a marker of harm.
+    await harm_markers.cancelled_withdrawal(
+        session,
+        player_id=player_id,
+        withdrawal_id=withdrawal.id,
+        amount=withdrawal.amount,
+        currency=withdrawal.currency,
+        client=client,
     )
     return withdrawal
 

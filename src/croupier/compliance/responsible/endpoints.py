@@ -4,17 +4,27 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from croupier.compliance.responsible import limits
+from croupier.compliance.responsible import limits, reality_checks
+from croupier.compliance.responsible.enforcement import SignIn
 from croupier.compliance.responsible.errors import (
     CoolingOff,
+    InvalidInterval,
     InvalidLimit,
     NoPendingLimit,
     UnknownLimitKind,
     UnknownPeriod,
 )
-from croupier.compliance.responsible.schemas import LimitKeyBody, LimitList, LimitView, SetLimit
+from croupier.compliance.responsible.schemas import (
+    LimitKeyBody,
+    LimitList,
+    LimitView,
+    RealityCheckView,
+    SetLimit,
+    SetRealityCheck,
+)
 from croupier.identity.auth import CurrentAuth
 from croupier.identity.errors import InvalidSession
+from croupier.identity.sessions import Authenticated
 from croupier.kit.deps import Client, DbSession, SettingsDep
 from croupier.kit.errors import responses
 from croupier.wallet.service import UnknownCurrency
@@ -62,3 +72,39 @@ async def confirm_limit(
     return LimitView.of(
         await limits.confirm(session, settings, player_id=auth.player.id, key=key, client=client)
     )
+
+
+def _sign_in(auth: Authenticated) -> SignIn:
+    return SignIn(auth.session.id, auth.session.created_at)
+
+
+@router.get(
+    "/reality-check",
+    summary="This session: time played, net position, and whether a reality check is due",
+    responses=responses(InvalidSession),
+)
+async def my_reality_check(session: DbSession, auth: CurrentAuth) -> RealityCheckView:
+    check = await reality_checks.current(session, player_id=auth.player.id, sign_in=_sign_in(auth))
+    return RealityCheckView.of(check)
+
+
+@router.put(
+    "/reality-check",
+    summary="Choose how often reality checks fall due (or stop them)",
+    responses=responses(InvalidSession, InvalidInterval),
+)
+async def set_reality_check(body: SetRealityCheck, session: DbSession, auth: CurrentAuth) -> RealityCheckView:
+    check = await reality_checks.set_interval(
+        session, player_id=auth.player.id, minutes=body.interval_minutes, sign_in=_sign_in(auth)
+    )
+    return RealityCheckView.of(check)
+
+
+@router.post(
+    "/reality-check",
+    summary="Acknowledge a reality check: the next falls due an interval from now",
+    responses=responses(InvalidSession),
+)
+async def acknowledge_reality_check(session: DbSession, auth: CurrentAuth) -> RealityCheckView:
+    check = await reality_checks.acknowledge(session, player_id=auth.player.id, sign_in=_sign_in(auth))
+    return RealityCheckView.of(check)

@@ -38,3 +38,9 @@ class NoPendingLimit(Conflict):
 class CoolingOff(Conflict):
     code = "cooling_off"
     title = "The cooling-off period has not passed yet"
+
+
+class InvalidInterval(CroupierError):
+    code = "invalid_interval"
+    status = 422
+    title = "A reality-check interval is a whole number of minutes"

@@ -88,7 +88,13 @@ async def after_increase_request(
 
 
 async def cancelled_withdrawal(
-    session: AsyncSession, *, player_id: uuid.UUID, withdrawal_id: uuid.UUID, amount: int, currency: str
+    session: AsyncSession,
+    *,
+    player_id: uuid.UUID,
+    withdrawal_id: uuid.UUID,
+    amount: int,
+    currency: str,
+    client: ClientInfo | None = None,
 ) -> None:
     """The player took back a withdrawal they had asked for."""
     await record(
@@ -96,4 +102,5 @@ async def cancelled_withdrawal(
         Marker.CANCELLED_WITHDRAWAL,
         player_id=player_id,
         data={"withdrawal_id": str(withdrawal_id), "amount": amount, "currency": currency},
+        client=client,
     )

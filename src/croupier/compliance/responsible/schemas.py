@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, StrictInt
 
 from croupier.compliance.responsible.enforcement import PlayState
 from croupier.compliance.responsible.limits import LimitState
+from croupier.compliance.responsible.reality_checks import RealityCheck
 from croupier.identity.schemas import Strict
 
 
@@ -93,4 +94,34 @@ class SessionView(BaseModel):
             reality_check_due=state.reality_check_due,
             reality_check_due_at=state.reality_check_due_at,
             reality_check_minutes=state.reality_check_minutes,
+        )
+
+
+class SetRealityCheck(Strict):
+    interval_minutes: StrictInt | None = Field(
+        description="Minutes of play between reality checks, 1 to 1440; null stops them."
+    )
+
+
+class RealityCheckView(BaseModel):
+    session_started_at: datetime
+    elapsed_seconds: int
+    net_positions: dict[str, int] = Field(
+        description="Payouts less stakes in this session, per currency, minor units."
+    )
+    interval_minutes: int | None
+    acknowledged_at: datetime | None
+    due: bool = Field(description="Acknowledge with POST /v1/rg/reality-check.")
+    due_at: datetime | None
+
+    @classmethod
+    def of(cls, check: RealityCheck) -> RealityCheckView:
+        return cls(
+            session_started_at=check.started_at,
+            elapsed_seconds=check.elapsed_seconds,
+            net_positions=check.net_positions,
+            interval_minutes=check.interval_minutes,
+            acknowledged_at=check.acknowledged_at,
+            due=check.due,
+            due_at=check.due_at,
         )
