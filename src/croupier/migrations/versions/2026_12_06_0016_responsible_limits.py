@@ -1,7 +1,7 @@
 """responsible gambling: rg_limits, rg_limit_changes, rg_accounts, rg_players
 
-Revision ID: 0015_responsible_limits
-Revises: 0014_compliance_kinds
+Revision ID: 0016_responsible_limits
+Revises: 0015_privacy
 Create Date: 2026-12-06 10:00:00.000000
 
 Every table is new, so the previous release runs unchanged beside this one.
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0015_responsible_limits"
-down_revision: str | None = "0014_compliance_kinds"
+revision: str = "0016_responsible_limits"
+down_revision: str | None = "0015_privacy"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
