@@ -182,26 +182,29 @@ class TestAccess:
             ("rick", "large-transactions", "1"),
         ]
 
-    @pytest.mark.parametrize(
-        ("params", "status", "code"),
-        [
-            ({"from": "2026-03-02", "to": "2026-03-01"}, 422, "invalid_report_period"),
-            ({"from": "2025-01-01", "to": "2026-03-01"}, 422, "invalid_report_period"),
-            ({"from": "2026-02-30", "to": "2026-03-01"}, 422, "validation_error"),
-            ({"from": "2026-03-01", "to": "2026-03-01", "format": "xml"}, 422, "validation_error"),
-            ({"to": "2026-03-01"}, 422, "validation_error"),
-        ],
-        ids=["reversed", "longer-than-a-year", "no-such-date", "unknown-format", "no-start"],
-    )
-    async def test_a_bad_period_or_format_is_refused_and_nothing_is_read(
-        self, casino: Casino, params: dict[str, str], status: int, code: str
-    ) -> None:
+    async def test_a_bad_period_or_format_is_refused_and_nothing_is_read(self, casino: Casino) -> None:
         desk = await staff_key(casino.runtime, StaffRole.COMPLIANCE, "carol")
+        refused = {
+            "reversed": {"from": "2026-03-02", "to": "2026-03-01"},
+            "longer than a year": {"from": "2025-01-01", "to": "2026-03-01"},
+            "no such date": {"from": "2026-02-30", "to": "2026-03-01"},
+            "unknown format": {"from": "2026-03-01", "to": "2026-03-01", "format": "xml"},
+            "no start": {"to": "2026-03-01"},
+        }
 
-        response = await casino.http.get("/v1/staff/reports/ggr", params=params, headers=desk)
+        answers = {
+            why: await casino.http.get("/v1/staff/reports/ggr", params=params, headers=desk)
+            for why, params in refused.items()
+        }
 
-        assert (response.status_code, response.json()["code"]) == (status, code)
-        assert response.headers["content-type"] == "application/problem+json"
-        assert await sql(
-            casino.runtime, "SELECT count(*) FROM audit_events WHERE action LIKE 'compliance:%'"
-        ) == [(0,)]
+        assert {
+            why: (r.status_code, r.headers["content-type"], r.json()["code"]) for why, r in answers.items()
+        } == {
+            "reversed": (422, "application/problem+json", "invalid_report_period"),
+            "longer than a year": (422, "application/problem+json", "invalid_report_period"),
+            "no such date": (422, "application/problem+json", "validation_error"),
+            "unknown format": (422, "application/problem+json", "validation_error"),
+            "no start": (422, "application/problem+json", "validation_error"),
+        }
+        reads = "SELECT count(*) FROM audit_events WHERE action LIKE 'compliance:%'"
+        assert await sql(casino.runtime, reads) == [(0,)]
