@@ -168,6 +168,14 @@ for _activity in (
         on_erasure=OnErasure.BLANKED_HELD,
     ),
     Activity(
+        name="responsible_gambling",
+        data="limits set and their history, usage per period, reality-check interval, markers of harm",
+        purpose="protecting players from gambling harm (UKGC LCCP SR 3.5.3, RTS 12 and 13; MGA PPD)",
+        basis=Basis.LEGAL_OBLIGATION,
+        retention=_AML_RETENTION,
+        on_erasure=OnErasure.KEPT,
+    ),
+    Activity(
         name="audit",
         data="the audit trail: actions on and by the player, network address, user agent",
         purpose="security and accountability; its hash chain proves it was not altered",

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit import privacy as audit_privacy
 from croupier.compliance.gdpr import consent, exports
 from croupier.compliance.gdpr.hooks import register_eraser, register_export_section, register_retention
+from croupier.compliance.responsible import privacy as responsible_privacy
 from croupier.events import privacy as events_privacy
 from croupier.games import privacy as games_privacy
 from croupier.identity import privacy as identity_privacy
@@ -38,6 +39,7 @@ def install() -> None:
     register_export_section("rounds", games_privacy.export)
     register_export_section("payments", payments_privacy.export)
     register_export_section("audit_events", audit_privacy.export)
+    register_export_section("limits", responsible_privacy.export)
 
     register_eraser("identity", identity_privacy.erase)
     register_eraser("mail", mail_privacy.erase)

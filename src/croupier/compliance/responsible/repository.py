@@ -292,6 +292,17 @@ async def increases_since(session: AsyncSession, player_id: uuid.UUID, since: da
     return int(count or 0)
 
 
+async def changes_of(session: AsyncSession, player_id: uuid.UUID) -> Sequence[RgLimitChange]:
+    """The player's limit history, oldest first."""
+    return (
+        await session.scalars(
+            select(RgLimitChange)
+            .where(RgLimitChange.player_id == player_id)
+            .order_by(RgLimitChange.at, RgLimitChange.id)
+        )
+    ).all()
+
+
 async def changes_between(session: AsyncSession, start: datetime, end: datetime) -> Sequence[RgLimitChange]:
     """Every limit change in ``[start, end)``, oldest first (for the regulator's reports)."""
     return (
