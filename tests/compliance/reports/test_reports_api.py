@@ -98,6 +98,7 @@ class TestInterventions:
             return [RgEntry(start, player, "limit_decreased", "deposit daily EUR 5000")]
 
         monkeypatch.setattr(rg_sources, "_SOURCES", {})
+        monkeypatch.setattr(rg_sources, "_installed", True)
         empty = await casino.report("rg", desk, today, today)
         rg_sources.register("time-outs", time_outs)
         rg_sources.register("limits", limits)
@@ -123,6 +124,25 @@ class TestInterventions:
                 "player_id": str(player),
                 "detail": "24 hours",
             },
+        ]
+
+    async def test_a_limit_a_player_sets_and_raises_over_http_is_reported_with_its_amounts(
+        self, casino: Casino
+    ) -> None:
+        desk = await staff_key(casino.runtime, StaffRole.COMPLIANCE, "carol")
+        player = await casino.player(funds=0)
+        for amount in (5_000, 8_000):  # a new limit is in force at once; a higher one waits
+            body = {"currency": "EUR", "kind": "deposit", "period": "day", "amount": amount}
+            response = await casino.http.put("/v1/rg/limits", json=body, headers=player.headers)
+            assert response.status_code == 200, response.text
+        today = casino.today()
+
+        response = await casino.report("rg", desk, today, today)
+
+        assert response.headers["Croupier-Report-Sources"] == "limits"
+        assert [(r["source"], r["kind"], r["player_id"], r["detail"]) for r in response.json()] == [
+            ("limits", "limit_set", player.id, "deposit day EUR: none -> 5000"),
+            ("limits", "limit_increase_requested", player.id, "deposit day EUR: 5000 -> 8000"),
         ]
 
 

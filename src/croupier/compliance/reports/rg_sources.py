@@ -1,20 +1,17 @@
-"""Where the responsible-gambling report finds its rows: sources the owning domains register.
+"""Where the responsible-gambling report finds its rows: sources the owning domains provide.
 
 Limits, time-outs, self-exclusions and register blocks each live in the domain that
-enforces them; the report reads none of their tables. Each domain registers one source
-per kind of intervention, in a module its endpoints and commands import (so that both
-the API and ``croupier reports rg`` see it)::
+enforces them; the report reads none of their tables. A domain writes one source per
+kind of intervention, reading through its own repository::
 
-    from croupier.compliance.reports.rg_sources import RgEntry, register
+    async def limit_changes(session, *, start, end) -> Sequence[RgRow]:
+        return [RgEntry(c.at, c.player_id, _kind(c), _detail(c))
+                for c in await repository.changes_between(session, start, end)]
 
-    async def limit_changes(session, *, start, end):
-        return [RgEntry(row.changed_at, row.player_id, "limit_decrease", "deposit daily EUR 5000")
-                for row in await repository.limit_changes(session, start=start, end=end)]
-
-    register("limits", limit_changes)
-
-A source returns what happened in ``[start, end)`` (UTC instants). ``detail`` says what
-changed in a few words, never personal data: the report goes to a regulator.
+and adds a line to ``rg_installed.install`` (as privacy's ``gdpr/sections.py`` does for
+its hooks), so that every process, the API and ``croupier reports rg`` alike, has the
+same sources. A source returns what happened in ``[start, end)`` (UTC instants);
+``detail`` says what changed in a few words, never personal data.
 """
 
 from __future__ import annotations
@@ -63,13 +60,21 @@ class RgSource(Protocol):
 
 
 _SOURCES: dict[str, RgSource] = {}
+_installed = False
 
 
 def register(name: str, source: RgSource) -> None:
-    """Add (or, on a re-import, replace) the source called ``name``."""
+    if name in _SOURCES and _SOURCES[name] is not source:
+        raise ValueError(f"rg report source {name!r} is registered twice")
     _SOURCES[name] = source
 
 
 def registered() -> dict[str, RgSource]:
     """The sources by name, in name order."""
+    global _installed  # noqa: PLW0603 - the built-in sources are registered once per process
+    if not _installed:
+        _installed = True
+        from croupier.compliance.reports import rg_installed
+
+        rg_installed.install()
     return dict(sorted(_SOURCES.items()))
