@@ -7,6 +7,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -82,6 +83,6 @@ async def erase(session: AsyncSession, player_id: uuid.UUID) -> dict[str, int]:
     return counts
 
 
-async def delete_ended_sessions(session: AsyncSession, cutoff: Any) -> int:
+async def delete_ended_sessions(session: AsyncSession, cutoff: datetime) -> int:
     """Retention: sessions that ended (expired or revoked) before ``cutoff``."""
     return await repository.delete_sessions_ended_before(session, cutoff)

@@ -93,6 +93,12 @@ def defer_after_commit(session: AsyncSession, task: str, *, lock: str, **kwargs:
     after_commit(session, f"jobs:{task}:{lock}", _defer)
 
 
+def _report_stopped(task: asyncio.Task[None]) -> None:
+    """A worker that ends on its own (not cancelled) stops running jobs: say so loudly."""
+    if not task.cancelled() and task.exception() is not None:
+        _log.error("jobs_worker_stopped", error=type(task.exception()).__name__)
+
+
 class Jobs:
     """The jobs app of one process: opened for deferring, and optionally running a worker."""
 
@@ -122,6 +128,7 @@ class Jobs:
     def start_worker(self, *, name: str, concurrency: int) -> None:
         options = self.worker_options(name=name, concurrency=concurrency)
         self._worker = asyncio.create_task(self.app.run_worker_async(**options), name="croupier-jobs")
+        self._worker.add_done_callback(_report_stopped)
 
     async def close(self) -> None:
         worker, self._worker = self._worker, None

@@ -53,7 +53,7 @@ class ExportGone(CroupierError):
     title = "The export was downloaded already, has expired or could not be built"
 
 
-def lifetime() -> Any:
+def lifetime() -> timedelta:
     period = activity_named("exports").period
     if period is None:  # the record of processing gives exports a period
         raise RuntimeError("exports have no retention period")

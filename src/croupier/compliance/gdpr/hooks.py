@@ -9,8 +9,10 @@ Each domain that holds personal data contributes, through its own functions:
 - a **retention sweep**: ``async (session, cutoff) -> count`` removing what is older than
   ``cutoff``, which is now minus the period its activity has in the record of processing.
 
-The built-in domains register in ``sections.py``; a new domain adds its lines there
-(and its activity to the record of processing in ``processing.py``).
+The built-in domains register in ``sections.py``; a new domain adds its lines there, and
+its activity to the record of processing in ``processing.py`` (with ``OnErasure.HELD`` for
+records the AML law keeps, such as KYC decisions: erasure responses list them as held).
+The README's copy of that table is checked against ``croupier gdpr processing``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from croupier.compliance.gdpr.processing import activity_named
 
 ExportSection = Callable[[AsyncSession, uuid.UUID], Awaitable[Any]]
 Eraser = Callable[[AsyncSession, uuid.UUID], Awaitable[Mapping[str, int]]]
@@ -53,8 +57,6 @@ def register_eraser(name: str, eraser: Eraser) -> None:
 
 
 def register_retention(name: str, *, activity: str, sweep: RetentionSweep) -> None:
-    from croupier.compliance.gdpr.processing import activity_named
-
     if activity_named(activity).period is None:
         raise ValueError(f"activity {activity!r} has no retention period to sweep by")
     if name in _retention and _retention[name].sweep is not sweep:
