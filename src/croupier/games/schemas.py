@@ -91,8 +91,10 @@ class PlayedView(RoundView):
 
     @classmethod
     def after(cls, played: GameRound, play: PlayState | None) -> PlayedView:
-        round_view = RoundView.of(played).model_dump()
-        return cls(**round_view, session=None if play is None else SessionView.of(play))
+        # Both parts are built validated; putting them together needs no second pass.
+        return cls.model_construct(
+            **dict(RoundView.of(played)), session=None if play is None else SessionView.of(play)
+        )
 
 
 class RoundList(BaseModel):
