@@ -1,8 +1,5 @@
-"""Limit changes as responsible-gambling interventions for the regulator's ``rg`` report.
-
-Registered on import; ``responsible/__init__`` imports this module, so every process that
-touches limits (the API, ``croupier reports rg``) has the source.
-"""
+"""Limit changes as responsible-gambling interventions for the regulator's ``rg`` report
+(installed as the source ``limits`` by ``compliance/reports/rg_installed.py``)."""
 
 from __future__ import annotations
 
@@ -11,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from croupier.compliance.reports.rg_sources import RgEntry, RgRow, register
+from croupier.compliance.reports.rg_sources import RgEntry, RgRow
 from croupier.compliance.responsible import repository
 from croupier.compliance.responsible.models import Change, LimitKind, RgLimitChange
 
@@ -37,6 +34,3 @@ async def limit_changes(session: AsyncSession, *, start: datetime, end: datetime
         RgEntry(change.at, change.player_id, _kind(change), _detail(change))
         for change in await repository.changes_between(session, start, end)
     ]
-
-
-register("limits", limit_changes)
