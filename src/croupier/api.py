@@ -12,6 +12,7 @@ from croupier.compliance.gdpr.endpoints import router as gdpr_router
 from croupier.compliance.gdpr.staff_endpoints import router as gdpr_staff_router
 from croupier.compliance.reports.endpoints import router as reports_router
 from croupier.compliance.responsible.endpoints import router as responsible_router
+from croupier.compliance.responsible.exclusions.endpoints import router as exclusions_router
 from croupier.events.delivery import EventDelivery
 from croupier.games.endpoints import install_game_errors
 from croupier.games.endpoints import router as games_router
@@ -57,6 +58,7 @@ DOMAIN_ROUTERS = (
     gdpr_staff_router,
     reports_router,
     responsible_router,
+    exclusions_router,
 )
 
 

@@ -1,0 +1,1 @@
+"""Compliance: KYC, responsible gambling, privacy rights and regulator reports."""

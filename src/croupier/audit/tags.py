@@ -79,6 +79,7 @@ class AuditAction(StrEnum):
     GDPR_ERASE = "gdpr:player:erase"
     GDPR_RETENTION = "gdpr:retention:sweep"
     COMPLIANCE_REPORT_READ = "compliance:report:read"
+    EXCLUSION_CHANGE = "compliance:exclusion:change"
 
 
 class Outcome(StrEnum):

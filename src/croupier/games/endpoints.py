@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from croupier.compliance.responsible.enforcement import SignIn
 from croupier.compliance.responsible.errors import LimitReached
+from croupier.compliance.responsible.exclusions.gate import GamblingBlocked
 from croupier.games import catalogue, fairness, rounds, seeds
 from croupier.games.engines import GAMES, blackjack
 from croupier.games.errors import GameError, UnknownGame
@@ -93,6 +94,7 @@ async def list_games(settings: SettingsDep) -> GameList:
         InsufficientFunds,
         UnknownCurrency,
         BetRefused,
+        GamblingBlocked,
         RiskDenied,
         RiskUnavailable,
         LimitReached,
@@ -130,6 +132,7 @@ async def play_round(
         bet=bet,
         key=key,
         player_status=auth.status,
+        gambling_blocked_until=auth.gambling_blocked_until,
         client=client,
         sign_in=SignIn(auth.session_id, auth.started_at),
     )
@@ -148,6 +151,7 @@ async def play_round(
         rounds.RoundFinished,
         IdempotencyKeyRequired,
         LimitReached,
+        GamblingBlocked,
     ),
 )
 async def act(
@@ -169,6 +173,7 @@ async def act(
         action=body.action,
         key=key,
         player_status=auth.status,
+        gambling_blocked_until=auth.gambling_blocked_until,
         client=client,
         sign_in=SignIn(auth.session_id, auth.started_at),
     )

@@ -94,14 +94,16 @@ async def play(
     bet: Mapping[str, Any],
     key: str,
     player_status: str | None = None,
+    gambling_blocked_until: datetime | None = None,
     client: ClientInfo | None = None,
     sign_in: SignIn | None = None,
 ) -> tuple[GameRound, bool, PlayState | None]:
     """Place a bet and play it (to the end, or to the first decision); ``(round, replayed, play)``.
 
-    ``player_status`` is the player's status when the caller has just read it (the session's
-    authentication does), to spare the pre-bet check a query. ``sign_in``: the session the bet
-    is placed in, whose time limit it is held to; ``play`` is where the player then stands in it.
+    ``player_status`` and ``gambling_blocked_until`` are the player's standing when the caller
+    has just read it (the session's authentication does), to spare the pre-bet check a query.
+    ``sign_in``: the session the bet is placed in, whose time limit it is held to; ``play`` is
+    where the player then stands in it.
     """
     plain = dict(bet)
     parsed = parse_bet(game, plain)
@@ -113,7 +115,15 @@ async def play(
     if draw is None:
         replayed = await _replayed(session, request)
         return replayed, True, await _standing(session, player_id, currency, sign_in)
-    await _pre_bet(session, settings, request, parsed.stake, player_status=player_status, client=client)
+    await _pre_bet(
+        session,
+        settings,
+        request,
+        parsed.stake,
+        player_status=player_status,
+        gambling_blocked_until=gambling_blocked_until,
+        client=client,
+    )
     source = FairStream(draw.server_seed, draw.client_seed, draw.nonce)
     round_id, now = uuid.uuid4(), utcnow()
     played = GameRound(
@@ -199,6 +209,7 @@ async def _pre_bet(
     stake: int,
     *,
     player_status: str | None,
+    gambling_blocked_until: datetime | None,
     client: ClientInfo | None,
 ) -> None:
     # First, so that an unknown currency is refused as unknown rather than "not offered" by the
@@ -216,6 +227,7 @@ async def _pre_bet(
         stake_limit=table.maximum,
         stake_minimum=table.minimum,
         player_status=player_status,
+        gambling_blocked_until=gambling_blocked_until,
     )
 
 
@@ -228,12 +240,15 @@ async def act(
     action: str,
     key: str,
     player_status: str | None = None,
+    gambling_blocked_until: datetime | None = None,
     client: ClientInfo | None = None,
     sign_in: SignIn | None = None,
 ) -> tuple[GameRound, bool, PlayState | None]:
     """A player's decision in an open multi-step round; ``(round, replayed, play)``.
 
-    ``player_status``: as for ``play``, spares a double's or a split's pre-bet check a query.
+    ``player_status`` and ``gambling_blocked_until``: as for ``play``, spare a double's or a
+    split's pre-bet check a query. Hitting and standing stake nothing and are never refused:
+    a player excluded mid-round can still finish it.
     """
     played = await repository.round_of(session, player_id, round_id, lock=True)
     if played is None:
@@ -260,6 +275,7 @@ async def act(
             settings=settings,
             stake_limit=table.maximum,
             player_status=player_status,
+            gambling_blocked_until=gambling_blocked_until,
         )
     server_seed = await seeds.secret_of(session, played.seed_pair_id)
     source = FairStream(server_seed, played.client_seed, played.nonce, state.position)

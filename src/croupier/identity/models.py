@@ -60,6 +60,10 @@ class Player(CreatedAt, Base):
     totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Highest RFC 6238 time step accepted so far: a code is good once.
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # Until when the player may not deposit or bet (a time-out, a self-exclusion, the national
+    # register). Kept by compliance.responsible, which holds the exclusions themselves; a copy
+    # here so that the session look-up every bet makes reads it without a statement of its own.
+    gambling_blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (CheckConstraint(one_of("status", PlayerStatus), name="status_known"),)
 

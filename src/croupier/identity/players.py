@@ -16,6 +16,7 @@ from croupier.crypto.blind_index import blind_index
 from croupier.crypto.service import PersonalDataErased, player_cipher
 from croupier.identity import repository
 from croupier.identity.models import Player
+from croupier.kit.errors import NotFound
 from croupier.kit.keyring import keyring_of
 
 
@@ -63,6 +64,27 @@ async def profile_of(session: AsyncSession, player_id: uuid.UUID) -> PlayerProfi
     The caller audits the read."""
     player = await repository.get_player(session, player_id)
     return None if player is None else await profile(session, player)
+
+
+async def gambling_blocked_until(
+    session: AsyncSession, player_id: uuid.UUID, *, lock: bool = False
+) -> datetime | None:
+    """Until when the player may not deposit or bet (None: free to); ``NotFound`` for no such player.
+
+    ``lock`` holds the player's row until the transaction ends, so that changes to the block
+    apply one after the other.
+    """
+    exists, until = await repository.gambling_blocked_until(session, player_id, lock=lock)
+    if not exists:
+        raise NotFound("No such player.")
+    return until
+
+
+async def set_gambling_blocked_until(
+    session: AsyncSession, player_id: uuid.UUID, until: datetime | None
+) -> None:
+    """Only compliance.responsible calls this: it derives ``until`` from the player's exclusions."""
+    await repository.set_gambling_blocked_until(session, player_id, until)
 
 
 @dataclass(frozen=True)

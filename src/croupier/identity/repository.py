@@ -59,6 +59,23 @@ async def get_player_with_secrets(session: AsyncSession, player_id: uuid.UUID) -
     return await session.scalar(stmt)
 
 
+async def gambling_blocked_until(
+    session: AsyncSession, player_id: uuid.UUID, *, lock: bool = False
+) -> tuple[bool, datetime | None]:
+    """``(player exists, until when gambling is blocked)``."""
+    stmt = select(Player.gambling_blocked_until).where(Player.id == player_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    row = (await session.execute(stmt)).first()
+    return (False, None) if row is None else (True, row[0])
+
+
+async def set_gambling_blocked_until(
+    session: AsyncSession, player_id: uuid.UUID, until: datetime | None
+) -> None:
+    await session.execute(update(Player).where(Player.id == player_id).values(gambling_blocked_until=until))
+
+
 # Sign-in guards -------------------------------------------------------------
 
 
@@ -120,6 +137,7 @@ class SessionPrincipalRow:
     last_seen_at: datetime
     status: str  # the player's
     created_at: datetime  # when the player signed in
+    gambling_blocked_until: datetime | None  # the player's
 
     @classmethod
     def of(cls, found: PlayerSession, player: Player) -> SessionPrincipalRow:
@@ -132,11 +150,13 @@ class SessionPrincipalRow:
             found.last_seen_at,
             player.status,
             found.created_at,
+            player.gambling_blocked_until,
         )
 
 
 _SESSION_PRINCIPAL = (
-    "SELECT s.id, s.player_id, s.revoked_at, s.expires_at, s.last_seen_at, p.status, s.created_at"
+    "SELECT s.id, s.player_id, s.revoked_at, s.expires_at, s.last_seen_at, p.status, s.created_at,"
+    " p.gambling_blocked_until"
     " FROM player_sessions AS s JOIN players AS p ON p.id = s.player_id WHERE s.token_hash = %s"
 )
 

@@ -193,6 +193,7 @@ class Principal:
     session_id: uuid.UUID
     status: str
     started_at: datetime  # when the player signed in: a session's play time runs from here
+    gambling_blocked_until: datetime | None
 
 
 async def _admit(
@@ -239,6 +240,7 @@ async def authenticate_principal(session: AsyncSession, *, settings: Settings, t
         session_id=found.session_id,
         status=found.status,
         started_at=found.created_at,
+        gambling_blocked_until=found.gambling_blocked_until,
     )
 
 

@@ -20,6 +20,7 @@ from croupier.audit.service import Actor, Target
 from croupier.audit.service import record as audit_record
 from croupier.audit.tags import AuditAction, Outcome
 from croupier.compliance.responsible import enforcement as responsible
+from croupier.compliance.responsible.exclusions import service as exclusions
 from croupier.events.kinds import EventKind
 from croupier.kit.client import ClientInfo
 from croupier.kit.clock import utcnow
@@ -85,6 +86,8 @@ async def start(
         await wallet.exponent(session, request.currency)  # unknown currencies are refused first
         # Sanctions screening: an open blocking hit pauses deposits until an analyst clears it.
         await refuse_if_under_review(session, player_id=request.player_id)
+        # A time-out, self-exclusion or register block: no money in (LCCP SR 3.5.3).
+        await exclusions.refuse_if_excluded(session, player_id=request.player_id, doing="depositing")
         existing = await _existing(session, request)
     if existing is not None and existing.status != INITIATED:
         return existing, True

@@ -16,6 +16,7 @@ from croupier.audit.service import Actor
 from croupier.audit.service import record_now as audit_now
 from croupier.audit.tags import AuditAction, Outcome
 from croupier.compliance.responsible.errors import LimitReached
+from croupier.compliance.responsible.exclusions.gate import GamblingBlocked
 from croupier.identity.auth import CurrentAuth, SteppedUpAuth, VerifiedAuth
 from croupier.identity.errors import EmailUnverified, InvalidSession, StepUpRequired
 from croupier.kit.db import commit_now
@@ -79,6 +80,7 @@ async def my_methods(session: DbSession, auth: CurrentAuth) -> MethodList:
         ProviderUnavailable,
         PaymentsNotConfigured,
         SanctionsReviewPending,
+        GamblingBlocked,
         RiskDenied,
         RiskUnavailable,
         LimitReached,

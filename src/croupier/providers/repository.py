@@ -76,6 +76,7 @@ class Context:
     reference: TransactionRow | None  # the transaction it references (wins, rollbacks)
     token: TokenRow | None  # the token, if it is one of this provider's
     player_status: str | None  # None: no such player
+    player_blocked_until: datetime | None  # the player's gambling block (compliance.responsible)
     game_known: bool  # the game_code is one of this provider's games
 
 
@@ -214,7 +215,8 @@ _CONTEXT = text(
     " r.status AS r_status, r.balance AS r_balance, r.rolled_back_at AS r_rolled_back_at,"
     " k.player_id AS k_player_id, k.currency AS k_currency,"
     " k.expires_at AS k_expires_at, k.ends_at AS k_ends_at,"
-    " pl.status AS player_status, g.code IS NOT NULL AS game_known"
+    " pl.status AS player_status, pl.gambling_blocked_until AS player_blocked_until,"
+    " g.code IS NOT NULL AS game_known"
     " FROM (VALUES (1)) AS one (x)"
     " LEFT JOIN provider_transactions AS t"
     "   ON t.provider_id = :provider_id AND t.transaction_uuid = :transaction_uuid"
@@ -286,6 +288,7 @@ async def context(
         reference=_transaction(row, "r"),
         token=token,
         player_status=row.player_status,
+        player_blocked_until=row.player_blocked_until,
         game_known=bool(row.game_known),
     )
 

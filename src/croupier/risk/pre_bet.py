@@ -2,23 +2,28 @@
 
 In-house games and third-party studios alike call ``pre_bet_check`` once the bet
 is identified and before the ledger transfer that takes the stake. Today it
-refuses a disabled account and a stake outside the limits the caller applies (a
-table's minimum and maximum, a provider's maximum). Responsible-gambling limits (deposit, loss,
-wager and session limits, self-exclusion) belong here too, so that every game
-gets them at once.
+refuses a disabled account, a player under a time-out, self-exclusion or register
+block (``compliance.responsible.exclusions.gate``), and a stake outside the limits the
+caller applies (a table's minimum and maximum, a provider's maximum). Responsible-gambling
+limits (deposit, loss, wager and session limits) belong here too, so that every game gets
+them at once.
 
-Refusals are ``BetRefused`` problems (403/422 through the HTTP API); a provider
-adapter translates them into its own protocol's codes.
+Refusals are ``BetRefused`` problems (403/422 through the HTTP API) and the gate's
+``GamblingBlocked`` (403 ``gambling_blocked``); a provider adapter translates them into its
+own protocol's codes.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from croupier.compliance.responsible.exclusions import gate
 from croupier.identity.models import Player, PlayerStatus
+from croupier.kit.clock import utcnow
 from croupier.kit.errors import CroupierError, NotFound
 
 
@@ -55,17 +60,21 @@ async def pre_bet_check(
     stake_limit: int | None,
     stake_minimum: int | None = None,
     player_status: str | None = None,
+    gambling_blocked_until: datetime | None = None,
 ) -> None:
-    """Raise ``BetRefused`` unless the player may stake ``stake`` minor units of ``currency``.
+    """Raise ``BetRefused`` (or ``GamblingBlocked``) unless the player may stake ``stake``
+    minor units of ``currency``.
 
     ``stake_limit`` and ``stake_minimum`` are the largest and smallest stakes the
     game or provider accepts in this currency (None: no limit of its own). Pass
-    ``player_status`` when it was read with the rest of the bet's context, to save
-    a query on the hot path.
+    ``player_status`` and ``gambling_blocked_until`` together when they were read with
+    the rest of the bet's context, to save a query on the hot path.
     """
-    status = player_status if player_status is not None else await _status(session, player_id)
-    if status != PlayerStatus.ACTIVE:
+    if player_status is None:
+        player_status, gambling_blocked_until = await _standing(session, player_id)
+    if player_status != PlayerStatus.ACTIVE:
         raise PlayerDisabled("The account is disabled; it cannot place bets.")
+    gate.refuse_if_blocked(gambling_blocked_until, utcnow(), doing="betting")
     if stake_minimum is not None and stake < stake_minimum:
         raise StakeBelowMinimum(
             f"The smallest stake allowed is {stake_minimum} minor units of {currency}.",
@@ -80,8 +89,12 @@ async def pre_bet_check(
         )
 
 
-async def _status(session: AsyncSession, player_id: uuid.UUID) -> str:
-    status = await session.scalar(select(Player.status).where(Player.id == player_id))
-    if status is None:
+async def _standing(session: AsyncSession, player_id: uuid.UUID) -> tuple[str, datetime | None]:
+    row = (
+        await session.execute(
+            select(Player.status, Player.gambling_blocked_until).where(Player.id == player_id)
+        )
+    ).first()
+    if row is None:
         raise NotFound("No such player.")
-    return status
+    return row[0], row[1]

@@ -15,6 +15,7 @@ import math
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import structlog
 from psycopg.errors import QueryCanceled
@@ -89,6 +90,7 @@ async def decide(
     stake_limit: int | None = None,
     stake_minimum: int | None = None,
     player_status: str | None = None,
+    gambling_blocked_until: datetime | None = None,
 ) -> Verdict:
     """Decide whether ``player_id`` may do ``action`` (one of ``rules.Action.ALL``) now.
 
@@ -109,6 +111,7 @@ async def decide(
             stake_limit=stake_limit,
             stake_minimum=stake_minimum,
             player_status=player_status,
+            gambling_blocked_until=gambling_blocked_until,
         )
     # Only the engine's own work falls back: reading the rules and the features and
     # evaluating them. Recording what it decided is part of the request's transaction,

@@ -1,0 +1,1 @@
+"""Responsible gambling: exclusions, the national register, limits."""

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from croupier.compliance.responsible import enforcement as responsible
 from croupier.compliance.responsible.errors import LimitReached
+from croupier.compliance.responsible.exclusions.gate import GamblingBlocked
 from croupier.events.kinds import EventKind
 from croupier.events.outbox import NewEvent, record_events
 from croupier.kit.clock import utcnow
@@ -192,7 +193,14 @@ async def bet(session: AsyncSession, settings: Settings, provider: ProviderRow, 
     now = utcnow()
     transfer_id = None
     status = await _refusal(
-        session, provider, token, player_id=player_id, player_status=ctx.player_status, stake=stake, now=now
+        session,
+        provider,
+        token,
+        player_id=player_id,
+        player_status=ctx.player_status,
+        blocked_until=ctx.player_blocked_until,
+        stake=stake,
+        now=now,
     )
     if status is Status.OK:
         status = await _within_limits(session, settings, player_id=player_id, currency=currency, stake=stake)
@@ -236,6 +244,7 @@ async def _refusal(
     *,
     player_id: uuid.UUID,
     player_status: str | None,
+    blocked_until: datetime | None,
     stake: int,
     now: datetime,
 ) -> Status:
@@ -252,8 +261,10 @@ async def _refusal(
             currency=token.currency,
             stake_limit=provider.stake_limits.get(token.currency),
             player_status=player_status,
+            gambling_blocked_until=blocked_until,
         )
-    except PlayerDisabled:
+    except (PlayerDisabled, GamblingBlocked):
+        # A time-out or self-exclusion: Hub88's answer for a player who may not play now.
         return Status.USER_DISABLED
     except risk.RiskUnavailable:
         return Status.UNKNOWN
