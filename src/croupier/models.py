@@ -2,8 +2,8 @@
 
 from croupier.audit.models import AuditEvent, AuditHead
 from croupier.compliance.gdpr.models import ConsentRecord, DataExport, Erasure
-from croupier.compliance.responsible.models import RgAccount, RgLimit, RgLimitChange, RgPlayer
 from croupier.compliance.responsible.exclusions.models import Exclusion
+from croupier.compliance.responsible.models import RgAccount, RgLimit, RgLimitChange, RgPlayer
 from croupier.crypto.models import PlayerDataKey
 from croupier.events.models import DomainEvent, EventConsumer, EventCursor, EventReceipt
 from croupier.games.models import GameRound, RoundAction, SeedPair

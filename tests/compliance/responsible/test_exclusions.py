@@ -13,7 +13,13 @@ import pytest
 
 from croupier.compliance.responsible.exclusions.service import may_receive_marketing
 from croupier.kit.runtime import Runtime
-from tests.compliance.responsible.exclusion_support import elapse, exclusion_events, self_exclude, status, time_out
+from tests.compliance.responsible.exclusion_support import (
+    elapse,
+    exclusion_events,
+    self_exclude,
+    status,
+    time_out,
+)
 from tests.factories import SignedIn, sign_in, signed_in_player
 from tests.games.test_rounds_api import DICE, bet, funded
 from tests.payments.support import Live

@@ -1,7 +1,7 @@
 """exclusions: time-outs, self-exclusions and register blocks; players.gambling_blocked_until
 
-Revision ID: 0015_exclusions
-Revises: 0014_compliance_kinds
+Revision ID: 0017_exclusions
+Revises: 0016_responsible_limits
 Create Date: 2026-12-06 10:30:00.000000
 
 A new table and a nullable column without a default (no table rewrite): the previous
@@ -16,8 +16,8 @@ from alembic import op
 # Frozen here: a later change of these values is a migration of its own.
 KINDS = ("time_out", "self_exclusion", "register")
 
-revision: str = "0015_exclusions"
-down_revision: str | None = "0014_compliance_kinds"
+revision: str = "0017_exclusions"
+down_revision: str | None = "0016_responsible_limits"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
