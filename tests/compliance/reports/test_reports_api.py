@@ -126,23 +126,35 @@ class TestInterventions:
             },
         ]
 
-    async def test_a_limit_a_player_sets_and_raises_over_http_is_reported_with_its_amounts(
+    async def test_limits_time_outs_and_self_exclusions_taken_over_http_are_reported(
         self, casino: Casino
     ) -> None:
         desk = await staff_key(casino.runtime, StaffRole.COMPLIANCE, "carol")
-        player = await casino.player(funds=0)
+        ann, ben, cat = [await casino.player(funds=0) for _ in range(3)]
         for amount in (5_000, 8_000):  # a new limit is in force at once; a higher one waits
             body = {"currency": "EUR", "kind": "deposit", "period": "day", "amount": amount}
-            response = await casino.http.put("/v1/rg/limits", json=body, headers=player.headers)
+            response = await casino.http.put("/v1/rg/limits", json=body, headers=ann.headers)
             assert response.status_code == 200, response.text
+        for player, path, period in ((ben, "time-out", "72h"), (cat, "self-exclusion", "indefinite")):
+            response = await casino.http.post(
+                f"/v1/rg/{path}", json={"period": period}, headers=player.headers
+            )
+            assert response.status_code == 201, response.text
         today = casino.today()
 
         response = await casino.report("rg", desk, today, today)
 
-        assert response.headers["Croupier-Report-Sources"] == "limits"
-        assert [(r["source"], r["kind"], r["player_id"], r["detail"]) for r in response.json()] == [
-            ("limits", "limit_set", player.id, "deposit day EUR: none -> 5000"),
-            ("limits", "limit_increase_requested", player.id, "deposit day EUR: 5000 -> 8000"),
+        assert response.headers["Croupier-Report-Sources"] == "exclusions,limits"
+        rows = [(r["source"], r["kind"], r["player_id"], r["detail"]) for r in response.json()]
+        ends = rows[2][3].removeprefix("72h until ")
+        assert datetime.fromisoformat(ends) - datetime.fromisoformat(
+            response.json()[2]["occurred_at"]
+        ) == timedelta(hours=72)
+        assert rows == [
+            ("limits", "limit_set", ann.id, "deposit day EUR: none -> 5000"),
+            ("limits", "limit_increase_requested", ann.id, "deposit day EUR: 5000 -> 8000"),
+            ("exclusions", "time_out_started", ben.id, f"72h until {ends}"),
+            ("exclusions", "self_exclusion_started", cat.id, "indefinite"),
         ]
 
 

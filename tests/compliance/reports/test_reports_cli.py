@@ -41,4 +41,4 @@ async def test_an_empty_rg_report_is_its_header_and_names_the_sources_it_has(run
     )
 
     assert succeeded(result) == "gaming_day,occurred_at,source,kind,player_id,detail\n"
-    assert result.stderr == "rg sources: limits\n"
+    assert result.stderr == "rg sources: exclusions, limits\n"

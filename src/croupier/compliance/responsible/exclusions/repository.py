@@ -56,3 +56,16 @@ async def lift(
     if return_requested_at is not None:
         values["return_requested_at"] = return_requested_at
     await session.execute(update(Exclusion).where(Exclusion.id.in_(exclusion_ids)).values(**values))
+
+
+async def changed_between(session: AsyncSession, start: datetime, end: datetime) -> Sequence[Exclusion]:
+    """Exclusions that started, or whose player asked to return, in ``[start, end)`` (for the rg report)."""
+    stmt = (
+        select(Exclusion)
+        .where(
+            ((Exclusion.started_at >= start) & (Exclusion.started_at < end))
+            | ((Exclusion.return_requested_at >= start) & (Exclusion.return_requested_at < end))
+        )
+        .order_by(Exclusion.started_at, Exclusion.id)
+    )
+    return (await session.scalars(stmt)).all()
