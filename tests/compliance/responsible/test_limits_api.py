@@ -39,6 +39,9 @@ class TestTighterLimits:
             ("set", 5000, 3000),
         ]
         assert (await limits(live.http, player))[0]["used"] == 3000
+        status = await live.get(player, "/v1/rg/status")
+        assert status["limits"] == await limits(live.http, player)
+        assert status["reality_check_minutes"] is None
 
 
 class TestLooserLimits:

@@ -55,6 +55,11 @@ async def acknowledge(session: AsyncSession, *, player_id: uuid.UUID, sign_in: S
     return await current(session, player_id=player_id, sign_in=sign_in)
 
 
+async def interval(session: AsyncSession, *, player_id: uuid.UUID) -> int | None:
+    found = await repository.reality_settings(session, player_id)
+    return None if found is None else found.reality_check_minutes
+
+
 async def current(session: AsyncSession, *, player_id: uuid.UUID, sign_in: SignIn) -> RealityCheck:
     now = utcnow()
     found = await repository.reality_settings(session, player_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from croupier.compliance.responsible import limits, reality_checks
 from croupier.compliance.responsible.exclusions import periods, service
 from croupier.compliance.responsible.exclusions.schemas import (
     ExclusionStatus,
@@ -18,9 +19,10 @@ from croupier.compliance.responsible.exclusions.schemas import (
     TimeOutRequest,
 )
 from croupier.compliance.responsible.exclusions.service import ExclusionState
+from croupier.compliance.responsible.schemas import LimitView
 from croupier.identity.auth import CurrentAuth
 from croupier.identity.errors import InvalidSession
-from croupier.kit.deps import Client, DbSession
+from croupier.kit.deps import Client, DbSession, SettingsDep
 from croupier.kit.errors import responses
 
 router = APIRouter(prefix="/v1/rg", tags=["responsible gambling"])
@@ -72,6 +74,15 @@ async def request_return(session: DbSession, auth: CurrentAuth, client: Client) 
     )
 
 
-@router.get("/status", summary="My exclusions and what they block", responses=responses(InvalidSession))
-async def my_status(session: DbSession, auth: CurrentAuth) -> RgStatus:
-    return RgStatus(exclusion=ExclusionStatus.of(await service.standing(session, player_id=auth.player.id)))
+@router.get(
+    "/status", summary="My exclusions, limits and reality-check interval", responses=responses(InvalidSession)
+)
+async def my_status(session: DbSession, settings: SettingsDep, auth: CurrentAuth) -> RgStatus:
+    player_id = auth.player.id
+    return RgStatus(
+        exclusion=ExclusionStatus.of(await service.standing(session, player_id=player_id)),
+        limits=[
+            LimitView.of(s) for s in await limits.overview(session, player_id=player_id, settings=settings)
+        ],
+        reality_check_minutes=await reality_checks.interval(session, player_id=player_id),
+    )

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from croupier.compliance.responsible.exclusions import gate
 from croupier.compliance.responsible.exclusions.models import Exclusion
 from croupier.compliance.responsible.exclusions.service import ExclusionState, Standing
+from croupier.compliance.responsible.schemas import LimitView
 
 
 class TimeOutRequest(BaseModel):
@@ -73,6 +74,10 @@ class RgStatus(BaseModel):
     """Everything responsible gambling holds about the player."""
 
     exclusion: ExclusionStatus
+    limits: list[LimitView] = Field(
+        description="The limits in force or pending, as GET /v1/rg/limits shows them."
+    )
+    reality_check_minutes: int | None = Field(description="The reality-check interval; null: none.")
 
 
 class ReturnRequested(BaseModel):
