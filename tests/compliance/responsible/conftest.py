@@ -1,5 +1,39 @@
-"""Responsible-gambling tests run against a live Croupier and the sandbox provider."""
+"""Responsible-gambling tests run against a live Croupier and the sandbox provider.
 
-from tests.payments.support import live
+One server and one database per test module: each test works with players of its own, so
+they share them safely, and the directory does not pay a server start-up per test.
+"""
 
-__all__ = ["live"]
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import psycopg
+import pytest
+
+from croupier.kit.embedded import to_sqlalchemy_url
+from tests.conftest import _with_database
+from tests.payments.support import Live, live_settings, serve
+from tests.psp_sandbox import PspSandbox
+
+
+@pytest.fixture(scope="module")
+def module_database_url(pg_admin_url: str, template_name: str) -> Iterator[str]:
+    name = f"croupier_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
+    yield to_sqlalchemy_url(_with_database(pg_admin_url, name))
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+async def live(
+    module_database_url: str, keyring_json: str, tmp_path_factory: pytest.TempPathFactory, psp: PspSandbox
+) -> AsyncIterator[Live]:
+    settings = live_settings(module_database_url, keyring_json, tmp_path_factory.mktemp("live"), psp)
+    async for runtime, base_url in serve(settings):
+        async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+            yield Live(http=http, runtime=runtime, psp=psp, base_url=base_url)

@@ -27,9 +27,9 @@ async def test_limit_changes_reach_the_rg_report_and_the_players_export(live: Li
 
     assert report.status_code == 200, report.text
     assert "limits" in report.headers["Croupier-Report-Sources"].split(",")
-    assert [(r["source"], r["kind"], r["player_id"], r["detail"]) for r in report.json()] == [
-        ("limits", "limit_set", player.id, "deposit day EUR: none -> 1000"),
-        ("limits", "limit_increase_requested", player.id, "deposit day EUR: 1000 -> 2000"),
+    assert [(r["source"], r["kind"], r["detail"]) for r in report.json() if r["player_id"] == player.id] == [
+        ("limits", "limit_set", "deposit day EUR: none -> 1000"),
+        ("limits", "limit_increase_requested", "deposit day EUR: 1000 -> 2000"),
     ]
 
     shown = await ready_export(live, player)
