@@ -86,14 +86,25 @@ async def test_an_export_expires_unread_and_only_one_waits_at_a_time(live: Live)
     )
 
 
-async def test_jobs_run_in_a_worker_of_their_own_when_serve_leaves_them(live_without_jobs: Live) -> None:
+async def test_jobs_run_in_a_worker_of_their_own_and_a_lost_job_is_found_again(
+    live_without_jobs: Live,
+) -> None:
     live = live_without_jobs
-    player = await live.player()
-    asked = await live.http.post("/v1/me/exports", headers=player.headers)
-    assert asked.status_code == 202, asked.text
+    asked = {}
+    for name in ("kept", "lost"):
+        player = await live.player()
+        response = await live.http.post("/v1/me/exports", headers=player.headers)
+        assert response.status_code == 202, response.text
+        asked[name] = (player, response.json()["id"])
     # Deferred by the API process, which runs no jobs itself.
-    [(task,)] = await sql(live.runtime, "SELECT task_name FROM procrastinate_jobs WHERE status = 'todo'")
-    assert task == "gdpr:build_export"
+    todo = await sql(
+        live.runtime, "SELECT args->>'export_id', task_name FROM procrastinate_jobs WHERE status = 'todo'"
+    )
+    assert sorted(todo) == sorted((export_id, "gdpr:build_export") for _, export_id in asked.values())
+    # As if the process had died between the commit and the deferral: the sweep finds it again.
+    await sql(
+        live.runtime, "DELETE FROM procrastinate_jobs WHERE args->>'export_id' = :i", i=asked["lost"][1]
+    )
 
     worker = await asyncio.create_subprocess_exec(
         str(CROUPIER),
@@ -107,10 +118,13 @@ async def test_jobs_run_in_a_worker_of_their_own_when_serve_leaves_them(live_wit
     try:
 
         async def built() -> bool:
-            view = await live.http.get(f"/v1/me/exports/{asked.json()['id']}", headers=player.headers)
-            return bool(view.json()["status"] == "ready")
+            for player, export_id in asked.values():
+                view = await live.http.get(f"/v1/me/exports/{export_id}", headers=player.headers)
+                if view.json()["status"] != "ready":
+                    return False
+            return True
 
-        await wait_until(built, within=60, interval=0.2)
+        await wait_until(built, within=90, interval=0.2)
     finally:
         worker.send_signal(signal.SIGTERM)
         _, err = await asyncio.wait_for(worker.communicate(), timeout=60)
