@@ -4,6 +4,7 @@ from croupier.audit.models import AuditEvent, AuditHead
 from croupier.compliance.gdpr.models import ConsentRecord, DataExport, Erasure
 from croupier.compliance.responsible.exclusions.models import Exclusion
 from croupier.compliance.responsible.models import RgAccount, RgLimit, RgLimitChange, RgPlayer
+from croupier.compliance.responsible.register.models import RegisterCheck
 from croupier.crypto.models import PlayerDataKey
 from croupier.events.models import DomainEvent, EventConsumer, EventCursor, EventReceipt
 from croupier.games.models import GameRound, RoundAction, SeedPair
@@ -92,6 +93,7 @@ __all__ = [
     "ProviderTransaction",
     "RecoveryCode",
     "Refund",
+    "RegisterCheck",
     "RgAccount",
     "RgLimit",
     "RgLimitChange",

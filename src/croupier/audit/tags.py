@@ -80,6 +80,7 @@ class AuditAction(StrEnum):
     GDPR_RETENTION = "gdpr:retention:sweep"
     COMPLIANCE_REPORT_READ = "compliance:report:read"
     EXCLUSION_CHANGE = "compliance:exclusion:change"
+    REGISTER_CHECK = "compliance:register:check"
 
 
 class Outcome(StrEnum):

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit import service as audit
 from croupier.audit.service import Actor, Target
 from croupier.audit.tags import AuditAction, Outcome
+from croupier.compliance.responsible.register import service as register
 from croupier.events.kinds import EventKind
 from croupier.events.outbox import record_event
 from croupier.identity import devices, notices, repository, tokens
@@ -137,6 +138,8 @@ async def start_session(
 ) -> NewSession:
     # The risk engine's say before the session exists (raises RiskDenied on deny).
     await risk.decide(session, action=Action.SIGN_IN, player_id=player.id, client=client, settings=settings)
+    # The national self-exclusion register: a Y blocks gambling, never the sign-in itself.
+    await register.screen_at_sign_in(session, settings=settings, player=player, client=client)
     now = utcnow()
     token, digest = tokens.new_token(tokens.SESSION)
     new = PlayerSession(

@@ -133,6 +133,28 @@ class Settings(BaseSettings):
     webhook_base_url: str | None = Field(
         None, description="Where the provider reaches Croupier's webhooks; default public_url."
     )
+    register_url: str = Field(
+        "http://127.0.0.1:8710",
+        description="The national self-exclusion register's API, GAMSTOP's shape (`croupier sandbox register`"
+        " by default).",
+    )
+    register_api_key: SecretStr | None = Field(
+        None, description="The register's X-API-Key. Unset: the register is not consulted (no check at all)."
+    )
+    register_timeout_seconds: float = Field(
+        2.0, gt=0, le=30, description="How long a registration or sign-in waits for the register's answer."
+    )
+    register_cache_hours: int = Field(
+        24,
+        ge=0,
+        le=24 * 7,
+        description="A player's answer is reused at sign-in for this long (0: ask every time).",
+    )
+    register_on_outage: Literal["block", "allow"] = Field(
+        "block",
+        description="When the register cannot answer: `block` gambling until a later check succeeds (fail"
+        " closed), or `allow` it (fail open; a block already in force stays).",
+    )
     withdrawal_approval_thresholds: dict[str, int] = Field(
         default_factory=lambda: {"EUR": 100_000, "USD": 100_000, "GBP": 100_000},
         description="Per currency, minor units: larger withdrawals wait for staff. Unlisted: always wait.",

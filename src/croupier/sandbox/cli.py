@@ -7,7 +7,7 @@ import secrets
 import signal
 import socket
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -15,6 +15,7 @@ import uvicorn
 from croupier.kit.commands import fail
 from croupier.kit.logging import configure_logging
 from croupier.sandbox.psp import PspConfig, create_psp_app
+from croupier.sandbox.register import RegisterConfig, create_register_app
 
 app = typer.Typer(no_args_is_help=True, help="Sandbox services for development and tests (never production).")
 
@@ -56,19 +57,42 @@ def psp(
         refund_delay=refund_delay,
         challenge_above=challenge_above,
     )
+    _serve(create_psp_app(config), "psp", host, port)
+
+
+@app.command("register")
+def register(
+    *,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port; 0 picks a free one.")] = 8710,
+    api_key: Annotated[
+        str | None,
+        typer.Option(envvar="CROUPIER_SANDBOX_REGISTER_API_KEY", help="The X-API-Key callers must send."),
+    ] = None,
+) -> None:
+    """Run the sandbox national self-exclusion register (GAMSTOP's API shape): Y, N or P by email."""
+    configure_logging("info")
+    if api_key is None:
+        api_key = secrets.token_urlsafe(24)
+        typer.echo(f"sandbox register api key: {api_key}")
+    _serve(create_register_app(RegisterConfig(api_key=api_key)), "register", host, port)
+
+
+def _serve(asgi: Any, name: str, host: str, port: int) -> None:
     try:
         sock = _bind(host, port)
     except OSError as exc:
         fail(f"cannot listen on {host}:{port}: {exc.strerror}")
     server = _AnnouncingServer(
         uvicorn.Config(
-            create_psp_app(config),
+            asgi,
             log_config=None,
             access_log=False,
             server_header=False,
             timeout_graceful_shutdown=5,
         ),
         url=_url(host, sock.getsockname()[1]),
+        name=name,
     )
     # uvicorn stops gracefully on SIGTERM, then re-raises it: make that an orderly exit.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -100,12 +124,13 @@ def _url(host: str, port: int) -> str:
 class _AnnouncingServer(uvicorn.Server):
     """Prints where it listens once it accepts connections: a test starting it on port 0 reads that."""
 
-    def __init__(self, config: uvicorn.Config, *, url: str) -> None:
+    def __init__(self, config: uvicorn.Config, *, url: str, name: str) -> None:
         super().__init__(config)
         self.url = url
+        self.name = name
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
         if self.started:
-            typer.echo(f"sandbox psp listening on {self.url}")
+            typer.echo(f"sandbox {self.name} listening on {self.url}")
             sys.stdout.flush()

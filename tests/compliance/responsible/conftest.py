@@ -1,4 +1,5 @@
-"""Responsible-gambling tests run against a live Croupier and the sandbox provider.
+"""Responsible-gambling tests run against a live Croupier and the sandbox provider; the register's
+against ``croupier sandbox register``, one process per test process.
 
 One server and one database per test module: each test works with players of its own, so
 they share them safely, and the directory does not pay a server start-up per test.
@@ -14,6 +15,7 @@ import psycopg
 import pytest
 
 from croupier.kit.embedded import to_sqlalchemy_url
+from tests.compliance.responsible.register_sandbox import RegisterSandbox
 from tests.conftest import _with_database
 from tests.payments.support import Live, live_settings, serve
 from tests.psp_sandbox import PspSandbox
@@ -37,3 +39,12 @@ async def live(
     async for runtime, base_url in serve(settings):
         async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
             yield Live(http=http, runtime=runtime, psp=psp, base_url=base_url)
+
+
+@pytest.fixture(scope="session")
+def register_sandbox() -> Iterator[RegisterSandbox]:
+    sandbox = RegisterSandbox.start()
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()

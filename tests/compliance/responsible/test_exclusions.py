@@ -4,6 +4,7 @@ signing in, the balance and withdrawals stay open."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -11,8 +12,14 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from croupier.compliance.responsible.exclusions.service import may_receive_marketing
+from croupier.compliance.gdpr.consent import PURPOSES
+from croupier.compliance.gdpr.models import ConsentPurpose
+from croupier.compliance.marketing import may_send_marketing
+from croupier.kit.clock import utcnow
 from croupier.kit.runtime import Runtime
+from croupier.risk.gaming_day import gaming_day_of
+from croupier.staff.service import StaffRole
+from tests.compliance.gdpr.support import ready_export
 from tests.compliance.responsible.exclusion_support import (
     elapse,
     exclusion_events,
@@ -24,7 +31,10 @@ from tests.factories import SignedIn, sign_in, signed_in_player
 from tests.games.test_rounds_api import DICE, bet, funded
 from tests.payments.support import Live
 from tests.providers.support import EUR_CENT, Player, Studio, new_key, register
+from tests.risk.support import staff_key
 from tests.sql import sql
+
+MARKETING_TEXT = PURPOSES[ConsentPurpose.MARKETING_EMAIL].version
 
 
 def _at(text: str) -> datetime:
@@ -113,12 +123,8 @@ class TestASelfExclusion:
         actions = [e["action"] for e in await exclusion_events(runtime, player.id)]
         assert actions == ["started", "return_requested"]
 
-    async def test_an_indefinite_one_never_ends_and_stops_marketing(
-        self, client: httpx.AsyncClient, runtime: Runtime
-    ) -> None:
+    async def test_an_indefinite_one_never_ends(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
         player = await signed_in_player(client)
-        async with runtime.database.unit_of_work() as session:
-            assert await may_receive_marketing(session, uuid.UUID(player.id)) is True
 
         assert (await self_exclude(client, player, "indefinite")).status_code == 201
         await elapse(runtime, player.id, timedelta(days=3650))
@@ -128,8 +134,43 @@ class TestASelfExclusion:
         assert shown["exclusions"][0]["state"] == "in_force"
         refused = await client.post("/v1/rg/self-exclusion/return", headers=player.headers)
         assert (refused.status_code, refused.json()["code"]) == (409, "exclusion_not_ended")
-        async with runtime.database.unit_of_work() as session:
-            assert await may_receive_marketing(session, uuid.UUID(player.id)) is False
+
+
+class TestOnTheRecord:
+    async def test_an_exclusion_stops_marketing_and_reaches_the_rg_report_and_the_players_export(
+        self, live: Live
+    ) -> None:
+        player = await live.player()
+        grant = {
+            "source": "web",
+            "consents": [{"purpose": "marketing_email", "granted": True, "text_version": MARKETING_TEXT}],
+        }
+        assert (await live.http.put("/v1/me/consents", json=grant, headers=player.headers)).status_code == 200
+        assert await _may_market(live, player) is True
+
+        taken = (await time_out(live.http, player, "72h")).json()
+
+        assert await _may_market(live, player) is False  # consented, but excluded
+        desk = await staff_key(live.runtime, StaffRole.COMPLIANCE, "carol")
+        today = gaming_day_of(utcnow(), live.settings).isoformat()
+        report = await live.http.get(
+            "/v1/staff/reports/rg", params={"from": today, "to": today, "format": "json"}, headers=desk
+        )
+        assert report.status_code == 200, report.text
+        # The module's players share one casino: only this player's rows are this test's.
+        assert [(r["source"], r["kind"]) for r in report.json() if r["player_id"] == player.id] == [
+            ("exclusions", "time_out_started")
+        ]
+        shown = await ready_export(live, player)
+        archive = await live.http.get(shown["download_path"], headers=player.headers)
+        [exported] = json.loads(archive.content)["sections"]["exclusions"]
+        assert (exported["kind"], exported["period"]) == ("time_out", "72h")
+        assert _at(exported["ends_at"]) == _at(taken["ends_at"])
+
+
+async def _may_market(live: Live, player: SignedIn) -> bool:
+    async with live.runtime.database.unit_of_work() as session:
+        return await may_send_marketing(session, uuid.UUID(player.id), "email")
 
 
 REFUSED = [

@@ -2,8 +2,9 @@
 recorded with its time, source and the version of the text the player saw.
 
 A purpose's text is versioned here; when it changes, earlier grants no longer count and
-the player is asked again. ``may_send_marketing`` is the gate every marketing message
-passes: only a standing grant of the current text lets one through.
+the player is asked again. ``may_send_marketing`` is the consent half of the gate every
+marketing message passes (``compliance.marketing``): only a standing grant of the current
+text lets one through.
 """
 
 from __future__ import annotations
@@ -179,8 +180,9 @@ async def withdraw_all(session: AsyncSession, *, player_id: uuid.UUID, source: C
 async def may_send_marketing(session: AsyncSession, player_id: uuid.UUID, channel: Channel) -> bool:
     """The consent gate of marketing: True only with a standing grant of the channel's current text.
 
-    Every marketing message passes this gate (and the exclusion gate, which refuses excluded
-    players whatever they consented to) before it is queued.
+    Senders do not call this alone: ``compliance.marketing.may_send_marketing`` asks it and the
+    exclusion gate (which refuses excluded players whatever they consented to), and every
+    marketing message passes that one before it is queued.
     """
     purpose = _CHANNEL_PURPOSE[channel]
     record = await repository.standing_consent(session, player_id, purpose)

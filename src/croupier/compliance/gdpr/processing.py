@@ -169,7 +169,8 @@ for _activity in (
     ),
     Activity(
         name="responsible_gambling",
-        data="limits set and their history, usage per period, reality-check interval, markers of harm",
+        data="limits set and their history, usage per period, reality-check interval, markers of harm,"
+        " time-outs, self-exclusions and the national register's answers",
         purpose="protecting players from gambling harm (UKGC LCCP SR 3.5.3, RTS 12 and 13; MGA PPD)",
         basis=Basis.LEGAL_OBLIGATION,
         retention=_AML_RETENTION,

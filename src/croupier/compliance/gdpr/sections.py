@@ -16,6 +16,7 @@ from croupier.audit import privacy as audit_privacy
 from croupier.compliance.gdpr import consent, exports
 from croupier.compliance.gdpr.hooks import register_eraser, register_export_section, register_retention
 from croupier.compliance.responsible import privacy as responsible_privacy
+from croupier.compliance.responsible.exclusions import privacy as exclusions_privacy
 from croupier.events import privacy as events_privacy
 from croupier.games import privacy as games_privacy
 from croupier.identity import privacy as identity_privacy
@@ -40,6 +41,7 @@ def install() -> None:
     register_export_section("payments", payments_privacy.export)
     register_export_section("audit_events", audit_privacy.export)
     register_export_section("limits", responsible_privacy.export)
+    register_export_section("exclusions", exclusions_privacy.export)
 
     register_eraser("identity", identity_privacy.erase)
     register_eraser("mail", mail_privacy.erase)

@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit import service as audit
 from croupier.audit.service import Actor, Target
 from croupier.audit.tags import AuditAction, Outcome
+from croupier.compliance.responsible.register import service as national_register
+from croupier.compliance.responsible.register.client import Person
 from croupier.crypto.service import create_player_cipher, player_cipher
 from croupier.events.kinds import EventKind
 from croupier.events.outbox import record_event
@@ -77,6 +79,17 @@ async def register(
     index = players.email_key(session, email)
     # Hashed before the look-up and on both paths: it is most of the request's time.
     password_hash = await passwords.hash(password)
+    # Asked on both paths too, before the look-up: the time it takes says nothing either.
+    verdict = await national_register.ask(
+        settings,
+        Person(
+            first_name=first_name,
+            last_name=last_name,
+            date_of_birth=date_of_birth,
+            email=email,
+            postcode=None,
+        ),
+    )
     owner = await repository.player_by_email_index(session, index)
     if owner is None:
         player = await _create(
@@ -99,6 +112,15 @@ async def register(
                 trigger=ScreeningTrigger.REGISTRATION,
                 settings=settings,
             )
+            if verdict is not None:
+                await national_register.record(
+                    session,
+                    settings=settings,
+                    player_id=player.id,
+                    verdict=verdict,
+                    trigger=national_register.Trigger.REGISTRATION,
+                    client=client,
+                )
             await _welcome(session, settings=settings, player=player, email=email, first_name=first_name)
             audit.record(
                 session,

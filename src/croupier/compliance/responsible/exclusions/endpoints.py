@@ -13,12 +13,14 @@ from croupier.compliance.responsible.exclusions import periods, service
 from croupier.compliance.responsible.exclusions.schemas import (
     ExclusionStatus,
     ExclusionView,
+    RegisterView,
     ReturnRequested,
     RgStatus,
     SelfExclusionRequest,
     TimeOutRequest,
 )
 from croupier.compliance.responsible.exclusions.service import ExclusionState
+from croupier.compliance.responsible.register import service as register
 from croupier.compliance.responsible.schemas import LimitView
 from croupier.identity.auth import CurrentAuth
 from croupier.identity.errors import InvalidSession
@@ -75,14 +77,20 @@ async def request_return(session: DbSession, auth: CurrentAuth, client: Client) 
 
 
 @router.get(
-    "/status", summary="My exclusions, limits and reality-check interval", responses=responses(InvalidSession)
+    "/status",
+    summary="My exclusions, limits, reality-check interval and the national register's answer",
+    responses=responses(InvalidSession),
 )
 async def my_status(session: DbSession, settings: SettingsDep, auth: CurrentAuth) -> RgStatus:
     player_id = auth.player.id
+    last = await register.last_check(session, player_id)
     return RgStatus(
         exclusion=ExclusionStatus.of(await service.standing(session, player_id=player_id)),
         limits=[
             LimitView.of(s) for s in await limits.overview(session, player_id=player_id, settings=settings)
         ],
         reality_check_minutes=await reality_checks.interval(session, player_id=player_id),
+        national_register=None
+        if last is None
+        else RegisterView(answer=last.answer, checked_at=last.checked_at),
     )

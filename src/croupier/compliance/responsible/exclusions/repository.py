@@ -69,3 +69,11 @@ async def changed_between(session: AsyncSession, start: datetime, end: datetime)
         .order_by(Exclusion.started_at, Exclusion.id)
     )
     return (await session.scalars(stmt)).all()
+
+
+async def all_of(session: AsyncSession, player_id: uuid.UUID) -> Sequence[Exclusion]:
+    """Every exclusion the player has had, oldest first (a data export)."""
+    stmt = (
+        select(Exclusion).where(Exclusion.player_id == player_id).order_by(Exclusion.started_at, Exclusion.id)
+    )
+    return (await session.scalars(stmt)).all()

@@ -78,6 +78,16 @@ class RgStatus(BaseModel):
         description="The limits in force or pending, as GET /v1/rg/limits shows them."
     )
     reality_check_minutes: int | None = Field(description="The reality-check interval; null: none.")
+    national_register: RegisterView | None = Field(description="Null until the register has been asked.")
+
+
+class RegisterView(BaseModel):
+    answer: str = Field(
+        description="The national register's last answer: `Y` (self-excluded: gambling blocked), `N`, `P` "
+        "(excluded before, no longer), or `unavailable`.",
+        examples=["N"],
+    )
+    checked_at: datetime
 
 
 class ReturnRequested(BaseModel):

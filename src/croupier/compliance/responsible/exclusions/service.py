@@ -135,8 +135,41 @@ async def request_return(
     return reopens_at
 
 
+async def set_register_block(
+    session: AsyncSession, *, player_id: uuid.UUID, blocked: bool, answer: str, client: ClientInfo | None
+) -> None:
+    """Open a register block (the register said Y, or could not answer and outages block), or lift
+    the one in force (it said N or P). Nothing changes when the block is already as asked."""
+    await players.gambling_blocked_until(session, player_id, lock=True)
+    now = utcnow()
+    found = await repository.open_register_block(session, player_id, now)
+    if blocked and found is None:
+        exclusion = Exclusion(
+            id=uuid.uuid4(),
+            player_id=player_id,
+            kind=ExclusionKind.REGISTER,
+            period=None,
+            started_at=now,
+            ends_at=None,
+            blocks_until=gate.FOREVER,
+            created_at=now,
+        )
+        await repository.add(session, exclusion)
+        await _changed(session, exclusion, action="register_blocked", client=client, now=now, answer=answer)
+    elif not blocked and found is not None:
+        await repository.lift(session, [found.id], blocks_until=now)
+        found.blocks_until = now
+        await _changed(session, found, action="register_cleared", client=client, now=now, answer=answer)
+
+
 async def _changed(
-    session: AsyncSession, exclusion: Exclusion, *, action: str, client: ClientInfo | None, now: datetime
+    session: AsyncSession,
+    exclusion: Exclusion,
+    *,
+    action: str,
+    client: ClientInfo | None,
+    now: datetime,
+    answer: str | None = None,
 ) -> None:
     """Bring the player's block up to date, and record the change: event and audit entry."""
     until = await repository.latest_block(session, exclusion.player_id, now)
@@ -150,13 +183,17 @@ async def _changed(
         "blocks_until": _iso(exclusion.blocks_until),
         "gambling_blocked_until": _iso(until),
     }
+    if answer is not None:
+        data["register_answer"] = answer
     await record_event(
         session, EventKind.EXCLUSION_CHANGED, player_id=exclusion.player_id, data=data, client=client
     )
     audit.record(
         session,
         AuditAction.EXCLUSION_CHANGE,
-        actor=Actor.player(exclusion.player_id) if client is not None else Actor.system(),
+        actor=Actor.system()
+        if exclusion.kind == ExclusionKind.REGISTER
+        else Actor.player(exclusion.player_id),
         target=Target.player(exclusion.player_id),
         client=client,
         details=data,
