@@ -7,6 +7,7 @@ from enum import StrEnum
 
 import pytest
 
+from croupier.compliance.kyc.models import CheckStatus
 from croupier.identity.models import PlayerStatus
 from croupier.kit.runtime import Runtime
 from croupier.payments.models import DepositStatus, RefundStatus, WithdrawalStatus
@@ -26,6 +27,7 @@ from tests.sql import sql
         ("withdrawals", WithdrawalStatus),
         ("refunds", RefundStatus),
         ("risk_cases", CaseStatus),
+        ("kyc_checks", CheckStatus),
     ],
 )
 async def test_the_database_accepts_exactly_the_statuses_the_code_knows(

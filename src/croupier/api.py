@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from croupier import __version__
 from croupier.compliance.gdpr.endpoints import router as gdpr_router
 from croupier.compliance.gdpr.staff_endpoints import router as gdpr_staff_router
+from croupier.compliance.kyc.endpoints import router as kyc_router
+from croupier.compliance.kyc.endpoints import staff_router as kyc_staff_router
 from croupier.compliance.reports.endpoints import router as reports_router
 from croupier.compliance.responsible.endpoints import router as responsible_router
 from croupier.compliance.responsible.exclusions.endpoints import router as exclusions_router
@@ -59,6 +61,8 @@ DOMAIN_ROUTERS = (
     reports_router,
     responsible_router,
     exclusions_router,
+    kyc_router,
+    kyc_staff_router,
 )
 
 
@@ -114,5 +118,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     for router in DOMAIN_ROUTERS:
         app.include_router(router)
     app.add_middleware(RetryConflicts)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        # A document upload: the file and its multipart envelope.
+        body_limits={"/v1/kyc/documents": settings.kyc_document_max_bytes + 16 * 1024},
+    )
     return app

@@ -40,6 +40,7 @@ def command_line() -> typer.Typer:
     """The whole ``croupier`` command, every domain's commands included."""
     from croupier.audit.cli import app as audit_app
     from croupier.compliance.gdpr.cli import app as gdpr_app
+    from croupier.compliance.kyc.cli import app as kyc_app
     from croupier.compliance.reports.cli import reports
     from croupier.games.cli import app as fairness_app
     from croupier.identity.cli import app as players_app
@@ -72,6 +73,7 @@ def command_line() -> typer.Typer:
     app.add_typer(sanctions_app, name="sanctions")
     app.add_typer(gdpr_app, name="gdpr")
     app.add_typer(jobs_app, name="jobs")
+    app.add_typer(kyc_app, name="kyc")
     app.command("simulate")(simulate)
     app.command("reports")(reports)
     return app

@@ -2,6 +2,7 @@
 
 from croupier.audit.models import AuditEvent, AuditHead
 from croupier.compliance.gdpr.models import ConsentRecord, DataExport, Erasure
+from croupier.compliance.kyc.models import KycCheck, KycDocument, KycWebhookEvent, PlayerKyc
 from croupier.compliance.responsible.exclusions.models import Exclusion
 from croupier.compliance.responsible.models import RgAccount, RgLimit, RgLimitChange, RgPlayer
 from croupier.compliance.responsible.register.models import RegisterCheck
@@ -75,6 +76,9 @@ __all__ = [
     "GameRound",
     "GameToken",
     "KnownDevice",
+    "KycCheck",
+    "KycDocument",
+    "KycWebhookEvent",
     "LedgerAccount",
     "LedgerEntry",
     "LedgerHold",
@@ -88,6 +92,7 @@ __all__ = [
     "Player",
     "PlayerDataKey",
     "PlayerDebt",
+    "PlayerKyc",
     "PlayerSession",
     "ProviderGame",
     "ProviderTransaction",

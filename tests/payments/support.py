@@ -21,6 +21,7 @@ from croupier.payments import books as payment_books
 from croupier.wallet import books
 from tests.conftest import make_settings
 from tests.factories import SignedIn, signed_in_player
+from tests.kyc_support import verify_kyc
 from tests.psp_sandbox import PspSandbox, serve_asgi
 
 T = TypeVar("T")
@@ -44,8 +45,12 @@ class Live:
     def settings(self) -> Settings:
         return self.runtime.settings
 
-    async def player(self) -> SignedIn:
-        return await signed_in_player(self.http, runtime=self.runtime)
+    async def player(self, *, kyc: str | None = None) -> SignedIn:
+        """A signed-in player; ``kyc="full"`` verifies it through the staff API first."""
+        player = await signed_in_player(self.http, runtime=self.runtime)
+        if kyc is not None:
+            await verify_kyc(self.http, self.runtime, player.id, kyc)
+        return player
 
     async def deposit(
         self,
@@ -68,10 +73,11 @@ class Live:
         return await self.http.post("/v1/deposits", json=body, headers=headers)
 
     async def funded(
-        self, amount: int = 10_000, *, card: str = VISA, currency: str = "EUR"
+        self, amount: int = 10_000, *, card: str = VISA, currency: str = "EUR", kyc: str | None = "full"
     ) -> tuple[SignedIn, str]:
-        """A signed-in player with a credited deposit; returns the card's method id."""
-        player = await self.player()
+        """A signed-in player with a credited deposit, verified to KYC level ``full`` (so it may
+        withdraw) unless ``kyc`` says otherwise; returns the card's method id."""
+        player = await self.player(kyc=kyc)
         response = await self.deposit(player, amount, card=card, currency=currency)
         assert response.status_code == 201, response.text
         assert response.json()["status"] == "succeeded", response.text

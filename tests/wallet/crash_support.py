@@ -33,6 +33,7 @@ from croupier.payments import books as payment_books
 from croupier.wallet import books
 from tests.conftest import make_settings
 from tests.factories import SignedIn, signed_in_player
+from tests.kyc_support import verify_kyc
 from tests.payments.support import DECLINED, VISA
 from tests.psp_sandbox import PspSandbox
 from tests.test_serve_process import STOP_WITHIN_SECONDS, Server, free_port
@@ -178,9 +179,12 @@ async def signed_in_players(
     http: httpx.AsyncClient, runtime: Runtime, count: int, operations_each: int, rng: random.Random
 ) -> list[Player]:
     """Registered, address confirmed (``runtime`` reads the mailed link: the service's database and
-    keyring) and signed in (a fresh sign-in also passes the withdrawal step-up for 10 minutes)."""
+    keyring), signed in (a fresh sign-in also passes the withdrawal step-up for 10 minutes) and
+    verified to KYC level full."""
     kinds = ["deposit", "declined_deposit", "withdrawal"]
     signed = await asyncio.gather(*(signed_in_player(http, runtime=runtime) for _ in range(count)))
+    # Withdrawals need KYC level full: each player is verified through the staff API.
+    await asyncio.gather(*(verify_kyc(http, runtime, player.id) for player in signed))
     return [
         # A card deposit first: withdrawals go back to a card that was paid with.
         Player(i, session, ["deposit", *rng.choices(kinds, weights=[5, 1.5, 3.5], k=operations_each - 1)])

@@ -81,6 +81,13 @@ class AuditAction(StrEnum):
     COMPLIANCE_REPORT_READ = "compliance:report:read"
     EXCLUSION_CHANGE = "compliance:exclusion:change"
     REGISTER_CHECK = "compliance:register:check"
+    KYC_LEVEL_CHANGE = "compliance:kyc:level_change"
+    KYC_READ = "compliance:kyc:read"
+    KYC_DOCUMENT_UPLOAD = "compliance:kyc:document_upload"
+    KYC_DOCUMENT_READ = "compliance:kyc:document_read"
+    KYC_CHECK_REQUEST = "compliance:kyc:check_request"
+    KYC_CHECK_RESULT = "compliance:kyc:check_result"
+    KYC_WEBHOOK_REJECT = "compliance:kyc:webhook_reject"
 
 
 class Outcome(StrEnum):

@@ -43,6 +43,15 @@ class PlayerCipher:
             raise envelope.DecryptionFailed("field was sealed under another data-key version")
         return envelope.unseal(self._dek, blob, self._aad(field)).decode()
 
+    def encrypt_bytes(self, field: str, value: bytes) -> bytes:
+        """Seal bytes (an uploaded document) the way ``encrypt`` seals text."""
+        return envelope.seal(self._dek, self._version, value, self._aad(field))
+
+    def decrypt_bytes(self, field: str, blob: bytes) -> bytes:
+        if envelope.sealed_version(blob) != self._version:
+            raise envelope.DecryptionFailed("field was sealed under another data-key version")
+        return envelope.unseal(self._dek, blob, self._aad(field))
+
     def __repr__(self) -> str:
         return f"PlayerCipher(player_id={self.player_id})"
 

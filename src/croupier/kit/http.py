@@ -6,6 +6,7 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
@@ -81,9 +82,13 @@ def _duplicate_key() -> HTTPProblem:
 class RequestContextMiddleware:
     """Outermost layer: everything inside it runs with a request id bound to the logs."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, body_limits: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        # Larger limits for the few paths that take files (by exact path); all others keep the small one.
+        self.body_limits = dict(body_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -97,6 +102,7 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         status = 500
         declared = headers.get(b"content-length", b"0")
+        limit = self.body_limits.get(scope["path"], self.max_body_bytes)
         received = 0
         chunks: list[bytes] = []
 
@@ -106,7 +112,7 @@ class RequestContextMiddleware:
             if message["type"] == "http.request":
                 chunk = message.get("body", b"")
                 received += len(chunk)
-                if received > self.max_body_bytes:
+                if received > limit:
                     # An HTTPException passes through FastAPI's body parsing untouched.
                     raise HTTPException(413, "The body exceeds the limit.")
                 chunks.append(chunk)
@@ -131,7 +137,7 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            if declared.isdigit() and int(declared) > self.max_body_bytes:
+            if declared.isdigit() and int(declared) > limit:
                 too_large = problem(
                     413, "payload_too_large", "Request body too large", "The body exceeds the limit."
                 )

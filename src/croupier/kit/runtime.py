@@ -5,11 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from croupier.kit import migrate
-from croupier.kit.db import Database
+from croupier.kit.db import Database, shared_context
 from croupier.kit.keyring import KeyringSource, bind_keyring, load_keyring
 from croupier.kit.ratelimit import Throttle
 from croupier.kit.settings import Settings
+
+_SETTINGS_KEY = "settings"
+
+
+def settings_of(session: AsyncSession) -> Settings:
+    """The process's settings, for code that gets only a session (a privacy hook, a job)."""
+    found = shared_context(session).get(_SETTINGS_KEY)
+    if not isinstance(found, Settings):
+        raise TypeError("session has no settings bound; open sessions through Runtime.database")
+    return found
 
 
 @dataclass
@@ -29,6 +41,7 @@ class Runtime:
             if settings.embedded:
                 await migrate.upgrade(database.engine)
         bind_keyring(database.shared, keyring)
+        database.shared[_SETTINGS_KEY] = settings
         return cls(
             settings=settings,
             database=database,

@@ -19,6 +19,8 @@ ARGON2_MIN_TIME_COST = 2
 
 # The actions risk.decide() answers for (risk.rules.Action.ALL; kit may not import risk).
 RISK_ACTIONS = ("sign_in", "registration", "deposit", "withdrawal", "bet")
+# KYC levels in rising order (compliance.kyc.models.KycLevel; kit may not import compliance).
+KycLevelName = Literal["none", "basic", "full", "enhanced"]
 
 
 class Settings(BaseSettings):
@@ -244,6 +246,36 @@ class Settings(BaseSettings):
         "withdrawals until it is cleared (`croupier sanctions clear`).",
     )
 
+    # KYC (croupier.compliance.kyc): the levels each money path needs, and the provider.
+    kyc_withdrawal_level: KycLevelName = Field(
+        "full", description="The KYC level a player needs to withdraw (403 kyc_required below it)."
+    )
+    kyc_deposit_level: KycLevelName = Field(
+        "full",
+        description="The KYC level a player needs before deposits may take their total above the"
+        " currency's kyc_deposit_thresholds.",
+    )
+    kyc_deposit_thresholds: dict[str, int] = Field(
+        default_factory=lambda: {"EUR": 200_000, "USD": 200_000, "GBP": 200_000},
+        description="JSON: per currency, minor units: the total a player may deposit (failed deposits"
+        " aside) below kyc_deposit_level. A currency not listed needs that level for any deposit.",
+    )
+    kyc_url: str = Field(
+        "http://127.0.0.1:8710", description="The KYC provider's API (`croupier sandbox kyc` by default)."
+    )
+    kyc_api_key: SecretStr | None = Field(
+        None, description="KYC provider credentials; unset, document uploads and checks answer 503."
+    )
+    kyc_webhook_secrets: SecretStr | None = Field(
+        None, description="Comma-separated KYC webhook signing secrets (several while the provider rotates)."
+    )
+    kyc_document_dir: Path | None = Field(
+        None, description="Where uploaded KYC documents are stored, sealed; default data_dir/kyc-documents."
+    )
+    kyc_document_max_bytes: int = Field(
+        5 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024, description="The largest KYC document accepted."
+    )
+
     @model_validator(mode="after")
     def _gaming_day_zone_exists(self) -> Settings:
         try:
@@ -347,6 +379,14 @@ class Settings(BaseSettings):
     @property
     def webhook_url(self) -> str:
         return (self.webhook_base_url or self.public_url).rstrip("/") + "/v1/webhooks/psp"
+
+    @property
+    def kyc_webhook_url(self) -> str:
+        return (self.webhook_base_url or self.public_url).rstrip("/") + "/v1/webhooks/kyc"
+
+    @property
+    def kyc_documents_dir(self) -> Path:
+        return self.kyc_document_dir or self.data_dir / "kyc-documents"
 
     @property
     def mailbox_dir(self) -> Path:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit.service import Actor, Target
 from croupier.audit.service import record as audit_record
 from croupier.audit.tags import AuditAction, Outcome
+from croupier.compliance.kyc import gate as kyc
 from croupier.compliance.responsible import enforcement as responsible
 from croupier.compliance.responsible.exclusions import service as exclusions
 from croupier.events.kinds import EventKind
@@ -96,6 +97,17 @@ async def start(
     if existing is None:
         card = await provider.card(request.token)
         async with database.unit_of_work() as session:
+            # KYC: the player's row is locked before the total is read, until this claim commits.
+            await kyc.admit_deposit(
+                session,
+                settings,
+                player_id=request.player_id,
+                currency=request.currency,
+                amount=request.amount,
+                deposited=lambda: repository.deposited_total(
+                    session, player_id=request.player_id, currency=request.currency
+                ),
+            )
             await risk.decide(
                 session,
                 action=Action.DEPOSIT,

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit.service import Actor
 from croupier.audit.service import record_now as audit_now
 from croupier.audit.tags import AuditAction, Outcome
+from croupier.compliance.kyc.errors import KycRequired, Underage
 from croupier.compliance.responsible.errors import LimitReached
 from croupier.compliance.responsible.exclusions.gate import GamblingBlocked
 from croupier.identity.auth import CurrentAuth, SteppedUpAuth, VerifiedAuth
@@ -81,6 +82,8 @@ async def my_methods(session: DbSession, auth: CurrentAuth) -> MethodList:
         PaymentsNotConfigured,
         SanctionsReviewPending,
         GamblingBlocked,
+        KycRequired,
+        Underage,
         RiskDenied,
         RiskUnavailable,
         LimitReached,
@@ -155,6 +158,7 @@ async def _own(
         InsufficientFunds,
         UnknownCurrency,
         SanctionsReviewPending,
+        KycRequired,
         RiskDenied,
         RiskUnavailable,
     ),

@@ -120,6 +120,18 @@ async def deposited_currencies(
 # ---------------------------------------------------------------- deposits and reversals
 
 
+async def deposited_total(session: AsyncSession, *, player_id: uuid.UUID, currency: str) -> int:
+    """Everything the player has deposited in ``currency``, failed deposits aside (in flight counts)."""
+    total = await session.scalar(
+        select(func.coalesce(func.sum(Deposit.amount), 0)).where(
+            Deposit.player_id == player_id,
+            Deposit.currency == currency,
+            Deposit.status != DepositStatus.FAILED,
+        )
+    )
+    return int(total or 0)
+
+
 async def deposit_by_payment(session: AsyncSession, provider_payment_id: str) -> Deposit | None:
     found: Deposit | None = await session.scalar(
         select(Deposit).where(Deposit.provider_payment_id == provider_payment_id).with_for_update()

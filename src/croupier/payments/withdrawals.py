@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit.service import Actor, Target
 from croupier.audit.service import record as audit_record
 from croupier.audit.tags import AuditAction, Outcome
+from croupier.compliance.kyc import gate as kyc
 from croupier.compliance.responsible import harm_markers
 from croupier.events.kinds import EventKind
 from croupier.kit.client import ClientInfo
@@ -90,6 +91,7 @@ async def request(
     existing = await repository.replay(session, Withdrawal, digest, player_id=player_id, idempotency_key=key)
     if existing is not None:
         return existing, True
+    await kyc.require_for_withdrawal(session, settings, player_id=player_id)
     # The provider's limit (settings.psp_max_amount, the adapter's too): the payout would be refused.
     refuse_above_limit(amount, settings.psp_max_amount)
     method = await repository.method(session, method_id)

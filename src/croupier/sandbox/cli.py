@@ -14,6 +14,7 @@ import uvicorn
 
 from croupier.kit.commands import fail
 from croupier.kit.logging import configure_logging
+from croupier.sandbox.kyc import KycSandboxConfig, create_kyc_app
 from croupier.sandbox.psp import PspConfig, create_psp_app
 from croupier.sandbox.register import RegisterConfig, create_register_app
 
@@ -76,6 +77,35 @@ def register(
         api_key = secrets.token_urlsafe(24)
         typer.echo(f"sandbox register api key: {api_key}")
     _serve(create_register_app(RegisterConfig(api_key=api_key)), "register", host, port)
+
+
+@app.command("kyc")
+def kyc(
+    *,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port; 0 picks a free one.")] = 8710,
+    api_key: Annotated[
+        str | None,
+        typer.Option(envvar="CROUPIER_SANDBOX_KYC_API_KEY", help="Bearer key for server-side calls."),
+    ] = None,
+    webhook_secret: Annotated[
+        str | None,
+        typer.Option(envvar="CROUPIER_SANDBOX_KYC_WEBHOOK_SECRET", help="Secret that signs webhooks."),
+    ] = None,
+    decision_delay: Annotated[
+        float, typer.Option(min=0, help="Seconds before a check is decided and its result sent.")
+    ] = 0.2,
+) -> None:
+    """Run the sandbox KYC provider: applicants, documents, checks, signed webhooks with the result."""
+    configure_logging("info")
+    if api_key is None:
+        api_key = secrets.token_urlsafe(24)
+        typer.echo(f"sandbox kyc api key: {api_key}")
+    if webhook_secret is None:
+        webhook_secret = secrets.token_urlsafe(32)
+        typer.echo(f"sandbox kyc webhook secret: {webhook_secret}")
+    config = KycSandboxConfig(api_key=api_key, webhook_secret=webhook_secret, decision_delay=decision_delay)
+    _serve(create_kyc_app(config), "kyc", host, port)
 
 
 def _serve(asgi: Any, name: str, host: str, port: int) -> None:

@@ -163,6 +163,10 @@ async def own_server(
             # The simulator is the proxy in front of every actor: its X-Forwarded-For is believed.
             "CROUPIER_TRUSTED_PROXIES": "127.0.0.1",
             "CROUPIER_WORKERS": "1",
+            # The simulation measures the risk engine: its actors withdraw and deposit unverified,
+            # so its own server opens the KYC gates (a --url server must do the same).
+            "CROUPIER_KYC_WITHDRAWAL_LEVEL": "none",
+            "CROUPIER_KYC_DEPOSIT_LEVEL": "none",
         }
         server = await asyncio.create_subprocess_exec(
             *croupier_command(),

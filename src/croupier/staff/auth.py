@@ -32,3 +32,4 @@ RiskStaff = Annotated[StaffMember, Depends(require_role(StaffRole.RISK))]
 ComplianceStaff = Annotated[StaffMember, Depends(require_role(StaffRole.COMPLIANCE))]
 # Regulator reports: compliance reads them all; the risk desk the large-transaction report.
 ReportStaff = Annotated[StaffMember, Depends(require_role(StaffRole.COMPLIANCE, StaffRole.RISK))]
+KycStaff = Annotated[StaffMember, Depends(require_role(StaffRole.KYC))]

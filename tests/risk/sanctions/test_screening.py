@@ -13,6 +13,7 @@ from croupier.kit.settings import Settings
 from croupier.risk.sanctions.formats import ListFormat
 from tests.conftest import make_settings
 from tests.factories import SignedIn, register, signed_in_player
+from tests.kyc_support import verify_kyc
 from tests.risk.sanctions.support import alerts_of, clear, hits_of, load, screenings_of
 
 KARIMOV = {"first_name": "Rustam", "last_name": "Karimov", "date_of_birth": "1970-01-12", "country": "IR"}
@@ -174,6 +175,7 @@ class TestBlockingHit:
         player, hit_id = await _blocked(client, runtime)
 
         await clear(runtime, hit_id)
+        await verify_kyc(client, runtime, player.id)  # past the KYC gate too
 
         response = await _withdraw(client, player)
         assert response.status_code == 404, response.text  # the made-up card, not the screening
@@ -184,6 +186,7 @@ class TestBlockingHit:
     ) -> None:
         await load(runtime, "sdn.csv", ListFormat.OFAC_CSV)
         player = await signed_in_player(client)
+        await verify_kyc(client, runtime, player.id)  # past the KYC gate too
 
         response = await _withdraw(client, player)
 

@@ -177,6 +177,23 @@ for _activity in (
         on_erasure=OnErasure.KEPT,
     ),
     Activity(
+        name="kyc",
+        data="identity verification: level, the provider's checks and their reason codes, staff decisions",
+        purpose="knowing the customer (AML customer due diligence) before withdrawals and large deposits",
+        basis=Basis.LEGAL_OBLIGATION,
+        retention=_AML_RETENTION,
+        on_erasure=OnErasure.HELD,
+    ),
+    Activity(
+        name="kyc_documents",
+        data="identity documents, selfies and proofs of address (sealed files); the address given (sealed)",
+        purpose="identity verification by the KYC provider",
+        basis=Basis.LEGAL_OBLIGATION,
+        retention="5 years from upload",
+        on_erasure=OnErasure.DELETED,
+        period=timedelta(days=5 * 365),
+    ),
+    Activity(
         name="audit",
         data="the audit trail: actions on and by the player, network address, user agent",
         purpose="security and accountability; its hash chain proves it was not altered",

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit import privacy as audit_privacy
 from croupier.compliance.gdpr import consent, exports
 from croupier.compliance.gdpr.hooks import register_eraser, register_export_section, register_retention
+from croupier.compliance.kyc import privacy as kyc_privacy
 from croupier.compliance.responsible import privacy as responsible_privacy
 from croupier.compliance.responsible.exclusions import privacy as exclusions_privacy
 from croupier.events import privacy as events_privacy
@@ -42,11 +43,14 @@ def install() -> None:
     register_export_section("audit_events", audit_privacy.export)
     register_export_section("limits", responsible_privacy.export)
     register_export_section("exclusions", exclusions_privacy.export)
+    register_export_section("kyc", kyc_privacy.export)
 
     register_eraser("identity", identity_privacy.erase)
     register_eraser("mail", mail_privacy.erase)
     register_eraser("events", events_privacy.erase)
+    register_eraser("kyc", kyc_privacy.erase)
 
     register_retention("sessions", activity="sessions", sweep=identity_privacy.delete_ended_sessions)
     register_retention("mail", activity="mail", sweep=mail_privacy.delete_delivered_before)
     register_retention("exports", activity="exports", sweep=exports.delete_requested_before)
+    register_retention("kyc_documents", activity="kyc_documents", sweep=kyc_privacy.delete_documents_before)

@@ -1,0 +1,1 @@
+"""KYC: identity verification levels, the gates money paths ask, the provider and staff review."""
