@@ -34,7 +34,8 @@ async def run(session: AsyncSession, *, actor: Actor, now: datetime | None = Non
     report = []
     for name, sweep in hooks.retention_sweeps().items():
         activity = activity_named(sweep.activity)
-        assert activity.period is not None  # noqa: S101 - hooks.register_retention refuses one without
+        if activity.period is None:  # hooks.register_retention refuses one without
+            raise RuntimeError(f"retention sweep {name!r} names an activity with no period")
         cutoff = now - activity.period
         removed = await sweep.sweep(session, cutoff)
         report.append(Swept(name, activity.name, activity.retention, cutoff, removed))

@@ -86,7 +86,7 @@ _SETS = [f"{c}_{p} = {_counter(c, p)}" for c in _COUNTERS for p in _PERIODS]
 
 # Built from this module's own names only; every value is a bound parameter.
 CHARGE = (
-    "WITH prior AS (SELECT late_night_on FROM rg_accounts"  # noqa: S608
+    "WITH prior AS (SELECT late_night_on FROM rg_accounts"  # noqa: S608  # nosec B608
     " WHERE player_id = %(player)s AND currency = %(currency)s),"
     " reality AS (SELECT reality_check_minutes, session_id, acknowledged_at FROM rg_players"
     " WHERE player_id = %(player)s)"
@@ -97,7 +97,7 @@ CHARGE = (
     " CASE WHEN %(late)s THEN %(day)s::date END, %(now)s)"
     " ON CONFLICT (player_id, currency) DO UPDATE SET "
     + ", ".join(_SETS)
-    + ", deposits_last_week = CASE WHEN a.week = EXCLUDED.week THEN a.deposits_last_week"  # noqa: S608
+    + ", deposits_last_week = CASE WHEN a.week = EXCLUDED.week THEN a.deposits_last_week"  # noqa: S608  # nosec B608
     " WHEN a.week = EXCLUDED.week - 7 THEN a.deposits_this_week ELSE 0 END,"
     " deposits_this_week = CASE WHEN a.week = EXCLUDED.week THEN a.deposits_this_week ELSE 0 END"
     " + EXCLUDED.deposits_this_week,"
