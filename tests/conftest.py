@@ -31,7 +31,7 @@ from croupier.kit.runtime import Runtime
 from croupier.kit.settings import ARGON2_MIN_MEMORY_KIB, ARGON2_MIN_TIME_COST, Settings
 
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
-pytest_plugins = ["tests.psp_sandbox"]
+pytest_plugins = ["tests.psp_sandbox", "tests.kyc_sandbox"]
 TEST_IP = "198.51.100.7"
 
 

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -96,3 +97,13 @@ class KycSandbox:
         """Deliver the event once more, waiting until the receiver answered 2xx."""
         summary: dict[str, Any] = await self._call("POST", f"/sandbox/events/{event_id}/redeliver")
         return summary
+
+
+@pytest.fixture(scope="session")
+def kyc_sandbox() -> Iterator[KycSandbox]:
+    sandbox = KycSandbox()
+    sandbox.wait_ready()
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()

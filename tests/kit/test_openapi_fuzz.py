@@ -39,6 +39,7 @@ from croupier.kit.errors import PROBLEM_JSON, PROBLEM_SCHEMA
 from croupier.kit.settings import Settings
 from tests.conftest import make_settings
 from tests.factories import player_data
+from tests.kyc_sandbox import KycSandbox
 from tests.psp_sandbox import PspSandbox
 
 MAX_EXAMPLES = {GenerationMode.POSITIVE: 25, GenerationMode.NEGATIVE: 15}
@@ -146,11 +147,13 @@ class Target:
 
 @pytest.fixture(scope="module")
 def target(
+    *,
     pg_admin_url: str,
     template_name: str,
     keyring_json: str,
     tmp_path_factory: pytest.TempPathFactory,
     psp: PspSandbox,
+    kyc_sandbox: KycSandbox,
 ) -> Iterator[Target]:
     name = f"croupier_fuzz_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_admin_url, autocommit=True) as conn:
@@ -158,7 +161,8 @@ def target(
     base, _, query = pg_admin_url.partition("?")
     url = to_sqlalchemy_url(f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else ""))
     # Throttling has its own tests; here it would only turn the fuzzing into 429s.
-    # Payments go to the sandbox provider, so deposits are fuzzed over the real HTTP path.
+    # Payments and identity checks go to the sandbox providers, so deposits, KYC checks and
+    # their webhooks are fuzzed over the real HTTP path.
     settings = make_settings(
         url,
         keyring_json,
@@ -167,6 +171,9 @@ def target(
         psp_url=psp.base_url,
         psp_api_key=psp.api_key,
         psp_webhook_secrets=psp.webhook_secret,
+        kyc_url=kyc_sandbox.base_url,
+        kyc_api_key=kyc_sandbox.api_key,
+        kyc_webhook_secrets=kyc_sandbox.webhook_secret,
     )
     app = create_app(settings)
     try:

@@ -10,6 +10,7 @@ from typing import Any
 from croupier.kit.runtime import Runtime
 from tests.factories import PASSWORD, SignedIn, mailed_link, player_data, verify_email
 from tests.games.test_rounds_api import DICE
+from tests.kyc_support import verify_kyc
 from tests.payments.support import DECLINED, MASTERCARD, NO_FUNDS, VISA, Live
 from tests.risk.engine_support import alerts, publish_rules, redeliver, rule, settled, staff_headers
 from tests.sql import sql
@@ -21,13 +22,15 @@ def client_headers(device: str, ip: str) -> dict[str, str]:
 
 
 async def join(live: Live, device: str, ip: str) -> SignedIn:
-    """Register, verify and sign in from one device and address."""
+    """Register, verify (email and identity, so deposits and withdrawals are not held at the KYC
+    gate) and sign in from one device and address."""
     headers = client_headers(device, ip)
     data = player_data()
     response = await live.http.post("/v1/players", json=data, headers=headers)
     assert response.status_code == 202, response.text
     player_id, token = await mailed_link(live.runtime, data["email"])
     assert (await verify_email(live.http, token)).status_code == 204
+    await verify_kyc(live.http, live.runtime, player_id)
     return await sign_in_from(live, data["email"], PASSWORD, player_id, headers)
 
 

@@ -25,7 +25,8 @@ from tests.identity.mfa_support import age_session
 from tests.payments.support import Live
 from tests.sql import sql
 
-HELD = {"transactions", "rounds", "payments", "risk", "events", "audit"}
+# KYC decisions stay too: they show the casino verified whom it let play and withdraw.
+HELD = {"transactions", "rounds", "payments", "risk", "kyc", "events", "audit"}
 STEP_UP = "/v1/sessions/current/step-up"
 
 

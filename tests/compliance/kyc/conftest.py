@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -12,18 +12,8 @@ from tests.kyc_sandbox import KycSandbox
 from tests.payments.support import Live, live, live_settings, serve
 from tests.psp_sandbox import PspSandbox
 
-__all__ = ["kyc_live", "kyc_sandbox", "live"]
+__all__ = ["kyc_live", "live"]
 MAX_DOCUMENT_BYTES = 64 * 1024
-
-
-@pytest.fixture(scope="session")
-def kyc_sandbox() -> Iterator[KycSandbox]:
-    sandbox = KycSandbox()
-    sandbox.wait_ready()
-    try:
-        yield sandbox
-    finally:
-        sandbox.stop()
 
 
 @pytest.fixture
