@@ -269,12 +269,58 @@ class Settings(BaseSettings):
     kyc_webhook_secrets: SecretStr | None = Field(
         None, description="Comma-separated KYC webhook signing secrets (several while the provider rotates)."
     )
+    kyc_document_store: Literal["file", "s3"] = Field(
+        "file",
+        description="Where uploaded KYC documents are kept, sealed: `file` in kyc_document_dir, or `s3`"
+        " in the bucket kyc_s3_bucket of an S3-compatible service (AWS S3, MinIO, Ceph...).",
+    )
     kyc_document_dir: Path | None = Field(
         None, description="Where uploaded KYC documents are stored, sealed; default data_dir/kyc-documents."
+    )
+    kyc_s3_bucket: str | None = Field(
+        None, description="The bucket of kyc_document_store=s3 (required then); it must exist already."
+    )
+    kyc_s3_prefix: str = Field(
+        "", description="A folder in the bucket for the documents, e.g. `kyc`; unset: the bucket's root."
+    )
+    kyc_s3_endpoint_url: str | None = Field(
+        None,
+        description="The S3-compatible service's URL, e.g. http://minio:9000 (path-style addressing);"
+        " unset: AWS S3.",
+        pattern=r"^https?://[^\s]+$",
+    )
+    kyc_s3_region: str | None = Field(
+        None, description="The bucket's region, e.g. eu-west-1; unset: the AWS SDK's own (AWS_REGION...)."
+    )
+    kyc_s3_access_key_id: SecretStr | None = Field(
+        None,
+        description="S3 credentials, with kyc_s3_secret_access_key; unset: the AWS SDK's own chain"
+        " (AWS_* variables, an instance or pod role).",
+    )
+    kyc_s3_secret_access_key: SecretStr | None = Field(
+        None, description="The secret of kyc_s3_access_key_id; never logged."
+    )
+    kyc_s3_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=120,
+        description="How long one call to the S3 service may take to connect, and then to answer;"
+        " past it (and a retry) an upload answers 503 kyc_document_store_unavailable.",
     )
     kyc_document_max_bytes: int = Field(
         5 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024, description="The largest KYC document accepted."
     )
+
+    @model_validator(mode="after")
+    def _kyc_s3_is_complete(self) -> Settings:
+        if self.kyc_document_store == "s3" and not self.kyc_s3_bucket:
+            raise ValueError("CROUPIER_KYC_DOCUMENT_STORE=s3 requires CROUPIER_KYC_S3_BUCKET")
+        if (self.kyc_s3_access_key_id is None) != (self.kyc_s3_secret_access_key is None):
+            raise ValueError(
+                "CROUPIER_KYC_S3_ACCESS_KEY_ID and CROUPIER_KYC_S3_SECRET_ACCESS_KEY go together: set both"
+                " or neither"
+            )
+        return self
 
     @model_validator(mode="after")
     def _gaming_day_zone_exists(self) -> Settings:

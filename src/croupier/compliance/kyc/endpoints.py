@@ -16,6 +16,7 @@ from croupier.compliance.kyc.errors import (
     AlreadyVerified,
     CheckPending,
     DocumentsMissing,
+    DocumentStoreUnavailable,
     InvalidLevelChange,
     KycNotConfigured,
     RejectedFinal,
@@ -80,6 +81,7 @@ async def my_kyc(session: DbSession, auth: CurrentAuth, settings: SettingsDep) -
         KycProviderUnavailable,
         KycProviderRefused,
         KycNotConfigured,
+        DocumentStoreUnavailable,
     ),
 )
 async def upload_document(
@@ -196,7 +198,7 @@ async def set_level(
 @staff_router.get(
     "/players/{player_id}/documents/{document_id}",
     summary="A document's content, decrypted (audited)",
-    responses=responses(*_STAFF, NotFound),
+    responses=responses(*_STAFF, NotFound, DocumentStoreUnavailable),
     response_class=Response,
 )
 async def document_content(

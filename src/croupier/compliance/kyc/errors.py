@@ -52,3 +52,11 @@ class AddressRequired(CroupierError):
     code = "kyc_address_required"
     status = 422
     title = "Give your address with the first check"
+
+
+class DocumentStoreUnavailable(CroupierError):
+    """The document store (a bucket, a disk) failed; nothing was kept, the player may retry."""
+
+    code = "kyc_document_store_unavailable"
+    status = 503
+    title = "Document storage is unavailable"
