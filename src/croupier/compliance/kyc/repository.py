@@ -128,3 +128,12 @@ async def documents_held_before(
             .with_for_update(skip_locked=True)
         )
     ).all()
+
+
+async def documents_removed_since(session: AsyncSession, since: datetime) -> Sequence[uuid.UUID]:
+    """The ids of documents whose content was removed at or after ``since``."""
+    return (
+        await session.scalars(
+            select(KycDocument.id).where(KycDocument.deleted_at >= since).order_by(KycDocument.deleted_at)
+        )
+    ).all()

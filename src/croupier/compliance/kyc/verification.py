@@ -1,15 +1,16 @@
 """A player's documents and checks, to the provider and back.
 
-Uploads and checks span short transactions with the provider called in between, none
-holding a database connection while it waits (as deposits do). A check's row is
-committed *before* the provider hears of it, with Croupier's id as the reference, so
-the webhook with its result always finds it. Each webhook event is recorded with its
+Uploads and checks span short transactions with the provider (and the document store)
+called in between, none holding a database connection while it waits (as deposits do).
+A check's row is committed *before* the provider hears of it, with Croupier's id as the
+reference, so the webhook with its result always finds it. Each webhook event is recorded with its
 effect in one transaction and acted on once; a check moves only from ``pending``, so
 a repeated, late or out-of-order event changes nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +24,7 @@ from croupier.compliance.kyc.errors import (
     AlreadyVerified,
     CheckPending,
     DocumentsMissing,
+    DocumentStoreUnavailable,
     RejectedFinal,
     Underage,
 )
@@ -94,11 +96,15 @@ async def upload(
 ) -> KycDocument:
     """Recognise the document by its content, forward it to the provider, keep it sealed."""
     content_type = recognise(data, max_bytes=settings.kyc_document_max_bytes)
+    document_id = uuid.uuid4()
     async with database.unit_of_work() as session:
         await _refuse_if_closed(session, player_id)
         row = await repository.get(session, player_id)
         applicant_id = row.applicant_id if row is not None else None
         applicant = await _applicant(session, player_id) if applicant_id is None else None
+        sealed = (await player_cipher(session, player_id=player_id)).encrypt_bytes(
+            document_field(document_id), data
+        )
     if applicant is not None:
         applicant_id = await provider.create_applicant(applicant, webhook_url=settings.kyc_webhook_url)
     if applicant_id is None:  # pragma: no cover - found or created just above
@@ -106,35 +112,46 @@ async def upload(
     forwarded = await provider.upload_document(
         applicant_id=applicant_id, kind=str(kind), content_type=str(content_type), data=data
     )
-    async with database.unit_of_work() as session:
-        row = await repository.lock(session, player_id)
-        row.applicant_id = row.applicant_id or applicant_id
-        document = KycDocument(
-            id=uuid.uuid4(),
-            player_id=player_id,
-            kind=kind,
-            content_type=content_type,
-            size_bytes=len(data),
-            provider_document_id=forwarded,
-            created_at=utcnow(),
-        )
-        cipher = await player_cipher(session, player_id=player_id)
-        await store.put(document.id, cipher.encrypt_bytes(document_field(document.id), data))
-        repository.add(session, document)
-        audit_record(
-            session,
-            AuditAction.KYC_DOCUMENT_UPLOAD,
-            actor=Actor.player(player_id),
-            target=Target.player(player_id),
-            client=client,
-            details={
-                "document_id": str(document.id),
-                "kind": str(kind),
-                "content_type": str(content_type),
-                "size_bytes": len(data),
-            },
-        )
-        await session.flush()
+    # Stored before its row exists, outside any transaction (the store may be a bucket across
+    # the network): a store that fails leaves no row pointing at a missing document.
+    await store.put(document_id, sealed)
+    try:
+        async with database.unit_of_work() as session:
+            # Erased meanwhile: no data key, and no document is recorded.
+            await player_cipher(session, player_id=player_id)
+            row = await repository.lock(session, player_id)
+            row.applicant_id = row.applicant_id or applicant_id
+            document = KycDocument(
+                id=document_id,
+                player_id=player_id,
+                kind=kind,
+                content_type=content_type,
+                size_bytes=len(data),
+                provider_document_id=forwarded,
+                created_at=utcnow(),
+            )
+            repository.add(session, document)
+            audit_record(
+                session,
+                AuditAction.KYC_DOCUMENT_UPLOAD,
+                actor=Actor.player(player_id),
+                target=Target.player(player_id),
+                client=client,
+                details={
+                    "document_id": str(document.id),
+                    "kind": str(kind),
+                    "content_type": str(content_type),
+                    "size_bytes": len(data),
+                },
+            )
+            await session.flush()
+    except BaseException:
+        # Retention and erasure find documents by their rows: an object without one would
+        # stay for good, so it goes now. Should the store fail here too (or the process die
+        # before), the orphan is ciphertext under the player's key, shredded with it on erasure.
+        with contextlib.suppress(DocumentStoreUnavailable):
+            await store.delete(document_id)
+        raise
     return document
 
 
