@@ -23,8 +23,13 @@ router = APIRouter(tags=["games"])
 )
 async def launch(body: LaunchGame, session: DbSession, auth: CurrentAuth) -> GameLaunch:
     """A short-lived token for the game's provider, bound to you and the currency you play
-    with. The game must be started within minutes; each bet keeps the session alive."""
+    with. The game must be started within minutes; each bet keeps the session alive, until you
+    sign out of this session or it ends."""
     issued = await tokens.launch(
-        session, player_id=auth.player.id, game_code=body.game_code, currency=body.currency
+        session,
+        player_id=auth.player.id,
+        sign_in_session_id=auth.session.id,
+        game_code=body.game_code,
+        currency=body.currency,
     )
     return GameLaunch.of(issued)

@@ -76,7 +76,8 @@ class GameToken(CreatedAt, Base):
     """What a provider presents for a player's game session. Only its SHA-256 is stored.
 
     It must be used within minutes of being issued; each use keeps it alive for
-    a while longer, up to ``ends_at``.
+    a while longer, up to ``ends_at``, and no longer than the sign-in session it
+    was launched from.
     """
 
     __tablename__ = "game_tokens"
@@ -88,6 +89,13 @@ class GameToken(CreatedAt, Base):
     game_code: Mapped[str | None] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # The sign-in session the game was launched from: its bets count towards that session's time
+    # limit and stop when it ends. None for an operator's test token. Sessions are deleted 30 days
+    # after they ended (retention) or at erasure, long after a token's last hour, hence SET NULL;
+    # indexed so that those deletes find their tokens without a scan.
+    sign_in_session_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("player_sessions.id", ondelete="SET NULL"), index=True
+    )
 
     __table_args__ = (
         # A provider may ask about a player only once one of its games was launched for them.

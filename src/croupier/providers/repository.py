@@ -2,8 +2,9 @@
 
 The wallet calls (bet, win, rollback) are the hot path: prebuilt Core
 statements, and one query that reads everything a call needs to decide
-(the transaction if seen before, the one it references, the token, the
-player's status and whether the game is known).
+(the transaction if seen before, the one it references, the token and the
+sign-in session it was launched from, the player's status and whether the
+game is known).
 """
 
 from __future__ import annotations
@@ -66,6 +67,11 @@ class TokenRow:
     currency: str
     expires_at: datetime
     ends_at: datetime
+    # The sign-in session the game was launched from (None: an operator's test token): its id,
+    # when it started, and when it ended or will end (signed out, revoked or its absolute lifetime).
+    sign_in_id: uuid.UUID | None
+    signed_in_at: datetime | None
+    sign_in_ends_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -215,6 +221,8 @@ _CONTEXT = text(
     " r.status AS r_status, r.balance AS r_balance, r.rolled_back_at AS r_rolled_back_at,"
     " k.player_id AS k_player_id, k.currency AS k_currency,"
     " k.expires_at AS k_expires_at, k.ends_at AS k_ends_at,"
+    # LEAST skips a NULL: a session not revoked ends at its absolute lifetime.
+    " s.id AS s_id, s.created_at AS s_started_at, LEAST(s.revoked_at, s.expires_at) AS s_ends_at,"
     " pl.status AS player_status, pl.gambling_blocked_until AS player_blocked_until,"
     " g.code IS NOT NULL AS game_known"
     " FROM (VALUES (1)) AS one (x)"
@@ -223,6 +231,7 @@ _CONTEXT = text(
     " LEFT JOIN provider_transactions AS r"
     "   ON r.provider_id = :provider_id AND r.transaction_uuid = :reference_uuid"
     " LEFT JOIN game_tokens AS k ON k.token_hash = :token_hash AND k.provider_id = :provider_id"
+    " LEFT JOIN player_sessions AS s ON s.id = k.sign_in_session_id"
     " LEFT JOIN players AS pl ON pl.id = :player_id"
     " LEFT JOIN provider_games AS g ON g.code = :game_code AND g.provider_id = :provider_id"
 ).bindparams(
@@ -282,6 +291,9 @@ async def context(
             currency=row.k_currency,
             expires_at=row.k_expires_at,
             ends_at=row.k_ends_at,
+            sign_in_id=row.s_id,
+            signed_in_at=row.s_started_at,
+            sign_in_ends_at=row.s_ends_at,
         )
     return Context(
         seen=_transaction(row, "t"),

@@ -9,6 +9,14 @@ Lifetime: it must be used within ``START_WINDOW`` of being issued; each use
 (a balance or a bet) keeps it alive for ``IDLE`` more, written at most once a
 minute, and never beyond ``MAX_SESSION`` after issue. Wins and rollbacks do not
 look at expiry: they may arrive long after the bet.
+
+A launched token also names the sign-in session it was launched from, and ends
+with it: once the player signs out, the session is revoked (another device, a
+password change, a disablement) or it reaches its absolute lifetime, the game
+may no longer take bets. Its idle timeout is not applied: a player in a
+provider's game calls the provider, not Croupier, so the session's last-seen
+time stands still however busy the game; the token's own ``IDLE`` measures
+that play. An operator's test token has no sign-in session.
 """
 
 from __future__ import annotations
@@ -52,7 +60,8 @@ def digest(token: str) -> bytes:
 
 
 def expired(row: TokenRow, now: datetime) -> bool:
-    return now >= row.expires_at
+    """Past its own expiry, or its sign-in session has ended."""
+    return now >= row.expires_at or (row.sign_in_ends_at is not None and now >= row.sign_in_ends_at)
 
 
 async def keep_alive(session: AsyncSession, token: str, row: TokenRow, now: datetime) -> None:
@@ -69,6 +78,7 @@ async def _issue(
     player_id: uuid.UUID,
     currency: str,
     game_code: str | None,
+    sign_in_session_id: uuid.UUID | None,
 ) -> IssuedToken:
     await wallet.exponent(session, currency)  # UnknownCurrency if Croupier does not hold it
     secret, token_hash = tokens.new_token(PREFIX)
@@ -84,6 +94,7 @@ async def _issue(
             "game_code": game_code,
             "expires_at": expires_at,
             "ends_at": now + MAX_SESSION,
+            "sign_in_session_id": sign_in_session_id,
             "created_at": now,
         },
     )
@@ -98,14 +109,25 @@ async def _issue(
 
 
 async def launch(
-    session: AsyncSession, *, player_id: uuid.UUID, game_code: str, currency: str
+    session: AsyncSession,
+    *,
+    player_id: uuid.UUID,
+    sign_in_session_id: uuid.UUID,
+    game_code: str,
+    currency: str,
 ) -> IssuedToken:
-    """A token for the signed-in player to open ``game_code`` playing in ``currency``."""
+    """A token for the signed-in player to open ``game_code`` playing in ``currency``, bound to the
+    sign-in session it is launched from."""
     provider = await repository.provider_of_game(session, game_code)
     if provider is None or not provider.enabled:
         raise NotFound("No such game.")
     return await _issue(
-        session, provider=provider, player_id=player_id, currency=currency, game_code=game_code
+        session,
+        provider=provider,
+        player_id=player_id,
+        currency=currency,
+        game_code=game_code,
+        sign_in_session_id=sign_in_session_id,
     )
 
 
@@ -131,7 +153,12 @@ async def issue_for_testing(
         if owner is None or owner.id != provider.id:
             raise NotFound(f"{provider_name} has no game {game_code!r}.")
     issued = await _issue(
-        session, provider=provider, player_id=player_id, currency=currency, game_code=game_code
+        session,
+        provider=provider,
+        player_id=player_id,
+        currency=currency,
+        game_code=game_code,
+        sign_in_session_id=None,
     )
     audit.record(
         session,

@@ -133,7 +133,7 @@ async def charge_stake(
 ) -> Staked:
     """Count a stake (and its payout, when the round settles at once) against the player's wager,
     loss and session-time limits; ``LimitReached`` if one would pass. The session's standing comes
-    back when the bet is placed in a sign-in session (in-house)."""
+    back when the bet is placed in a sign-in session (in-house, or a Hub88 game launched from one)."""
     now = utcnow()
     periods = periods_at(now, settings)
     elapsed = None if sign_in is None else max(0.0, (now - sign_in.started_at).total_seconds())
@@ -236,11 +236,25 @@ async def settle_payout(
 
 
 async def refund_stake(
-    session: AsyncSession, settings: Settings, *, player_id: uuid.UUID, currency: str, stake: int
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    player_id: uuid.UUID,
+    currency: str,
+    stake: int,
+    sign_in: SignIn | None = None,
 ) -> None:
     """A stake given back (a Hub88 rollback) no longer counts as wagered or lost."""
     if stake:
-        await _uncheck(session, settings, player_id=player_id, currency=currency, stake=-stake, lost=-stake)
+        await _uncheck(
+            session,
+            settings,
+            player_id=player_id,
+            currency=currency,
+            stake=-stake,
+            lost=-stake,
+            sign_in=sign_in,
+        )
 
 
 async def _uncheck(

@@ -13,7 +13,9 @@ the call's ``transaction_uuid``. Every call is recorded once (``exactly_once``):
   rollback of a bet already rolled back moves nothing; a bet that has paid a
   win cannot be rolled back (``RS_ERROR_UNKNOWN``, for a person to look at);
 - token expiry is checked for bets only: wins and rollbacks may arrive long
-  after the session.
+  after the session. A token launched by a signed-in player expires with its
+  sign-in session too (``tokens``), and its bets, wins and rollbacks count in
+  that session's time limit and net position as in-house play does.
 
 Refusals that depend on state that may change (expired token, disabled account,
 stake limit, not enough money) are recorded too, so a retry gets the same
@@ -30,6 +32,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from croupier.compliance.responsible import enforcement as responsible
+from croupier.compliance.responsible.enforcement import SignIn
 from croupier.compliance.responsible.errors import LimitReached
 from croupier.compliance.responsible.exclusions.gate import GamblingBlocked
 from croupier.events.kinds import EventKind
@@ -203,7 +206,14 @@ async def bet(session: AsyncSession, settings: Settings, provider: ProviderRow, 
         now=now,
     )
     if status is Status.OK:
-        status = await _within_limits(session, settings, player_id=player_id, currency=currency, stake=stake)
+        status = await _within_limits(
+            session,
+            settings,
+            player_id=player_id,
+            currency=currency,
+            stake=stake,
+            sign_in=_sign_in(token, now),
+        )
     if status is Status.OK:
         status, transfer_id = await _move(
             session,
@@ -274,13 +284,31 @@ async def _refusal(
     return Status.OK
 
 
+def _sign_in(token: TokenRow | None, now: datetime) -> SignIn | None:
+    """The sign-in session the game was launched from, while it lasts. An ended one is left out:
+    a late win or rollback must not take over the net position of the session the player is in
+    now (a bet never gets here on it, its token has ended with it)."""
+    if token is None or token.sign_in_id is None or token.signed_in_at is None:
+        return None
+    if token.sign_in_ends_at is not None and now >= token.sign_in_ends_at:
+        return None
+    return SignIn(token.sign_in_id, token.signed_in_at)
+
+
 async def _within_limits(
-    session: AsyncSession, settings: Settings, *, player_id: uuid.UUID, currency: str, stake: int
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    player_id: uuid.UUID,
+    currency: str,
+    stake: int,
+    sign_in: SignIn | None,
 ) -> Status:
-    """The player's own wager and loss limits, counted with the stake (before the ledger moves it)."""
+    """The player's own wager and loss limits, and the session-time limit of the sign-in session the
+    game was launched from, counted with the stake (before the ledger moves it)."""
     try:
         staked = await responsible.charge_stake(
-            session, settings, player_id=player_id, currency=currency, stake=stake
+            session, settings, player_id=player_id, currency=currency, stake=stake, sign_in=sign_in
         )
     except LimitReached:
         return Status.LIMIT_REACHED
@@ -338,8 +366,10 @@ async def win(session: AsyncSession, settings: Settings, provider: ProviderRow, 
     # Counting the win locks the bet: a concurrent rollback either sees the win or wins the race.
     if await repository.mark_won(session, placed.id):
         # Counted before the ledger moves (the order every path locks in); undone if it does not.
+        # Never refused: a limit reached since the bet does not keep its win from the player.
+        sign_in = _sign_in(ctx.token, utcnow())
         await responsible.settle_payout(
-            session, settings, player_id=player_id, currency=currency, payout=amount
+            session, settings, player_id=player_id, currency=currency, payout=amount, sign_in=sign_in
         )
         status, transfer_id = await _move(
             session,
@@ -356,7 +386,7 @@ async def win(session: AsyncSession, settings: Settings, provider: ProviderRow, 
         )
         if status is not Status.OK:
             await responsible.settle_payout(
-                session, settings, player_id=player_id, currency=currency, payout=-amount
+                session, settings, player_id=player_id, currency=currency, payout=-amount, sign_in=sign_in
             )
         if status is Status.OK and amount:
             await _event(
@@ -416,7 +446,15 @@ async def rollback(session: AsyncSession, settings: Settings, provider: Provider
         target = await seen_now(session, provider, request.reference_transaction_uuid)
     status, transfer_id = Status.OK, None
     if target is not None:
-        status, transfer_id = await _reverse(session, provider, request, target, player_id, settings=settings)
+        status, transfer_id = await _reverse(
+            session,
+            provider,
+            request,
+            target,
+            player_id,
+            settings=settings,
+            sign_in=_sign_in(ctx.token, utcnow()),
+        )
         currency = target.currency or currency
         if transfer_id is not None and target.amount:
             await _event(
@@ -475,6 +513,7 @@ async def _reverse(
     player_id: uuid.UUID,
     *,
     settings: Settings,
+    sign_in: SignIn | None,
 ) -> tuple[Status, uuid.UUID | None]:
     """Return a bet's stake, once; a bet already rolled back moves nothing."""
     if target.player_id != player_id:
@@ -489,7 +528,7 @@ async def _reverse(
         return Status.OK, None  # the bet was refused: it took nothing
     # The stake no longer counts against the limits; undone if the ledger refuses the return.
     await responsible.refund_stake(
-        session, settings, player_id=player_id, currency=target.currency, stake=target.amount
+        session, settings, player_id=player_id, currency=target.currency, stake=target.amount, sign_in=sign_in
     )
     status, transfer_id = await _move(
         session,
@@ -502,7 +541,12 @@ async def _reverse(
     )
     if status is not Status.OK:
         await responsible.refund_stake(
-            session, settings, player_id=player_id, currency=target.currency, stake=-target.amount
+            session,
+            settings,
+            player_id=player_id,
+            currency=target.currency,
+            stake=-target.amount,
+            sign_in=sign_in,
         )
     return status, transfer_id
 
