@@ -15,6 +15,7 @@ from croupier.compliance.kyc.endpoints import staff_router as kyc_staff_router
 from croupier.compliance.reports.endpoints import router as reports_router
 from croupier.compliance.responsible.endpoints import router as responsible_router
 from croupier.compliance.responsible.exclusions.endpoints import router as exclusions_router
+from croupier.compliance.responsible.staff_endpoints import router as responsible_staff_router
 from croupier.events.delivery import EventDelivery
 from croupier.games.endpoints import install_game_errors
 from croupier.games.endpoints import router as games_router
@@ -61,6 +62,7 @@ DOMAIN_ROUTERS = (
     reports_router,
     responsible_router,
     exclusions_router,
+    responsible_staff_router,
     kyc_router,
     kyc_staff_router,
 )

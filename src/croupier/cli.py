@@ -42,6 +42,7 @@ def command_line() -> typer.Typer:
     from croupier.compliance.gdpr.cli import app as gdpr_app
     from croupier.compliance.kyc.cli import app as kyc_app
     from croupier.compliance.reports.cli import reports
+    from croupier.compliance.responsible.cli import app as rg_app
     from croupier.games.cli import app as fairness_app
     from croupier.identity.cli import app as players_app
     from croupier.keys.cli import app as keys_app
@@ -74,6 +75,7 @@ def command_line() -> typer.Typer:
     app.add_typer(gdpr_app, name="gdpr")
     app.add_typer(jobs_app, name="jobs")
     app.add_typer(kyc_app, name="kyc")
+    app.add_typer(rg_app, name="rg")
     app.command("simulate")(simulate)
     app.command("reports")(reports)
     return app

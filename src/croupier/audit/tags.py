@@ -81,6 +81,7 @@ class AuditAction(StrEnum):
     COMPLIANCE_REPORT_READ = "compliance:report:read"
     EXCLUSION_CHANGE = "compliance:exclusion:change"
     REGISTER_CHECK = "compliance:register:check"
+    RG_READ = "compliance:rg:read"
     KYC_LEVEL_CHANGE = "compliance:kyc:level_change"
     KYC_READ = "compliance:kyc:read"
     KYC_DOCUMENT_UPLOAD = "compliance:kyc:document_upload"

@@ -347,6 +347,19 @@ async def events_by_ids(session: AsyncSession, ids: Iterable[int]) -> list[Domai
     return list(rows.all())
 
 
+async def recent_of_player(
+    session: AsyncSession, player_id: uuid.UUID, kind: EventKind, *, limit: int
+) -> list[DomainEvent]:
+    """The player's latest ``limit`` events of one kind, newest first (staff views read these)."""
+    rows = await session.scalars(
+        select(DomainEvent)
+        .where(DomainEvent.player_id == player_id, DomainEvent.kind == str(kind))
+        .order_by(DomainEvent.id.desc())
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
 async def blank_client_details(session: AsyncSession, player_id: uuid.UUID) -> int:
     """Drop the network address, user agent and device id from the player's events (erasure)."""
     has_details = DomainEvent.ip.is_not(None) | DomainEvent.user_agent.is_not(None)

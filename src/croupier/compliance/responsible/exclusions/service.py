@@ -47,6 +47,7 @@ class ExclusionState(StrEnum):
     IN_FORCE = "in_force"  # within its period
     AWAITING_RETURN = "awaiting_return"  # a self-exclusion past its end: the player may ask to return
     COOLING_OFF = "cooling_off"  # the player asked to return; gambling reopens at blocks_until
+    ENDED = "ended"  # blocks no longer; kept for the record (only staff see these)
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,15 @@ async def standing(session: AsyncSession, *, player_id: uuid.UUID) -> Standing:
         blocked_until=None if until is None or until >= gate.FOREVER else until,
         exclusions=shown,
     )
+
+
+async def history(session: AsyncSession, *, player_id: uuid.UUID) -> list[tuple[Exclusion, str]]:
+    """Every exclusion the player has had, oldest first, with its state now (``ended`` once lifted)."""
+    now = utcnow()
+    return [
+        (e, _state(e, now) if e.blocks_until > now else ExclusionState.ENDED)
+        for e in await repository.all_of(session, player_id)
+    ]
 
 
 def _state(exclusion: Exclusion, now: datetime) -> str:
