@@ -369,6 +369,13 @@ class Settings(BaseSettings):
         description="A higher limit or a removal may be confirmed this long after it was asked for"
         " (UKGC RTS 12: at least 24 hours).",
     )
+    rg_confirmation_days: int = Field(
+        7,
+        ge=1,
+        le=90,
+        description="A higher limit or a removal not confirmed this many days after it became"
+        " confirmable lapses; the player asks again and the cooling-off starts over.",
+    )
     rg_late_night_hours: tuple[int, int] = Field(
         (0, 6),
         description="Local hours [from, to) in the gaming day's time zone when play is a late-night"

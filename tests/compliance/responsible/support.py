@@ -36,13 +36,15 @@ async def limits(http: httpx.AsyncClient, player: SignedIn) -> list[dict[str, An
     return items
 
 
-async def pass_cooling_off(runtime: Runtime, player: SignedIn) -> None:
-    """Move the player's pending limit requests back past their cooling-off, as a day passing would."""
+async def pass_cooling_off(runtime: Runtime, player: SignedIn, hours: int = 25) -> None:
+    """Move the player's pending limit requests back ``hours`` (past their cooling-off by default),
+    as time passing would."""
     await sql(
         runtime,
-        "UPDATE rg_limits SET requested_at = requested_at - interval '25 hours',"
-        " confirmable_at = confirmable_at - interval '25 hours' WHERE player_id = :player",
+        "UPDATE rg_limits SET requested_at = requested_at - make_interval(hours => :hours),"
+        " confirmable_at = confirmable_at - make_interval(hours => :hours) WHERE player_id = :player",
         player=uuid.UUID(player.id),
+        hours=hours,
     )
 
 

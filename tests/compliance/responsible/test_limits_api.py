@@ -74,6 +74,31 @@ class TestLooserLimits:
             ("confirmed", 5000),
         ]
 
+    async def test_a_request_not_confirmed_within_a_week_of_its_cooling_off_lapses_and_must_be_asked_again(
+        self, live: Live
+    ) -> None:
+        player = await live.player()
+        await set_limit(live.http, player, **DAILY_DEPOSIT, amount=1000)
+        asked = await set_limit(live.http, player, **DAILY_DEPOSIT, amount=5000)
+        confirmable = datetime.fromisoformat(asked["pending"]["confirmable_at"])
+        assert datetime.fromisoformat(asked["pending"]["lapses_at"]) - confirmable == timedelta(days=7)
+
+        await pass_cooling_off(live.runtime, player, hours=24 + 7 * 24 + 1)  # a week after it was due
+
+        late = await confirm(live.http, player, **DAILY_DEPOSIT)
+        assert (late.status_code, late.json()["code"]) == (409, "limit_request_lapsed")
+        [shown] = await limits(live.http, player)
+        assert (shown["amount"], shown["pending"]) == (1000, None)
+        refused_by(await live.deposit(player, 2000), "deposit", "day")
+        # Asked again, the cooling-off starts over.
+        again = (await set_limit(live.http, player, **DAILY_DEPOSIT, amount=5000))["pending"]
+        requested = datetime.fromisoformat(again["requested_at"])
+        assert datetime.fromisoformat(again["confirmable_at"]) - requested == timedelta(hours=24)
+        early = await confirm(live.http, player, **DAILY_DEPOSIT)
+        assert (early.status_code, early.json()["code"]) == (409, "cooling_off")
+        changes = await events(live.runtime, player, "limit_changed")
+        assert [c["change"] for c in changes] == ["set", "requested", "requested"]
+
     async def test_a_removal_waits_too_and_setting_the_limit_again_withdraws_the_request(
         self, live: Live
     ) -> None:

@@ -35,6 +35,11 @@ class NoPendingLimit(Conflict):
     title = "Nothing to confirm"
 
 
+class LimitRequestLapsed(Conflict):
+    code = "limit_request_lapsed"
+    title = "The request was not confirmed in time"
+
+
 class CoolingOff(Conflict):
     code = "cooling_off"
     title = "The cooling-off period has not passed yet"

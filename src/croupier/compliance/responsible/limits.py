@@ -3,7 +3,10 @@
 A new limit, or a lower one, is in force at once. A higher one, or a removal, waits:
 it is recorded as pending and may be confirmed by the player once the cooling-off
 (``CROUPIER_RG_COOLING_OFF_HOURS``, at least 24) has passed; until then the old
-limit holds. Setting the limit again at or below what is in force withdraws a pending
+limit holds. A request not confirmed within ``CROUPIER_RG_CONFIRMATION_DAYS`` of
+becoming confirmable lapses: a loosening asked for weeks ago, in another frame of
+mind, is not put in force by a late tap; the player asks again and the cooling-off
+starts over. Setting the limit again at or below what is in force withdraws a pending
 request. Every change is written to ``rg_limit_changes`` and as a ``limit_changed``
 domain event in its transaction, with the player's row locked so that no deposit or
 bet counts against a limit half changed.
@@ -23,6 +26,7 @@ from croupier.compliance.responsible.enforcement import periods_at
 from croupier.compliance.responsible.errors import (
     CoolingOff,
     InvalidLimit,
+    LimitRequestLapsed,
     NoPendingLimit,
     UnknownLimitKind,
     UnknownPeriod,
@@ -67,6 +71,7 @@ class LimitState:
     pending_removal: bool
     requested_at: datetime | None
     confirmable_at: datetime | None
+    lapses_at: datetime | None  # the last moment the pending change may be confirmed
     used: int | None
 
 
@@ -119,7 +124,12 @@ async def set_limit(
         await _changed(session, row, Change.SET, previous=current, amount=amount, now=now, client=client)
     elif amount is None and current is None:
         return await _state(session, settings, row)  # nothing to remove
-    elif row.pending_removal == (amount is None) and row.pending_amount == amount and row.requested_at:
+    elif (
+        row.pending_removal == (amount is None)
+        and row.pending_amount == amount
+        and row.requested_at
+        and not _lapsed(row, settings, now)
+    ):
         return await _state(
             session, settings, row
         )  # asked again: the cooling-off runs from the first request
@@ -157,6 +167,12 @@ async def confirm(
             f"This change may be confirmed from {row.confirmable_at.isoformat()}.",
             confirmable_at=row.confirmable_at.isoformat(),
         )
+    lapses_at = _lapses_at(row, settings)
+    if lapses_at is not None and now > lapses_at:
+        raise LimitRequestLapsed(
+            f"This change was not confirmed by {lapses_at.isoformat()}; ask for it again.",
+            lapsed_at=lapses_at.isoformat(),
+        )
     previous, amount = row.amount, row.pending_amount
     _clear_pending(row)
     await _apply(session, row, amount, now)
@@ -166,13 +182,14 @@ async def confirm(
 
 async def overview(session: AsyncSession, *, player_id: uuid.UUID, settings: Settings) -> list[LimitState]:
     """Every limit the player has, in force or pending, with this period's usage."""
-    periods = periods_at(utcnow(), settings)
+    now = utcnow()
+    periods = periods_at(now, settings)
     accounts = {a["currency"]: a for a in await repository.accounts(session, player_id)}
-    return [
-        _view(row, accounts.get(row.currency), periods)
+    views = [
+        _view(row, accounts.get(row.currency), periods, settings, now)
         for row in await repository.limits(session, player_id)
-        if row.amount is not None or row.pending_amount is not None or row.pending_removal
     ]
+    return [v for v in views if v.amount is not None or v.requested_at is not None]
 
 
 async def _locked(
@@ -199,6 +216,17 @@ async def _locked(
             updated_at=now,
         )  # added to the session only when something changes
     return row
+
+
+def _lapses_at(row: RgLimit, settings: Settings) -> datetime | None:
+    if row.confirmable_at is None:
+        return None
+    return row.confirmable_at + timedelta(days=settings.rg_confirmation_days)
+
+
+def _lapsed(row: RgLimit, settings: Settings, now: datetime) -> bool:
+    lapses_at = _lapses_at(row, settings)
+    return lapses_at is not None and now > lapses_at
 
 
 def _clear_pending(row: RgLimit) -> None:
@@ -262,11 +290,20 @@ async def _changed(
 
 async def _state(session: AsyncSession, settings: Settings, row: RgLimit) -> LimitState:
     account = await repository.account(session, row.player_id, row.currency)
-    return _view(row, account, periods_at(utcnow(), settings))
+    now = utcnow()
+    return _view(row, account, periods_at(now, settings), settings, now)
 
 
-def _view(row: RgLimit, account: dict[str, Any] | None, periods: repository.Periods) -> LimitState:
+def _view(
+    row: RgLimit,
+    account: dict[str, Any] | None,
+    periods: repository.Periods,
+    settings: Settings,
+    now: datetime,
+) -> LimitState:
+    """The limit as it stands at ``now``; a lapsed request shows as none."""
     kind, period = LimitKind(row.kind), Period(row.period)
+    pending = row.confirmable_at is not None and not _lapsed(row, settings, now)
     used = None
     if account is not None and kind in _USED:
         current = account[str(period)] == getattr(periods, str(period))
@@ -276,9 +313,10 @@ def _view(row: RgLimit, account: dict[str, Any] | None, periods: repository.Peri
         kind=kind,
         period=period,
         amount=row.amount,
-        pending_amount=row.pending_amount,
-        pending_removal=row.pending_removal,
-        requested_at=row.requested_at,
-        confirmable_at=row.confirmable_at,
+        pending_amount=row.pending_amount if pending else None,
+        pending_removal=row.pending_removal and pending,
+        requested_at=row.requested_at if pending else None,
+        confirmable_at=row.confirmable_at if pending else None,
+        lapses_at=_lapses_at(row, settings) if pending else None,
         used=used,
     )

@@ -36,6 +36,9 @@ class PendingView(BaseModel):
     confirmable_at: datetime = Field(
         description="From when POST /v1/rg/limits/confirmations puts it in force."
     )
+    lapses_at: datetime = Field(
+        description="Until when it may be confirmed; after that it lapses and must be asked for again."
+    )
 
 
 class LimitView(BaseModel):
@@ -51,12 +54,17 @@ class LimitView(BaseModel):
     @classmethod
     def of(cls, state: LimitState) -> LimitView:
         pending = None
-        if state.requested_at is not None and state.confirmable_at is not None:
+        if (
+            state.requested_at is not None
+            and state.confirmable_at is not None
+            and state.lapses_at is not None
+        ):
             pending = PendingView(
                 amount=state.pending_amount,
                 removal=state.pending_removal,
                 requested_at=state.requested_at,
                 confirmable_at=state.confirmable_at,
+                lapses_at=state.lapses_at,
             )
         return cls(
             currency=state.currency,
