@@ -235,6 +235,55 @@ def test_sigterm_also_stops_the_embedded_database(servers: list[Server], data_di
     assert postmaster_pid(data_dir) is None, "embedded PostgreSQL left running"
 
 
+def _descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
+            try:
+                children = {int(child) for child in (task / "children").read_text().split()}
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            todo.extend(children - found)
+            found |= children
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's parent may never reap it)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="the kernel's parent-death signal is Linux's"
+)
+def test_workers_end_when_their_supervisor_is_killed(servers: list[Server], data_dir: Path) -> None:
+    server = Server(data_dir, data_dir.parent / "serve.log")
+    server.env = {"CROUPIER_WORKERS": "2"}
+    servers.append(server)
+    server.start()
+    server.wait_ready()
+    assert server.process is not None
+    workers = {
+        pid
+        for pid in _descendants(server.process.pid)
+        if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    }
+    assert len(workers) == 2, server.stderr()
+
+    server.process.kill()  # no chance to stop its workers
+    server.process.wait(timeout=10)
+
+    deadline = time.monotonic() + STOP_WITHIN_SECONDS
+    while {pid for pid in workers if _running(pid)} and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not {pid for pid in workers if _running(pid)}, "workers outlived their supervisor"
+
+
 def _refuse(tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], Path, Path]:
     data_dir = tmp_path / "data"
     cwd = tmp_path / "cwd"

@@ -107,7 +107,7 @@ def serve(
 
     start_metrics_listener(settings)
     uvicorn.run(
-        "croupier.api:create_app",
+        "croupier.serving:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
