@@ -71,6 +71,7 @@ class AuditAction(StrEnum):
     RISK_SAR_EXPORT = "risk:report:sar_export"
     RISK_LTR_READ = "risk:report:large_transactions"
     NAME_CHANGE = "identity:profile:name_change"
+    POSTCODE_CHANGE = "identity:profile:postcode_change"
     SANCTIONS_IMPORT = "risk:sanctions:import"
     SANCTIONS_HIT = "risk:sanctions:hit"
     SANCTIONS_CLEAR = "risk:sanctions:clear"

@@ -81,6 +81,7 @@ async def register(
         last_name=body.last_name,
         date_of_birth=body.date_of_birth,
         country=body.country,
+        postcode=body.postcode,
         client=client,
     )
     return RegistrationAccepted()

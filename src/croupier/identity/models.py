@@ -45,6 +45,8 @@ class Player(CreatedAt, Base):
     first_name_enc: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     last_name_enc: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     date_of_birth_enc: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    # None: the player gave none. Sent to the national register, which matches better with it.
+    postcode_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     # Kept in clear: jurisdiction rules and regulator reports select by country.
     country: Mapped[str] = mapped_column(String(2), nullable=False)
     password_hash: Mapped[str] = deferred(mapped_column(Text, nullable=False))

@@ -36,6 +36,7 @@ class PlayerProfile:
     last_name: str
     date_of_birth: date
     country: str
+    postcode: str | None
     status: str
     created_at: datetime
     last_sign_in_at: datetime | None
@@ -51,6 +52,7 @@ async def profile(session: AsyncSession, player: Player) -> PlayerProfile:
         last_name=cipher.decrypt("last_name", player.last_name_enc),
         date_of_birth=date.fromisoformat(cipher.decrypt("date_of_birth", player.date_of_birth_enc)),
         country=player.country,
+        postcode=None if player.postcode_enc is None else cipher.decrypt("postcode", player.postcode_enc),
         status=player.status,
         created_at=player.created_at,
         last_sign_in_at=player.last_sign_in_at,

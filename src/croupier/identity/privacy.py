@@ -74,6 +74,7 @@ async def erase(session: AsyncSession, player_id: uuid.UUID) -> dict[str, int]:
     player.first_name_enc = b""
     player.last_name_enc = b""
     player.date_of_birth_enc = b""
+    player.postcode_enc = None
     player.password_hash = _NO_PASSWORD
     player.totp_secret_enc = None
     player.totp_pending_enc = None

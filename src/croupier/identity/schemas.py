@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
@@ -40,6 +41,23 @@ def _country(value: str) -> str:
     return code
 
 
+_POSTCODE = re.compile(r"[A-Z0-9]+(?:[ -][A-Z0-9]+)*")
+POSTCODE_MAX = 10
+
+
+def _postcode(value: str) -> str:
+    # One form per postcode ("sw1a  1aa" is "SW1A 1AA"), so the register is sent what it expects.
+    normal = " ".join(value.split())
+    # ASCII checked before upper(): "ß".upper() is "SS".
+    if (
+        not normal.isascii()
+        or not 2 <= len(normal) <= POSTCODE_MAX
+        or not _POSTCODE.fullmatch(normal.upper())
+    ):
+        raise ValueError(f"must be 2 to {POSTCODE_MAX} letters, digits, spaces or hyphens")
+    return normal.upper()
+
+
 Name = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_printable)
 ]
@@ -50,6 +68,17 @@ RecoveryCodeText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=8, max_length=64, pattern=r"^[A-Za-z0-9-]+$")
 ]
 Email = Annotated[EmailStr, Field(max_length=254)]
+# The bound keeps absurd input out before it is normalised; the validator then checks the result.
+Postcode = Annotated[
+    str,
+    StringConstraints(max_length=64),
+    AfterValidator(_postcode),
+    Field(
+        description=f"Letters, digits, spaces and hyphens, 2 to {POSTCODE_MAX} once trimmed; "
+        "kept in upper case with single spaces.",
+        examples=["SW1A 1AA"],
+    ),
+]
 DateOfBirth = Annotated[date, BeforeValidator(_iso_date_text)]
 
 
@@ -64,6 +93,7 @@ class PlayerCreate(Strict):
     last_name: Name
     date_of_birth: DateOfBirth
     country: Country
+    postcode: Postcode | None = None
 
 
 class RegistrationAccepted(BaseModel):
@@ -83,6 +113,7 @@ class Profile(BaseModel):
     last_name: str
     date_of_birth: date
     country: str
+    postcode: str | None
     status: PlayerStatus
     created_at: datetime
     last_sign_in_at: datetime | None

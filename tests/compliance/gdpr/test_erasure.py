@@ -68,7 +68,12 @@ async def _staff_key(live: Live, role: StaffRole, name: str) -> dict[str, str]:
 
 
 async def test_after_an_erasure_nothing_personal_is_readable_and_the_books_and_chain_hold(live: Live) -> None:
-    personal = {"first_name": "Zebulon", "last_name": "Quillfeather", "date_of_birth": "1971-03-29"}
+    personal = {
+        "first_name": "Zebulon",
+        "last_name": "Quillfeather",
+        "date_of_birth": "1971-03-29",
+        "postcode": "ZE2 9QX",
+    }
     player = await player_with_history(live, **personal)
     version = (await live.http.get("/v1/me/consents", headers=player.headers)).json()["items"][0]
     grant = {
@@ -148,10 +153,10 @@ async def test_after_an_erasure_nothing_personal_is_readable_and_the_books_and_c
     async with live.runtime.database.unit_of_work() as session:
         index = email_key(session, player.email)
     assert await sql(live.runtime, "SELECT id FROM players WHERE email_index = :i", i=index) == []
-    [(status, country)] = await sql(
-        live.runtime, "SELECT status, country FROM players WHERE id = :p", p=player.id
+    [(status, country, postcode)] = await sql(
+        live.runtime, "SELECT status, country, postcode_enc FROM players WHERE id = :p", p=player.id
     )
-    assert (status, country) == ("erased", "MT")
+    assert (status, country, postcode) == ("erased", "MT", None)
     # What the AML law keeps is still there, under the pseudonymous id.
     [(rounds,)] = await sql(
         live.runtime, "SELECT count(*) FROM game_rounds WHERE player_id = :p", p=player.id

@@ -17,7 +17,7 @@ SECTIONS = {"profile", "sessions", "consents", "wallet", "rounds", "payments", "
 
 
 async def test_an_export_holds_everything_about_the_player_and_downloads_once(live: Live) -> None:
-    player = await player_with_history(live, first_name="Grace", last_name="Hopper")
+    player = await player_with_history(live, first_name="Grace", last_name="Hopper", postcode="eh1 1yz")
     other = await player_with_history(live)
     shown = await ready_export(live, player)
     assert shown["download_path"] == f"/v1/me/exports/{shown['id']}/archive"
@@ -26,6 +26,7 @@ async def test_an_export_holds_everything_about_the_player_and_downloads_once(li
     [(archive,)] = await sql(live.runtime, "SELECT archive FROM data_exports WHERE id = :i", i=shown["id"])
     assert player.email.encode() not in archive
     assert b"Hopper" not in archive
+    assert b"EH1 1YZ" not in archive
 
     # Another player cannot reach it.
     problem(await live.http.get(shown["download_path"], headers=other.headers), 404, "not_found")
@@ -41,6 +42,7 @@ async def test_an_export_holds_everything_about_the_player_and_downloads_once(li
     assert set(sections) >= SECTIONS
     assert sections["profile"]["email"] == player.email
     assert (sections["profile"]["first_name"], sections["profile"]["last_name"]) == ("Grace", "Hopper")
+    assert sections["profile"]["postcode"] == "EH1 1YZ"
     assert len(sections["sessions"]) == 1
     assert {b["currency"]: b["available"] for b in sections["wallet"]["balances"]}["EUR"] > 0
     assert len(sections["wallet"]["entries"]) >= 2  # the deposit and the round

@@ -1,6 +1,6 @@
 """The national self-exclusion register (the sandbox, served over HTTP), asked at registration and
-sign-in: a Y blocks gambling like a self-exclusion, an N lifts that block, and an outage blocks
-gambling unless the operator chose to fail open."""
+sign-in with the postcode on file: a Y blocks gambling like a self-exclusion, an N lifts that
+block, and an outage blocks gambling unless the operator chose to fail open."""
 
 from __future__ import annotations
 
@@ -61,6 +61,11 @@ async def _stale(runtime: Runtime, player: SignedIn) -> None:
     )
 
 
+async def _postcodes_sent(sandbox: RegisterSandbox, player: SignedIn) -> list[str]:
+    """The postcodes the register was asked with about the player, oldest first."""
+    return [c["postcode"] for c in await sandbox.checks() if c["email"] == player.email]
+
+
 class TestTheRegistersAnswer:
     async def test_a_y_at_registration_blocks_gambling_and_a_later_n_at_sign_in_lifts_it(
         self, client: httpx.AsyncClient, runtime: Runtime, register_sandbox: RegisterSandbox
@@ -114,6 +119,30 @@ class TestTheRegistersAnswer:
         await register_sandbox.set_answer(player.email, "N")
         assert (await sign_in(client, player.email)).status_code == 201  # an outage is never reused
         assert (await bet(client, player, "dice", DICE)).status_code == 201
+
+
+class TestThePostcode:
+    async def test_the_register_is_asked_with_the_postcode_on_file_at_registration_and_sign_in(
+        self, client: httpx.AsyncClient, runtime: Runtime, register_sandbox: RegisterSandbox
+    ) -> None:
+        player = await signed_in_player(client, email=_address("someone"), postcode="sw1a  1aa")
+        assert await _postcodes_sent(register_sandbox, player) == ["SW1A 1AA"]
+
+        moved = await client.patch("/v1/me/profile", json={"postcode": "M1 1AE"}, headers=player.headers)
+        assert moved.status_code == 200, moved.text
+        await _stale(runtime, player)
+        assert (await sign_in(client, player.email)).status_code == 201
+
+        assert await _postcodes_sent(register_sandbox, player) == ["SW1A 1AA", "M1 1AE"]
+
+    async def test_it_is_sent_empty_when_there_is_none_on_file(
+        self, client: httpx.AsyncClient, runtime: Runtime, register_sandbox: RegisterSandbox
+    ) -> None:
+        player = await signed_in_player(client, email=_address("someone"))
+        await _stale(runtime, player)
+        assert (await sign_in(client, player.email)).status_code == 201
+
+        assert await _postcodes_sent(register_sandbox, player) == ["", ""]
 
 
 class TestFailingOpen:

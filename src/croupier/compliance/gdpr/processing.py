@@ -78,7 +78,8 @@ _AML_RETENTION = f"{AML_HOLD_YEARS} years after the relationship ends"
 for _activity in (
     Activity(
         name="account",
-        data="email, first and last name, date of birth (sealed), country, password hash, second factors",
+        data="email, first and last name, date of birth, postcode (sealed), country, password hash, "
+        "second factors",
         purpose="the player's account and sign-in",
         basis=Basis.CONTRACT,
         retention="while the account is open",

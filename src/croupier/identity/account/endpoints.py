@@ -11,11 +11,11 @@ from croupier.identity.account.schemas import (
     EmailChange,
     EmailChangeRequested,
     LinkConfirmation,
-    NameChange,
     PasswordChange,
     PasswordResetConfirm,
     PasswordResetRequest,
     PasswordResetRequested,
+    ProfileChange,
     VerificationSent,
 )
 from croupier.identity.auth import CurrentAuth, PasswordsDep, SteppedUpAuth
@@ -196,20 +196,22 @@ async def confirm_password_reset(
 
 @router.patch(
     "/me/profile",
-    summary="Change my name",
-    description="Sets the names given (first, last or both) and answers with the profile. "
-    "The new name is screened against sanctions lists.",
+    summary="Change my name or postcode",
+    description='Sets what is given (first name, last name, postcode; `"postcode": null` removes '
+    "the postcode) and answers with the profile. A new name is screened against sanctions lists.",
     responses=responses(InvalidSession),
 )
-async def change_my_name(
-    body: NameChange, session: DbSession, *, runtime: RuntimeDep, auth: CurrentAuth, client: Client
+async def change_my_profile(
+    body: ProfileChange, session: DbSession, *, runtime: RuntimeDep, auth: CurrentAuth, client: Client
 ) -> Profile:
-    profile = await names.change_name(
+    profile = await names.change_profile(
         session,
         settings=runtime.settings,
         auth=auth,
         first_name=body.first_name,
         last_name=body.last_name,
+        postcode=body.postcode,
+        changes_postcode=body.changes_postcode,
         client=client,
     )
     available = await factors(session, auth.player)

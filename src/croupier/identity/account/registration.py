@@ -61,10 +61,12 @@ async def register(
     last_name: str,
     date_of_birth: date,
     country: str,
+    postcode: str | None = None,
     client: ClientInfo,
 ) -> uuid.UUID | None:
     """The new player's id, or None when the address already had an account.
 
+    ``postcode`` comes normalised (``schemas.Postcode``); None when the player gave none.
     Callers answering a client must not let the two outcomes differ.
     """
     today = utcnow().date()
@@ -87,7 +89,7 @@ async def register(
             last_name=last_name,
             date_of_birth=date_of_birth,
             email=email,
-            postcode=None,
+            postcode=postcode,
         ),
     )
     owner = await repository.player_by_email_index(session, index)
@@ -101,6 +103,7 @@ async def register(
             last_name=last_name,
             date_of_birth=date_of_birth,
             country=country,
+            postcode=postcode,
         )
         if player is not None:
             await sanctions.screen_player(
@@ -170,6 +173,7 @@ async def _create(
     last_name: str,
     date_of_birth: date,
     country: str,
+    postcode: str | None,
 ) -> Player | None:
     """Insert the player and its data key; None when a concurrent request took the address."""
     player_id = uuid.uuid4()
@@ -184,6 +188,7 @@ async def _create(
                 first_name_enc=cipher.encrypt("first_name", first_name),
                 last_name_enc=cipher.encrypt("last_name", last_name),
                 date_of_birth_enc=cipher.encrypt("date_of_birth", date_of_birth.isoformat()),
+                postcode_enc=None if postcode is None else cipher.encrypt("postcode", postcode),
                 country=country,
                 password_hash=password_hash,
                 status=PlayerStatus.ACTIVE,

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, StringConstraints, model_validator
 
-from croupier.identity.schemas import Email, Name, Otp, Password, RecoveryCodeText, Strict
+from croupier.identity.schemas import Email, Name, Otp, Password, Postcode, RecoveryCodeText, Strict
 
 # Checked by the services, which answer `invalid_reset_token` or
 # `invalid_verification_token` for anything they do not know; the bounds only
@@ -59,14 +59,20 @@ class PasswordResetConfirm(Strict):
     recovery_code: RecoveryCodeText | None = None
 
 
-class NameChange(Strict):
-    """The names to change; at least one. A change of name is screened against sanctions lists."""
+class ProfileChange(Strict):
+    """What to change; at least one. A new name is screened against sanctions lists;
+    ``"postcode": null`` removes the postcode (leaving it out keeps it)."""
 
     first_name: Name | None = None
     last_name: Name | None = None
+    postcode: Postcode | None = None
+
+    @property
+    def changes_postcode(self) -> bool:
+        return "postcode" in self.model_fields_set
 
     @model_validator(mode="after")
-    def _something_changes(self) -> NameChange:
-        if self.first_name is None and self.last_name is None:
-            raise ValueError("give first_name, last_name or both")
+    def _something_changes(self) -> ProfileChange:
+        if self.first_name is None and self.last_name is None and not self.changes_postcode:
+            raise ValueError("give first_name, last_name, postcode or several")
         return self

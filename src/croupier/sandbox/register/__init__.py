@@ -13,7 +13,8 @@ the email address alone, so tests and developers choose them:
 
 ``PUT /sandbox/people/{email}`` with ``{"answer": "Y"|"N"|"P"|"outage"}`` overrides
 the answer for one address (a person who registers with the scheme, or leaves it,
-later); ``GET /sandbox/checks`` lists the checks received, newest last.
+later); ``GET /sandbox/checks`` lists the checks received (address, postcode as sent,
+answer), newest last.
 """
 
 from croupier.sandbox.register.app import RegisterConfig, create_register_app

@@ -68,8 +68,9 @@ def create_register_app(config: RegisterConfig) -> FastAPI:
         if missing:
             return JSONResponse({"message": f"Missing: {', '.join(missing)}"}, status_code=400)
         answer = state.answer(form["email"])
-        # Only what a test needs to see that a check arrived; never the whole person.
-        state.checks.append({"email": form["email"], "answer": answer})
+        # Only what a test needs to see that a check arrived, and with which postcode; never the
+        # whole person.
+        state.checks.append({"email": form["email"], "postcode": form.get("postcode", ""), "answer": answer})
         if answer == "outage":
             return JSONResponse({"message": "Service unavailable"}, status_code=503)
         return Response(status_code=200, headers={"X-Exclusion": answer, "X-Unique-Id": str(uuid.uuid4())})
@@ -79,7 +80,11 @@ def create_register_app(config: RegisterConfig) -> FastAPI:
         state.overrides[email.strip().casefold()] = body.answer
         return {"email": email, "answer": body.answer}
 
-    @app.get("/sandbox/checks", tags=["sandbox"], summary="The checks received, oldest first")
+    @app.get(
+        "/sandbox/checks",
+        tags=["sandbox"],
+        summary="The checks received, oldest first: address, postcode (empty if none) and answer",
+    )
     async def checks() -> list[dict[str, str]]:
         return state.checks
 

@@ -34,7 +34,7 @@ class Person:
     last_name: str
     date_of_birth: date
     email: str
-    postcode: str | None  # None: not on file
+    postcode: str | None  # None: none on file; sent empty
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,7 @@ async def screen_at_sign_in(
         last_name=profile.last_name,
         date_of_birth=profile.date_of_birth,
         email=profile.email,
-        postcode=None,  # not on file yet: the register matches on the other fields
+        postcode=profile.postcode,  # None when the player gave none: sent empty
     )
     verdict = await register.ask(settings, person)
     await record(
