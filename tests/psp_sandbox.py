@@ -42,7 +42,8 @@ from croupier.payments.signatures import SIGNATURE_HEADER, SignatureError, verif
 LISTENING_PREFIX = "sandbox psp listening on "
 GENERATED_KEY_PREFIX = "sandbox psp api key: "
 GENERATED_SECRET_PREFIX = "sandbox psp webhook secret: "
-READY_WITHIN_SECONDS = 20.0
+# Generous: the console script imports the whole app first, seconds of CPU on a busy 2-core machine.
+READY_WITHIN_SECONDS = 60.0
 STOP_WITHIN_SECONDS = 10.0
 
 
