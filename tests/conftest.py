@@ -83,14 +83,25 @@ def worker_id(request: pytest.FixtureRequest) -> str:
     return str(getattr(request.config, "workerinput", {}).get("workerid", "main"))
 
 
-@pytest.fixture
-def database_url(pg_admin_url: str, template_name: str) -> Iterator[str]:
+def _copy_of_template(pg_admin_url: str, template_name: str) -> Iterator[str]:
     name = f"croupier_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
     yield to_sqlalchemy_url(_with_database(pg_admin_url, name))
     with psycopg.connect(pg_admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database_url(pg_admin_url: str, template_name: str) -> Iterator[str]:
+    """A database of the test's own."""
+    yield from _copy_of_template(pg_admin_url, template_name)
+
+
+@pytest.fixture(scope="module")
+def module_database_url(pg_admin_url: str, template_name: str) -> Iterator[str]:
+    """A database shared by a module's tests (for a live server the module starts once)."""
+    yield from _copy_of_template(pg_admin_url, template_name)
 
 
 @pytest.fixture(scope="session")

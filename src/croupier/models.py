@@ -53,7 +53,7 @@ from croupier.risk.sanctions.models import (
     SanctionsImport,
     SanctionsScreening,
 )
-from croupier.staff.models import StaffKey
+from croupier.staff.models import StaffKey, StaffRoleRecord
 from croupier.wallet.models import Currency, LedgerAccount, LedgerEntry, LedgerHold, LedgerTransfer
 
 __all__ = [
@@ -123,6 +123,7 @@ __all__ = [
     "SeedPair",
     "SignInGuard",
     "StaffKey",
+    "StaffRoleRecord",
     "WebAuthnChallenge",
     "Withdrawal",
 ]

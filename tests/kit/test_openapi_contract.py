@@ -12,9 +12,9 @@ import jsonschema_rs
 import pytest
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
 
 from croupier.kit.idempotency import idempotency_key
+from tests.route_walk import api_routes
 
 
 @pytest.fixture
@@ -30,14 +30,10 @@ def _takes_the_key(dependant: Dependant) -> bool:
 
 
 def _operations_taking_the_key(app: FastAPI) -> Iterator[tuple[str, str]]:
-    for entry in app.routes:
-        # FastAPI keeps an included router whole; its routes carry their full paths.
-        included = getattr(entry, "original_router", None)
-        prefix = getattr(getattr(entry, "include_context", None), "prefix", "") or ""
-        for route in included.routes if included is not None else [entry]:
-            if isinstance(route, APIRoute) and route.include_in_schema and _takes_the_key(route.dependant):
-                for method in route.methods:
-                    yield method.lower(), prefix + route.path
+    for path, route in api_routes(app):
+        if route.include_in_schema and _takes_the_key(route.dependant):
+            for method in route.methods:
+                yield method.lower(), path
 
 
 class TestIdempotencyKey:

@@ -55,7 +55,8 @@ class TestChangingRules:
         assert published.status_code == 200, published.text
         listing = (await client.get("/v1/staff/risk/rules", headers=headers)).json()["items"]
         assert [(s["version"], s["status"]) for s in listing] == [(1, "retired"), (2, "active")]
-        actions = [r.action for r in await sql(runtime, "SELECT action FROM audit_events ORDER BY seq")]
+        changes = "SELECT action FROM audit_events WHERE action LIKE 'risk:%' ORDER BY seq"
+        actions = [r.action for r in await sql(runtime, changes)]
         assert actions[-2:] == ["risk:rule:add", "risk:rule_set:publish"]
 
     async def test_removing_a_rule_edits_the_draft_and_nothing_to_publish_is_a_conflict(

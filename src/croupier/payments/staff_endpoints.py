@@ -28,7 +28,7 @@ from croupier.payments.schemas import (
     StaffWithdrawalList,
     StaffWithdrawalView,
 )
-from croupier.staff.auth import PaymentsStaff
+from croupier.staff.auth import PaymentsStaff, RefundStaff
 
 router = APIRouter(prefix="/v1/staff", tags=["staff: payments"])
 _STAFF = (Unauthenticated, Forbidden)
@@ -89,7 +89,7 @@ async def refund(
     deposit_id: uuid.UUID,
     body: CreateRefund,
     session: DbSession,
-    staff: PaymentsStaff,
+    staff: RefundStaff,
     key: IdempotencyKey,
     response: Response,
 ) -> RefundView:

@@ -35,7 +35,7 @@ from croupier.risk.schemas import (
     PrecisionListOut,
 )
 from croupier.risk.typologies import Typology
-from croupier.staff.auth import RiskStaff
+from croupier.staff.auth import AmlReportReader, RiskCaseWorker, RiskReader
 
 router = APIRouter(prefix="/v1/staff/risk", tags=["staff: risk"])
 _STAFF = (Unauthenticated, Forbidden)
@@ -50,7 +50,7 @@ _CHANGE = (*_STAFF, CaseNotFound, CaseClosed, InvalidCaseInput)
 async def list_alerts(
     *,
     session: DbSession,
-    staff: RiskStaff,
+    staff: RiskReader,
     player_id: uuid.UUID | None = None,
     status: Annotated[CaseStatus | None, Query(description="The status of the alert's case.")] = None,
     typology: Typology | None = None,
@@ -72,7 +72,7 @@ async def list_alerts(
 @router.get("/cases", summary="Cases, most recently changed first", responses=responses(*_STAFF))
 async def list_cases(
     session: DbSession,
-    staff: RiskStaff,  # noqa: ARG001 - the role check is the point
+    staff: RiskReader,  # noqa: ARG001 - the role check is the point
     status: CaseStatus | None = None,
     player_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -86,20 +86,24 @@ async def list_cases(
     summary="A case with its alerts (and their events), notes and timeline",
     responses=responses(*_STAFF, CaseNotFound),
 )
-async def get_case(case_id: uuid.UUID, session: DbSession, staff: RiskStaff) -> CaseDetailOut:
+async def get_case(case_id: uuid.UUID, session: DbSession, staff: RiskReader) -> CaseDetailOut:
     return CaseDetailOut.model_validate(
         await casework.case_detail(session, case_id=case_id, actor=staff.actor)
     )
 
 
 @router.post("/cases/{case_id}/notes", status_code=201, summary="Add a note", responses=responses(*_CHANGE))
-async def add_note(case_id: uuid.UUID, body: AddNote, session: DbSession, staff: RiskStaff) -> CaseDetailOut:
+async def add_note(
+    case_id: uuid.UUID, body: AddNote, session: DbSession, staff: RiskCaseWorker
+) -> CaseDetailOut:
     done = await casework.add_note(session, case_id=case_id, text=body.text, actor=staff.actor)
     return CaseDetailOut.model_validate(done)
 
 
 @router.post("/cases/{case_id}/assign", summary="Assign the case", responses=responses(*_CHANGE))
-async def assign(case_id: uuid.UUID, body: AssignCase, session: DbSession, staff: RiskStaff) -> CaseDetailOut:
+async def assign(
+    case_id: uuid.UUID, body: AssignCase, session: DbSession, staff: RiskCaseWorker
+) -> CaseDetailOut:
     done = await casework.assign(session, case_id=case_id, assignee=body.assignee, actor=staff.actor)
     return CaseDetailOut.model_validate(done)
 
@@ -109,7 +113,9 @@ async def assign(case_id: uuid.UUID, body: AssignCase, session: DbSession, staff
     summary="Move the case into review",
     responses=responses(*_CHANGE, CaseTransitionNotAllowed),
 )
-async def review(case_id: uuid.UUID, body: MoveCase, session: DbSession, staff: RiskStaff) -> CaseDetailOut:
+async def review(
+    case_id: uuid.UUID, body: MoveCase, session: DbSession, staff: RiskCaseWorker
+) -> CaseDetailOut:
     done = await casework.move(
         session, case_id=case_id, to=CaseStatus.IN_REVIEW, actor=staff.actor, reason=body.reason
     )
@@ -121,7 +127,9 @@ async def review(case_id: uuid.UUID, body: MoveCase, session: DbSession, staff: 
     summary="Escalate the case (to the MLRO)",
     responses=responses(*_CHANGE, CaseTransitionNotAllowed),
 )
-async def escalate(case_id: uuid.UUID, body: MoveCase, session: DbSession, staff: RiskStaff) -> CaseDetailOut:
+async def escalate(
+    case_id: uuid.UUID, body: MoveCase, session: DbSession, staff: RiskCaseWorker
+) -> CaseDetailOut:
     done = await casework.move(
         session, case_id=case_id, to=CaseStatus.ESCALATED, actor=staff.actor, reason=body.reason
     )
@@ -133,7 +141,9 @@ async def escalate(case_id: uuid.UUID, body: MoveCase, session: DbSession, staff
     summary="Close the case with a disposition and its reason",
     responses=responses(*_CHANGE, CaseTransitionNotAllowed),
 )
-async def close(case_id: uuid.UUID, body: CloseCase, session: DbSession, staff: RiskStaff) -> CaseDetailOut:
+async def close(
+    case_id: uuid.UUID, body: CloseCase, session: DbSession, staff: RiskCaseWorker
+) -> CaseDetailOut:
     done = await casework.close(
         session, case_id=case_id, disposition=body.disposition, reason=body.reason, actor=staff.actor
     )
@@ -150,7 +160,7 @@ async def close(case_id: uuid.UUID, body: CloseCase, session: DbSession, staff: 
     },
 )
 async def export_sar(
-    case_id: uuid.UUID, session: DbSession, staff: RiskStaff, settings: SettingsDep
+    case_id: uuid.UUID, session: DbSession, staff: RiskCaseWorker, settings: SettingsDep
 ) -> Response:
     document = await reports.suspicious_activity_report(
         session, case_id=case_id, settings=settings, actor=staff.actor
@@ -169,7 +179,7 @@ async def export_sar(
 )
 async def precision(
     session: DbSession,
-    staff: RiskStaff,  # noqa: ARG001 - the role check is the point
+    staff: RiskReader,  # noqa: ARG001 - the role check is the point
 ) -> PrecisionListOut:
     return PrecisionListOut.model_validate({"items": await casework.precision(session)})
 
@@ -181,7 +191,7 @@ async def precision(
 )
 async def large_transactions(
     session: DbSession,
-    staff: RiskStaff,
+    staff: AmlReportReader,
     settings: SettingsDep,
     day: Annotated[date, Query(description="The gaming day, YYYY-MM-DD.")],
 ) -> LargeTransactionReportOut:

@@ -16,7 +16,7 @@ from croupier.kit.errors import Conflict, Forbidden, NotFound, Unauthenticated, 
 from croupier.risk import rulesets
 from croupier.risk.rule_schemas import RuleSetList, RuleSetView, RuleView
 from croupier.risk.rules import InvalidRule
-from croupier.staff.auth import RiskStaff
+from croupier.staff.auth import RulePublisher, RuleReader, RuleWriter
 
 router = APIRouter(prefix="/v1/staff/risk", tags=["staff: risk"])
 _STAFF = (Unauthenticated, Forbidden)
@@ -25,13 +25,13 @@ RuleName = Annotated[str, Path(max_length=64)]
 
 
 @router.get("/rules", summary="Every rule set, every version", responses=responses(*_STAFF))
-async def list_rule_sets(session: DbSession, _staff: RiskStaff) -> RuleSetList:
+async def list_rule_sets(session: DbSession, _staff: RuleReader) -> RuleSetList:
     return RuleSetList(items=await rulesets.list_sets(session))
 
 
 @router.get("/rules/{name}", summary="A rule set's latest version", responses=responses(*_STAFF, NotFound))
 async def show_rule_set(
-    name: SetName, session: DbSession, _staff: RiskStaff, version: int | None = None
+    name: SetName, session: DbSession, _staff: RuleReader, version: int | None = None
 ) -> RuleSetView:
     return await rulesets.show(session, name=name, version=version)
 
@@ -42,7 +42,7 @@ async def show_rule_set(
     responses=responses(*_STAFF, InvalidRule),
 )
 async def put_rule(
-    name: SetName, rule: RuleName, body: RuleView, session: DbSession, staff: RiskStaff
+    name: SetName, rule: RuleName, body: RuleView, session: DbSession, staff: RuleWriter
 ) -> RuleSetView:
     spec = body.spec()
     if spec.name != rule:
@@ -55,7 +55,7 @@ async def put_rule(
     summary="Remove a rule from the set's draft",
     responses=responses(*_STAFF, NotFound),
 )
-async def remove_rule(name: SetName, rule: RuleName, session: DbSession, staff: RiskStaff) -> RuleSetView:
+async def remove_rule(name: SetName, rule: RuleName, session: DbSession, staff: RuleWriter) -> RuleSetView:
     return await rulesets.remove_rule(session, set_name=name, rule_name=rule, actor=staff.actor)
 
 
@@ -64,5 +64,5 @@ async def remove_rule(name: SetName, rule: RuleName, session: DbSession, staff: 
     summary="Make the set's draft the active rule set",
     responses=responses(*_STAFF, NotFound, Conflict),
 )
-async def publish(name: SetName, session: DbSession, staff: RiskStaff) -> RuleSetView:
+async def publish(name: SetName, session: DbSession, staff: RulePublisher) -> RuleSetView:
     return await rulesets.publish(session, set_name=name, actor=staff.actor)

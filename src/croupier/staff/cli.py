@@ -1,4 +1,4 @@
-"""``croupier staff keys issue|revoke|list``."""
+"""``croupier staff keys issue|revoke|list`` and ``croupier staff roles list|define|remove``."""
 
 from __future__ import annotations
 
@@ -7,15 +7,17 @@ from typing import Annotated
 
 import typer
 
+from croupier.audit.service import Actor
 from croupier.kit.commands import run_command
 from croupier.kit.runtime import Runtime
-from croupier.staff import service
+from croupier.staff import roles, service
 from croupier.staff.models import StaffKey
-from croupier.staff.service import StaffRole
 
-app = typer.Typer(no_args_is_help=True, help="Staff keys for the operating API.")
+app = typer.Typer(no_args_is_help=True, help="Staff of the back office: keys for machines, roles.")
 keys_app = typer.Typer(no_args_is_help=True, help="Issue, revoke and list staff keys.")
 app.add_typer(keys_app, name="keys")
+roles_app = typer.Typer(no_args_is_help=True, help="Built-in roles and custom sets of permissions.")
+app.add_typer(roles_app, name="roles")
 
 
 def _describe(key: StaffKey) -> str:
@@ -31,7 +33,7 @@ def _operator(by: str | None) -> str:
 @keys_app.command("issue")
 def issue(
     name: str,
-    role: Annotated[StaffRole, typer.Option(help="What the key may do.")],
+    role: Annotated[str, typer.Option(help="What the key may do: a built-in or custom role.")],
     by: Annotated[str | None, typer.Option(help="Who issues it (default: the login name).")] = None,
 ) -> None:
     """Create a key; its secret is printed once and never stored."""
@@ -65,3 +67,51 @@ def listing() -> None:
 
     for line in run_command(_work):
         typer.echo(line)
+
+
+@roles_app.command("list")
+def list_roles() -> None:
+    """Every role and the permissions it grants."""
+
+    async def _work(runtime: Runtime) -> list[roles.Role]:
+        async with runtime.database.unit_of_work() as session:
+            return await roles.listing(session)
+
+    for role in run_command(_work):
+        kind = "built-in" if role.built_in else "custom"
+        typer.echo(f"{role.name}\t{kind}\t{' '.join(sorted(role.permissions))}\t{role.description}")
+
+
+@roles_app.command("define")
+def define_role(
+    name: str,
+    permission: Annotated[list[str], typer.Option(help="A permission the role grants; repeat for more.")],
+    description: Annotated[str, typer.Option(help="What the role is for.")],
+    by: Annotated[str | None, typer.Option(help="Who defines it (default: the login name).")] = None,
+) -> None:
+    """Create a custom role, or replace the permissions of one."""
+
+    async def _work(runtime: Runtime) -> roles.Role:
+        async with runtime.database.unit_of_work() as session:
+            return await roles.define(
+                session,
+                name=name,
+                description=description,
+                permissions=permission,
+                actor=Actor.operator(_operator(by)),
+            )
+
+    role = run_command(_work)
+    typer.echo(f"{role.name}\t{' '.join(sorted(role.permissions))}")
+
+
+@roles_app.command("remove")
+def remove_role(name: str, by: Annotated[str | None, typer.Option(help="Who removes it.")] = None) -> None:
+    """Remove a custom role; keys and staff holding it lose what it granted at once."""
+
+    async def _work(runtime: Runtime) -> None:
+        async with runtime.database.unit_of_work() as session:
+            await roles.remove(session, name=name, actor=Actor.operator(_operator(by)))
+
+    run_command(_work)
+    typer.echo(f"removed {name}")

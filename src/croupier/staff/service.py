@@ -1,9 +1,9 @@
-"""Issue, revoke and check staff keys.
+"""Issue, revoke and check staff keys, the credentials of machines.
 
 A key is a bearer secret (``crk_`` + 256 random bits) shown once when issued;
-only its SHA-256 is stored. Each key has one role, and each staff route names
-the role it needs (least privilege). Issuing and revoking are audited; so is
-every action taken with a key, under the key's name.
+only its SHA-256 is stored. Each key is scoped by one role (built-in or custom),
+and each staff route names the permission it needs (least privilege). Issuing and
+revoking are audited; so is every use of a key (``staff.auth``), under its name.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from enum import StrEnum
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,18 +20,15 @@ from croupier.audit.service import Actor, Target
 from croupier.audit.tags import AuditAction
 from croupier.identity import tokens
 from croupier.kit.clock import utcnow
-from croupier.kit.errors import Conflict, CroupierError, Forbidden, NotFound, Unauthenticated
+from croupier.kit.errors import Conflict, CroupierError, NotFound, Unauthenticated
+from croupier.staff import roles
+from croupier.staff.access import Permission, StaffRole
 from croupier.staff.models import StaffKey
+
+__all__ = ["StaffMember", "StaffRole", "authenticate", "issue", "listing", "revoke"]
 
 KEY_PREFIX = "crk_"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-
-
-class StaffRole(StrEnum):
-    PAYMENTS = "payments"  # reviews withdrawals, refunds deposits
-    RISK = "risk"  # fraud and AML analysts: rule sets, alerts, cases, AML reports
-    KYC = "kyc"  # reviews identity documents, sets and overrides KYC levels
-    COMPLIANCE = "compliance"  # responsible gambling, privacy requests, regulator reports
 
 
 class InvalidStaffName(CroupierError):
@@ -43,18 +39,27 @@ class InvalidStaffName(CroupierError):
 
 @dataclass(frozen=True)
 class StaffMember:
+    """Who is calling a staff route: a key (a machine) or, signed in, a person."""
+
     name: str
-    role: StaffRole
+    roles: frozenset[str]
+    permissions: frozenset[Permission]
 
     @property
     def actor(self) -> Actor:
         return Actor.staff(self.name)
 
+    def may(self, *permissions: Permission) -> bool:
+        """Whether the member holds at least one of ``permissions``."""
+        return not self.permissions.isdisjoint(permissions)
 
-async def issue(session: AsyncSession, *, name: str, role: StaffRole, issued_by: str) -> str:
+
+async def issue(session: AsyncSession, *, name: str, role: str, issued_by: str) -> str:
     """Create a key and return its secret, which is never shown again."""
     if not _NAME.match(name):
         raise InvalidStaffName()
+    if not await roles.exists(session, role):
+        raise NotFound(f"No role named {role!r}; `croupier staff roles list` shows them.")
     if await session.scalar(select(StaffKey.id).where(StaffKey.name == name)) is not None:
         raise Conflict(f"A staff key named {name!r} exists; revoke it or pick another name.")
     secret, digest = tokens.new_token(KEY_PREFIX)
@@ -87,10 +92,8 @@ async def listing(session: AsyncSession) -> list[StaffKey]:
     return list((await session.scalars(select(StaffKey).order_by(StaffKey.name))).all())
 
 
-async def authenticate(
-    session: AsyncSession, *, secret: str, role: StaffRole, also: frozenset[StaffRole] = frozenset()
-) -> StaffMember:
-    """The member a key belongs to, if it is active and has ``role`` (or one of ``also``)."""
+async def authenticate(session: AsyncSession, *, secret: str) -> StaffMember:
+    """The member an active key stands for, with its role's permissions as they are now."""
     if not secret.startswith(KEY_PREFIX) or len(secret) > 128:
         raise Unauthenticated("Send `Authorization: Bearer <staff key>`.")
     key = await session.scalar(
@@ -98,7 +101,9 @@ async def authenticate(
     )
     if key is None:
         raise Unauthenticated("The staff key is unknown or revoked.")
-    if key.role != role and key.role not in also:
-        raise Forbidden(f"This needs the {' or '.join(sorted({role, *also}))} role.")
     key.last_used_at = utcnow()
-    return StaffMember(name=key.name, role=StaffRole(key.role))
+    return StaffMember(
+        name=key.name,
+        roles=frozenset({key.role}),
+        permissions=await roles.permissions_of(session, [key.role]),
+    )

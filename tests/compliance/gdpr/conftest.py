@@ -6,28 +6,14 @@ they share them safely, and the directory does not pay a server start-up per tes
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 
-from croupier.kit.embedded import to_sqlalchemy_url
-from tests.conftest import _with_database
 from tests.payments.support import Live, live_settings, serve
 from tests.psp_sandbox import PspSandbox
-
-
-@pytest.fixture(scope="module")
-def module_database_url(pg_admin_url: str, template_name: str) -> Iterator[str]:
-    name = f"croupier_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
-    yield to_sqlalchemy_url(_with_database(pg_admin_url, name))
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def _live(

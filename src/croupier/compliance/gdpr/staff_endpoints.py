@@ -9,7 +9,7 @@ from croupier.compliance.gdpr import erasure
 from croupier.compliance.gdpr.schemas import ErasureView, StaffErasureRequest
 from croupier.kit.deps import Client, DbSession
 from croupier.kit.errors import Forbidden, NotFound, Unauthenticated, responses
-from croupier.staff.auth import ComplianceStaff
+from croupier.staff.auth import ErasureStaff
 
 router = APIRouter(prefix="/v1/staff/gdpr", tags=["staff: privacy"])
 
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/v1/staff/gdpr", tags=["staff: privacy"])
     responses=responses(Unauthenticated, Forbidden, NotFound),
 )
 async def erase_player(
-    body: StaffErasureRequest, session: DbSession, staff: ComplianceStaff, client: Client
+    body: StaffErasureRequest, session: DbSession, staff: ErasureStaff, client: Client
 ) -> ErasureView:
     done = await erasure.erase(
         session, player_id=body.player_id, actor=staff.actor, client=client, reason=body.reason

@@ -52,7 +52,7 @@ from croupier.identity.errors import InvalidSession
 from croupier.kit.db import commit_now
 from croupier.kit.deps import Client, DbSession, RuntimeDep, SettingsDep
 from croupier.kit.errors import Forbidden, NotFound, Unauthenticated, responses
-from croupier.staff.auth import KycStaff
+from croupier.staff.auth import KycReader, KycReviewer
 
 router = APIRouter(tags=["kyc"])
 staff_router = APIRouter(prefix="/v1/staff/kyc", tags=["staff: kyc"])
@@ -177,7 +177,7 @@ async def kyc_webhook(
     summary="A player's verification, with the personal data it rests on (audited)",
     responses=responses(*_STAFF, NotFound),
 )
-async def show_player(player_id: uuid.UUID, session: DbSession, staff: KycStaff) -> StaffPlayerView:
+async def show_player(player_id: uuid.UUID, session: DbSession, staff: KycReader) -> StaffPlayerView:
     return StaffPlayerView.of(await service.staff_view(session, player_id=player_id, actor=staff.actor))
 
 
@@ -187,7 +187,7 @@ async def show_player(player_id: uuid.UUID, session: DbSession, staff: KycStaff)
     responses=responses(*_STAFF, NotFound, InvalidLevelChange, Underage),
 )
 async def set_level(
-    player_id: uuid.UUID, body: SetLevel, session: DbSession, staff: KycStaff, settings: SettingsDep
+    player_id: uuid.UUID, body: SetLevel, session: DbSession, staff: KycReviewer, settings: SettingsDep
 ) -> LevelView:
     row = await service.set_level_by_staff(
         session, settings, player_id=player_id, level=body.level, reason=body.reason, actor=staff.actor
@@ -202,7 +202,7 @@ async def set_level(
     response_class=Response,
 )
 async def document_content(
-    player_id: uuid.UUID, document_id: uuid.UUID, session: DbSession, staff: KycStaff, runtime: RuntimeDep
+    player_id: uuid.UUID, document_id: uuid.UUID, session: DbSession, staff: KycReader, runtime: RuntimeDep
 ) -> Response:
     document, content = await verification.document_content(
         session,

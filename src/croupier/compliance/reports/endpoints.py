@@ -16,7 +16,7 @@ from croupier.compliance.reports.render import MEDIA_TYPES, ReportFormat, render
 from croupier.compliance.reports.service import InvalidReportPeriod, Period, ReportName
 from croupier.kit.deps import DbSession, SettingsDep
 from croupier.kit.errors import Forbidden, Unauthenticated, responses
-from croupier.staff.auth import ReportStaff
+from croupier.staff.auth import ReportReader
 
 router = APIRouter(prefix="/v1/staff/reports", tags=["staff: reports"])
 
@@ -39,13 +39,13 @@ SOURCES_HEADER = "Croupier-Report-Sources"
 async def read_report(  # noqa: PLR0917 - one parameter per query field
     name: ReportName,
     session: DbSession,
-    staff: ReportStaff,
+    staff: ReportReader,
     settings: SettingsDep,
     first: Annotated[date, Query(alias="from", description="First gaming day, YYYY-MM-DD.")],
     last: Annotated[date, Query(alias="to", description="Last gaming day, YYYY-MM-DD, included.")],
     output: Annotated[ReportFormat, Query(alias="format")] = ReportFormat.JSON,
 ) -> Response:
-    service.check_may_read(staff.role, name)
+    service.check_may_read(staff.permissions, name)
     report = await service.build(
         session, name=name, period=Period.of(first, last), settings=settings, actor=staff.actor
     )

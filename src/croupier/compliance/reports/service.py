@@ -32,7 +32,7 @@ from croupier.payments import repository as payments
 from croupier.providers.hub88.transactions import SOURCE_PREFIX as HUB88_PREFIX
 from croupier.risk import reports as risk_reports
 from croupier.risk.gaming_day import gaming_day, gaming_day_of
-from croupier.staff.service import StaffRole
+from croupier.staff.access import Permission
 from croupier.wallet import repository as ledger
 from croupier.wallet.service import HouseBook
 
@@ -128,11 +128,13 @@ COLUMNS: Mapping[ReportName, tuple[str, ...]] = {
 }
 
 
-def check_may_read(role: StaffRole, name: ReportName) -> None:
-    """Compliance reads every report; the risk desk the large-transaction report, which is theirs too."""
-    if role == StaffRole.COMPLIANCE or (role == StaffRole.RISK and name == ReportName.LARGE_TRANSACTIONS):
+def check_may_read(permissions: frozenset[Permission], name: ReportName) -> None:
+    """``reports:read`` reads every report; ``reports:aml`` (the risk desk) the large-transaction one."""
+    if Permission.REPORTS_READ in permissions or (
+        Permission.REPORTS_AML in permissions and name == ReportName.LARGE_TRANSACTIONS
+    ):
         return
-    raise Forbidden(f"The {name} report needs the {StaffRole.COMPLIANCE} role.")
+    raise Forbidden(f"The {name} report needs the {Permission.REPORTS_READ} permission.")
 
 
 async def build(

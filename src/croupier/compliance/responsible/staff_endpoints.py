@@ -16,7 +16,7 @@ from croupier.compliance.responsible import staff
 from croupier.compliance.responsible.staff_schemas import StaffRgView
 from croupier.kit.deps import Client, DbSession, SettingsDep
 from croupier.kit.errors import Forbidden, NotFound, Unauthenticated, responses
-from croupier.staff.auth import ComplianceStaff
+from croupier.staff.auth import RgReader
 
 router = APIRouter(prefix="/v1/staff/rg", tags=["staff: responsible gambling"])
 
@@ -27,7 +27,7 @@ router = APIRouter(prefix="/v1/staff/rg", tags=["staff: responsible gambling"])
     responses=responses(Unauthenticated, Forbidden, NotFound),
 )
 async def show_player(
-    player_id: uuid.UUID, session: DbSession, settings: SettingsDep, member: ComplianceStaff, client: Client
+    player_id: uuid.UUID, session: DbSession, settings: SettingsDep, member: RgReader, client: Client
 ) -> StaffRgView:
     view = await staff.staff_view(session, settings, player_id=player_id, actor=member.actor, client=client)
     return StaffRgView.of(view, cooling_off_hours=settings.rg_cooling_off_hours)
