@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from croupier import __version__
+from croupier.backoffice.console.pages import install_console, page_errors
 from croupier.compliance.gdpr.endpoints import router as gdpr_router
 from croupier.compliance.gdpr.staff_endpoints import router as gdpr_staff_router
 from croupier.compliance.kyc.endpoints import router as kyc_router
@@ -109,7 +110,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     if runtime is not None:
         app.state.runtime = runtime
-    install_error_handlers(app)
+    install_error_handlers(app, pages=page_errors)
     install_game_errors(app)
     install_problem_openapi(app, finishers=[declare_required_keys])
     if settings.docs:
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.include_router(metrics_router(settings.metrics_token))
     for router in DOMAIN_ROUTERS:
         app.include_router(router)
+    install_console(app)
     app.add_middleware(RetryConflicts)
     app.add_middleware(
         RequestContextMiddleware,

@@ -21,9 +21,7 @@ from tests.sql import sql
 from tests.wallet.support import deposit as ledger_deposit
 
 
-async def staff_key(
-    runtime: Runtime, role: StaffRole = StaffRole.RISK, name: str = "alice"
-) -> dict[str, str]:
+async def staff_key(runtime: Runtime, role: str = StaffRole.RISK, name: str = "alice") -> dict[str, str]:
     async with runtime.database.unit_of_work() as session:
         secret = await staff.issue(session, name=name, role=role, issued_by="test")
     return {"Authorization": f"Bearer {secret}"}

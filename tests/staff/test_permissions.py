@@ -1,10 +1,11 @@
-"""Every staff route declares the permission it needs, and nobody without it gets in.
+"""Every staff route and console page declares the permission it needs, and nobody without it gets in.
 
-The walk covers every route under ``/v1/staff/`` that the app serves, over HTTP against a
-live server: without credentials it is 401; with a key whose custom role grants every
-permission except the route's, it is 403 ``forbidden`` and the refusal is audited; with a
-key of each built-in role, it is 403 exactly when the role lacks the permission. A new
-staff route that forgets to declare a permission fails the first test.
+The walk covers every route under ``/v1/staff/`` and every page under ``/console/`` that the
+app serves, over HTTP against a live server: without credentials it is 401 (a page redirects
+to the sign-in page); with a key whose custom role grants every permission except the route's,
+it is 403 ``forbidden`` (a page: an error page saying so) and the refusal is audited; with a
+key of each built-in role, it is 403 exactly when the role lacks the permission. A new staff
+route or page that forgets to declare a permission fails the first test.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from tests.conftest import make_settings
 from tests.payments.support import serve
 from tests.route_walk import api_routes
 
+# Pages anyone may open: signing in is how one becomes someone.
+PUBLIC_PAGES = {"/console", "/console/sign-in"}
 # Values for the path parameters of staff routes; the permission check comes first, so
 # they need not name anything that exists.
 _PATH_VALUES = {"name": "large-transactions", "rule": "a_rule"}
@@ -44,6 +47,10 @@ class StaffRoute:
     needs: frozenset[Permission]
 
     @property
+    def is_page(self) -> bool:
+        return self.template.startswith("/console/")
+
+    @property
     def url(self) -> str:
         return re.sub(r"{(\w+)}", lambda m: _PATH_VALUES.get(m[1], str(uuid.uuid4())), self.template)
 
@@ -54,7 +61,7 @@ class StaffRoute:
 def staff_routes() -> list[StaffRoute]:
     found = []
     for path, route in api_routes(create_app()):
-        if not path.startswith("/v1/staff/"):
+        if not path.startswith(("/v1/staff/", "/console/")) or path in PUBLIC_PAGES:
             continue
         declared = [
             needs
@@ -97,9 +104,10 @@ async def server(
             yield Server(http, runtime)
 
 
-def test_the_walk_finds_the_staff_routes() -> None:
-    assert len(ROUTES) >= 26
+def test_the_walk_finds_the_staff_routes_and_pages() -> None:
+    assert len(ROUTES) >= 27
     assert {str(r) for r in ROUTES} >= {
+        "GET /console/dashboard",
         "POST /v1/staff/withdrawals/{withdrawal_id}/approve",
         "PUT /v1/staff/kyc/players/{player_id}/level",
         "GET /v1/staff/rg/players/{player_id}",
@@ -110,8 +118,12 @@ def test_the_walk_finds_the_staff_routes() -> None:
 async def test_without_credentials_a_staff_route_is_401(server: Server, route: StaffRoute) -> None:
     response = await server.call(route, {})
 
-    assert response.status_code == 401, response.text
-    assert response.json()["code"] == "unauthenticated"
+    if route.is_page:
+        assert response.status_code == 303, response.text
+        assert response.headers["location"] == "/console/sign-in"
+    else:
+        assert response.status_code == 401, response.text
+        assert response.json()["code"] == "unauthenticated"
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=str)
@@ -132,7 +144,7 @@ async def test_every_permission_but_the_routes_own_is_403_and_audited(
     response = await server.call(route, headers)
 
     assert response.status_code == 403, response.text
-    assert response.json()["code"] == "forbidden"
+    assert _code(response) == "forbidden"
     async with server.runtime.database.unit_of_work() as session:
         denied = (
             await session.scalars(
@@ -156,8 +168,8 @@ async def test_a_built_in_role_is_refused_exactly_where_it_lacks_the_permission(
     for route in ROUTES:
         response = await server.call(route, headers)
         assert response.status_code < 500, f"{route}: {response.text}"
-        assert response.status_code != 401, f"{route}: {response.text}"
-        if response.status_code == 403 and response.json()["code"] == "forbidden":
+        assert response.status_code not in {401, 303}, f"{route}: {response.text}"
+        if response.status_code == 403 and _code(response) == "forbidden":
             refused.add(str(route))
 
     assert refused == {str(r) for r in ROUTES if granted.isdisjoint(r.needs)}
@@ -179,3 +191,12 @@ async def test_every_use_of_a_key_is_audited_with_its_route(server: Server) -> N
             )
         ).all()
     assert [(u.actor_type, u.target_id) for u in uses] == [("staff", "GET /v1/staff/risk/rules")]
+
+
+def _code(response: httpx.Response) -> str:
+    """The problem's code: from problem+json, or from a console error page's ``data-code``."""
+    if response.headers["content-type"].startswith("text/html"):
+        found = re.search(r'data-code="([^"]+)"', response.text)
+        return found[1] if found else ""
+    code: str = response.json()["code"]
+    return code

@@ -4,7 +4,7 @@ FastAPI's own pages load Swagger UI, ReDoc and fonts from a public CDN, so on an
 isolated network they are blank, and wherever they load they run third-party code
 fetched at view time. Here the JavaScript and CSS are copied into the package from
 the npm releases pinned in ``docs_assets/manifest.json`` (with their integrity;
-``scripts/vendor_docs_assets.py`` re-fetches and verifies them), the pages carry no
+``scripts/vendor_assets.py`` re-fetches and verifies them), the pages carry no
 inline script, and a Content-Security-Policy lets them load only from this server.
 """
 

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -142,15 +142,29 @@ _HTTP_CODES = {
 }
 
 
-def install_error_handlers(app: FastAPI) -> None:
+# Pages for people (the staff console) answer an error as a page, not as problem+json:
+# given the request and the problem's status, code, title and detail, such a renderer
+# returns the page, or None for a request that is not one of its pages.
+PageErrors = Callable[[Request, int, str, str, str], Response | None]
+
+
+def install_error_handlers(app: FastAPI, *, pages: PageErrors | None = None) -> None:
+    def as_page(request: Request, status: int, code: str, title: str, detail: str) -> Response | None:
+        return pages(request, status, code, title, detail) if pages is not None else None
+
     @app.exception_handler(CroupierError)
-    async def _domain(_: Request, exc: CroupierError) -> JSONResponse:
+    async def _domain(request: Request, exc: CroupierError) -> Response:
+        if (page := as_page(request, exc.status, exc.code, exc.title, exc.detail)) is not None:
+            return page
         response = problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
         response.headers.update(exc.headers)
         return response
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        page = as_page(request, 422, "validation_error", "Invalid request", "One or more fields are invalid.")
+        if page is not None:
+            return page
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             return problem(400, "malformed_body", "Malformed request body", "The body is not valid JSON.")
@@ -163,12 +177,14 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if isinstance(exc, HTTPProblem):
             code, title = exc.code, exc.title
         else:
             code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "Request failed"))
         detail = exc.detail if isinstance(exc.detail, str) else title
+        if (page := as_page(request, exc.status_code, code, title, detail)) is not None:
+            return page
         response = problem(exc.status_code, code, title, detail)
         if exc.headers:
             response.headers.update(exc.headers)

@@ -139,3 +139,13 @@ async def disposition_counts(session: AsyncSession) -> list[tuple[str, str, str,
         (source, typology, str(disposition), int(n))
         for source, typology, disposition, n in (await session.execute(stmt)).all()
     ]
+
+
+async def unclosed_case_counts(session: AsyncSession) -> dict[str, int]:
+    """How many cases stand in each status other than closed."""
+    rows = await session.execute(
+        select(RiskCase.status, func.count())
+        .where(RiskCase.status != str(CaseStatus.CLOSED))
+        .group_by(RiskCase.status)
+    )
+    return {status: count for status, count in rows}  # noqa: C416 - a Result is not a mapping

@@ -264,6 +264,12 @@ async def alerts(
     return AlertPage(items=items, next_cursor=_cursor(items[-1]) if len(rows) > limit else None)
 
 
+async def open_work(session: AsyncSession) -> dict[CaseStatus, int]:
+    """The desk's queue at a glance: cases open, in review and escalated (counts only)."""
+    counts = await repository.unclosed_case_counts(session)
+    return {status: counts.get(str(status), 0) for status in CaseStatus if status != CaseStatus.CLOSED}
+
+
 async def cases(
     session: AsyncSession,
     *,

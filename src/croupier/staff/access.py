@@ -15,6 +15,8 @@ from enum import StrEnum
 
 
 class Permission(StrEnum):
+    # The console's dashboard: aggregates only (money in and out, GGR, players, queues).
+    DASHBOARD_READ = "dashboard:read"
     # Players: search, the player 360 page; the access log of who looked (admins).
     PLAYERS_READ = "players:read"
     PLAYERS_ACCESS_LOG = "players:access-log"
@@ -58,10 +60,11 @@ class StaffRole(StrEnum):
 P = Permission
 
 BUILT_IN_ROLES: Mapping[str, frozenset[Permission]] = {
-    StaffRole.SUPPORT: frozenset({P.PLAYERS_READ}),
-    StaffRole.KYC: frozenset({P.PLAYERS_READ, P.KYC_READ, P.KYC_REVIEW}),
+    StaffRole.SUPPORT: frozenset({P.DASHBOARD_READ, P.PLAYERS_READ}),
+    StaffRole.KYC: frozenset({P.DASHBOARD_READ, P.PLAYERS_READ, P.KYC_READ, P.KYC_REVIEW}),
     StaffRole.RISK: frozenset(
         {
+            P.DASHBOARD_READ,
             P.PLAYERS_READ,
             P.RISK_READ,
             P.RISK_CASES_WORK,
@@ -71,12 +74,23 @@ BUILT_IN_ROLES: Mapping[str, frozenset[Permission]] = {
             P.REPORTS_AML,
         }
     ),
-    StaffRole.PAYMENTS: frozenset({P.PLAYERS_READ, P.WITHDRAWALS_REVIEW, P.DEPOSITS_REFUND, P.WALLET_ADJUST}),
+    StaffRole.PAYMENTS: frozenset(
+        {P.DASHBOARD_READ, P.PLAYERS_READ, P.WITHDRAWALS_REVIEW, P.DEPOSITS_REFUND, P.WALLET_ADJUST}
+    ),
     StaffRole.COMPLIANCE: frozenset(
-        {P.PLAYERS_READ, P.RG_READ, P.GDPR_ERASE, P.REPORTS_READ, P.REPORTS_AML, P.AUDIT_READ}
+        {
+            P.DASHBOARD_READ,
+            P.PLAYERS_READ,
+            P.RG_READ,
+            P.GDPR_ERASE,
+            P.REPORTS_READ,
+            P.REPORTS_AML,
+            P.AUDIT_READ,
+        }
     ),
     StaffRole.ADMIN: frozenset(
         {
+            P.DASHBOARD_READ,
             P.STAFF_MANAGE,
             P.ROLES_MANAGE,
             P.KEYS_MANAGE,

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""Fetch, verify and vendor the API docs pages' JavaScript and CSS (Swagger UI and ReDoc).
+"""Fetch, verify and vendor the browser assets Croupier serves: the API docs pages' (Swagger
+UI, ReDoc) and the staff console's (htmx).
 
-The docs pages load nothing from outside the server: their assets are copied from the
-npm packages pinned in src/croupier/kit/docs_assets/manifest.json, which records each
-package tarball's npm ``integrity`` (sha512) and every copied file's sha256.
+No page loads anything from outside the server: the assets are copied from the npm packages
+pinned in each folder's manifest.json (MANIFESTS below), which records each package
+tarball's npm ``integrity`` (sha512) and every copied file's sha256.
 
-    scripts/vendor_docs_assets.py            check the vendored files against the manifest (offline)
-    scripts/vendor_docs_assets.py --fetch    re-fetch the pinned tarballs with `npm pack`, verify their
-                                             integrity and each file's sha256, and copy the files in
+    scripts/vendor_assets.py            check the vendored files against the manifests (offline)
+    scripts/vendor_assets.py --fetch    re-fetch the pinned tarballs with `npm pack`, verify their
+                                        integrity and each file's sha256, and copy the files in
 
 To move to a new version, change the version in the manifest, run with ``--fetch --update``
 (which records the new integrity and hashes), read the diff and commit it.
@@ -25,8 +26,11 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-ASSETS = Path(__file__).resolve().parent.parent / "src" / "croupier" / "kit" / "docs_assets"
-MANIFEST = ASSETS / "manifest.json"
+PACKAGE = Path(__file__).resolve().parent.parent / "src" / "croupier"
+MANIFESTS = (
+    PACKAGE / "kit" / "docs_assets" / "manifest.json",
+    PACKAGE / "backoffice" / "console" / "static" / "manifest.json",
+)
 
 
 def sha256(data: bytes) -> str:
@@ -37,11 +41,11 @@ def npm_integrity(data: bytes) -> str:
     return "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
 
 
-def check(manifest: dict) -> list[str]:
+def check(manifest: dict, assets: Path) -> list[str]:
     problems = []
     for package in manifest["packages"]:
         for name, want in package["files"].items():
-            path = ASSETS / name
+            path = assets / name
             if not path.is_file():
                 problems.append(f"{name}: missing")
             elif sha256(path.read_bytes()) != want["sha256"]:
@@ -49,7 +53,7 @@ def check(manifest: dict) -> list[str]:
     return problems
 
 
-def fetch(manifest: dict, *, update: bool) -> list[str]:
+def fetch(manifest: dict, assets: Path, *, update: bool) -> list[str]:
     problems = []
     with tempfile.TemporaryDirectory() as scratch:
         for package in manifest["packages"]:
@@ -80,9 +84,7 @@ def fetch(manifest: dict, *, update: bool) -> list[str]:
                     elif sha256(content) != want["sha256"]:
                         problems.append(f"{spec}: {want['from']} does not match its recorded sha256")
                         continue
-                    (ASSETS / name).write_bytes(content)
-    if update and not problems:
-        MANIFEST.write_text(json.dumps(manifest, indent=2) + "\n")
+                    (assets / name).write_bytes(content)
     return problems
 
 
@@ -93,13 +95,17 @@ def main() -> int:
     parser.add_argument("--fetch", action="store_true", help="re-fetch the pinned packages with npm pack")
     parser.add_argument("--update", action="store_true", help="with --fetch: record new integrity and hashes")
     args = parser.parse_args()
-    manifest = json.loads(MANIFEST.read_text())
-    problems = fetch(manifest, update=args.update) if args.fetch else []
-    problems += check(manifest)
+    problems = []
+    for path in MANIFESTS:
+        manifest = json.loads(path.read_text())
+        fetched = fetch(manifest, path.parent, update=args.update) if args.fetch else []
+        if args.update and not fetched:
+            path.write_text(json.dumps(manifest, indent=2) + "\n")
+        problems += fetched + check(manifest, path.parent)
     for problem in problems:
-        print(f"vendor_docs_assets: {problem}", file=sys.stderr)  # noqa: T201
+        print(f"vendor_assets: {problem}", file=sys.stderr)  # noqa: T201
     if not problems:
-        print("docs assets match the manifest")  # noqa: T201
+        print("vendored assets match their manifests")  # noqa: T201
     return 1 if problems else 0
 
 

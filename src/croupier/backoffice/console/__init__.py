@@ -1,0 +1,1 @@
+"""The staff console: server-rendered pages (Jinja2 + htmx) under ``/console``."""

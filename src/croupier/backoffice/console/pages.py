@@ -1,0 +1,123 @@
+"""The console's pages under ``/console``: each declares its permission, as staff routes do.
+
+Pages are rendered on the server (Jinja2, autoescaped) and work without script; htmx only
+spares some reloads. A page for someone not signed in redirects to the sign-in page; one
+they lack the permission for answers 403 with an error page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+
+from croupier.backoffice.console import dashboard as dashboards
+from croupier.backoffice.console.security import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    browser_secret,
+    csrf_token,
+    page_headers,
+    set_cookie,
+)
+from croupier.kit.deps import DbSession, RuntimeDep
+from croupier.kit.runtime import Runtime
+from croupier.staff.access import Permission
+from croupier.staff.auth import require
+from croupier.staff.service import StaffMember
+
+PREFIX = "/console"
+SIGN_IN = f"{PREFIX}/sign-in"
+STATIC_DIR = Path(__file__).with_name("static")
+STATIC_PATH = f"{PREFIX}/static"
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+# Autoescaping on for every template: a player's name or a note can hold markup.
+templates = Jinja2Templates(
+    env=Environment(
+        loader=FileSystemLoader(Path(__file__).with_name("templates")),
+        autoescape=True,
+        undefined=StrictUndefined,
+    )
+)
+
+DashboardReader = Annotated[StaffMember, Depends(require(Permission.DASHBOARD_READ))]
+
+
+@cache
+def _digest(name: str) -> str:
+    return hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:16]
+
+
+def asset(name: str) -> str:
+    """An asset's URL with its digest, so that it can be cached for good."""
+    return f"{STATIC_PATH}/{name}?v={_digest(name)}"
+
+
+def render(
+    request: Request,
+    runtime: Runtime,
+    template: str,
+    *,
+    status: int = 200,
+    member: StaffMember | None = None,
+    **context: Any,
+) -> Response:
+    """A page with the console's headers, and its CSRF token (the browser's cookie set if new)."""
+    browser, new = browser_secret(request)
+    token = csrf_token(runtime.keyring, browser, request.cookies.get(SESSION_COOKIE, ""))
+    response: Response = templates.TemplateResponse(
+        request,
+        template,
+        {"member": member, "csrf": token, "asset": asset, "section": None, "status": status, **context},
+        status_code=status,
+        headers=page_headers(),
+    )
+    if new:
+        set_cookie(response, runtime.settings, CSRF_COOKIE, browser, max_age=None)
+    return response
+
+
+@router.get("")
+async def home() -> Response:
+    return RedirectResponse(f"{PREFIX}/dashboard", status_code=303)
+
+
+@router.get("/sign-in", response_class=HTMLResponse)
+async def sign_in_page(request: Request, runtime: RuntimeDep) -> Response:
+    return render(request, runtime, "sign_in.html")
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+async def dashboard(
+    request: Request,
+    session: DbSession,
+    runtime: RuntimeDep,
+    member: DashboardReader,
+    days: Annotated[int, Query(ge=1, le=92)] = dashboards.DEFAULT_DAYS,
+) -> Response:
+    board = await dashboards.dashboard(session, settings=runtime.settings, actor=member.actor, days=days)
+    return render(request, runtime, "dashboard.html", member=member, board=board, section="dashboard")
+
+
+def page_errors(request: Request, status: int, code: str, title: str, detail: str) -> Response | None:
+    """Errors on console pages as pages: not signed in goes to sign-in, the rest an error page."""
+    if not request.url.path.startswith(f"{PREFIX}/") and request.url.path != PREFIX:
+        return None
+    if status == 401 and request.url.path != SIGN_IN:
+        return RedirectResponse(SIGN_IN, status_code=303)
+    runtime = request.app.state.runtime
+    return render(request, runtime, "error.html", status=status, code=code, title=title, detail=detail)
+
+
+def install_console(app: FastAPI) -> None:
+    app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="console-static")
+    app.include_router(router)
