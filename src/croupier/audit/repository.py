@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -79,5 +80,22 @@ async def events_about(session: AsyncSession, *, subject_type: str, subject_id: 
             | ((AuditEvent.actor_type == subject_type) & (AuditEvent.actor_id == subject_id))
         )
         .order_by(AuditEvent.seq)
+    )
+    return (await session.scalars(stmt)).all()
+
+
+async def recent_about(
+    session: AsyncSession, *, subject_type: str, subject_id: str, since: datetime, limit: int
+) -> Sequence[AuditEvent]:
+    """Entries naming the subject as target or actor since ``since``, newest first."""
+    stmt = (
+        select(AuditEvent)
+        .where(
+            ((AuditEvent.target_type == subject_type) & (AuditEvent.target_id == subject_id))
+            | ((AuditEvent.actor_type == subject_type) & (AuditEvent.actor_id == subject_id)),
+            AuditEvent.occurred_at >= since,
+        )
+        .order_by(AuditEvent.seq.desc())
+        .limit(limit)
     )
     return (await session.scalars(stmt)).all()

@@ -303,3 +303,12 @@ async def events(
     return await repository.list_events(
         session, target_type=target_type, target_id=target_id, action=action, limit=limit
     )
+
+
+async def trail_of_player(
+    session: AsyncSession, player_id: object, *, since: datetime, limit: int = 200
+) -> Sequence[AuditEvent]:
+    """What was done by or to a player since ``since``, newest first (for staff; the caller audits)."""
+    return await repository.recent_about(
+        session, subject_type=str(ActorType.PLAYER), subject_id=str(player_id), since=since, limit=limit
+    )

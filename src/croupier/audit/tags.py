@@ -59,6 +59,8 @@ class AuditAction(StrEnum):
     STAFF_ACCESS_DENY = "staff:access:deny"
     STAFF_ROLE_DEFINE = "staff:role:define"
     STAFF_ROLE_REMOVE = "staff:role:remove"
+    PLAYER_360_READ = "backoffice:player:read"
+    PLAYER_SEARCH = "backoffice:player:search"
     PROVIDER_ADD = "providers:provider:add"
     PROVIDER_GAMES_ADD = "providers:provider:games_add"
     PROVIDER_LIMITS_SET = "providers:provider:limits_set"

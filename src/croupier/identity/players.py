@@ -24,6 +24,12 @@ def email_key(session: AsyncSession, email: str) -> bytes:
     return blind_index(keyring_of(session), "player.email", email.strip().casefold())
 
 
+async def id_by_email(session: AsyncSession, email: str) -> uuid.UUID | None:
+    """The id of the player registered with ``email``, found through its blind index; the caller audits."""
+    player = await repository.player_by_email_index(session, email_key(session, email))
+    return None if player is None else player.id
+
+
 def age_on(born: date, today: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 

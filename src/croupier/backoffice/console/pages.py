@@ -8,27 +8,30 @@ they lack the permission for answers 403 with an error page.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
+from croupier.backoffice import players
 from croupier.backoffice.console import dashboard as dashboards
 from croupier.backoffice.console.security import (
     CSRF_COOKIE,
     SESSION_COOKIE,
+    CsrfChecked,
     browser_secret,
     csrf_token,
     page_headers,
     set_cookie,
 )
-from croupier.kit.deps import DbSession, RuntimeDep
+from croupier.kit.deps import Client, DbSession, RuntimeDep
 from croupier.kit.runtime import Runtime
 from croupier.staff.access import Permission
 from croupier.staff.auth import require
@@ -50,6 +53,7 @@ templates = Jinja2Templates(
 )
 
 DashboardReader = Annotated[StaffMember, Depends(require(Permission.DASHBOARD_READ))]
+PlayerReader = Annotated[StaffMember, Depends(require(Permission.PLAYERS_READ))]
 
 
 @cache
@@ -106,6 +110,48 @@ async def dashboard(
 ) -> Response:
     board = await dashboards.dashboard(session, settings=runtime.settings, actor=member.actor, days=days)
     return render(request, runtime, "dashboard.html", member=member, board=board, section="dashboard")
+
+
+@router.get("/players", response_class=HTMLResponse)
+async def find_player_page(request: Request, runtime: RuntimeDep, member: PlayerReader) -> Response:
+    return render(request, runtime, "players.html", member=member, section="players", not_found=False)
+
+
+@router.post("/players/search", response_class=HTMLResponse)
+async def find_player(
+    *,
+    request: Request,
+    session: DbSession,
+    runtime: RuntimeDep,
+    client: Client,
+    member: PlayerReader,
+    _: CsrfChecked,
+    query: Annotated[str, Form(min_length=1, max_length=320)],
+) -> Response:
+    """By id, or by email address through its blind index; posted, so no address goes in a URL."""
+    try:
+        player_id: uuid.UUID | None = uuid.UUID(query.strip())
+    except ValueError:
+        player_id = await players.find_by_email(session, email=query, reader=member, client=client)
+    if player_id is None:
+        return render(request, runtime, "players.html", member=member, section="players", not_found=True)
+    return RedirectResponse(f"{PREFIX}/players/{player_id}", status_code=303)
+
+
+@router.get("/players/{player_id}", response_class=HTMLResponse)
+async def player_page(
+    *,
+    request: Request,
+    player_id: uuid.UUID,
+    session: DbSession,
+    runtime: RuntimeDep,
+    client: Client,
+    member: PlayerReader,
+) -> Response:
+    view = await players.player_360(
+        session, player_id=player_id, reader=member, client=client, settings=runtime.settings
+    )
+    return render(request, runtime, "player.html", member=member, section="players", p=view)
 
 
 def page_errors(request: Request, status: int, code: str, title: str, detail: str) -> Response | None:
