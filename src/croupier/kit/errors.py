@@ -10,15 +10,16 @@ bad input.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import structlog
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI, Request
 
 from croupier.kit.metrics import DATABASE_BUSY
 from croupier.kit.retry import RETRY_MARKER, is_retryable
@@ -143,6 +144,9 @@ _HTTP_CODES = {
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    # Imported here: every command imports this module for CroupierError, and no command needs FastAPI.
+    from fastapi.exceptions import RequestValidationError
+
     @app.exception_handler(CroupierError)
     async def _domain(_: Request, exc: CroupierError) -> JSONResponse:
         response = problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
