@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 
 import pydantic
 import typer
-import uvicorn
-from alembic.util import CommandError
 
 from croupier.kit import migrate
 from croupier.kit.commands import EXIT_REFUSED, explain, fail, run_command
@@ -23,65 +21,80 @@ from croupier.kit.logging import configure_logging
 from croupier.kit.runtime import Runtime
 from croupier.kit.settings import Settings, get_settings
 
-app = typer.Typer(
-    no_args_is_help=True,
-    help="Croupier: a security-first online casino backend.",
-    # A traceback's local variables may hold keys, tokens or personal data.
-    pretty_exceptions_show_locals=False,
-)
+# Every command, in the order `croupier --help` lists them: None for those of this module, else
+# the domain's "module:attribute", a Typer app (a command group) or a function (one command).
+# A domain's module is imported only when the command line names it: some take a second or
+# more to import (risk's loads river).
+_COMMANDS: dict[str, str | None] = {
+    "serve": None,
+    "simulate": "croupier.simulation.cli:simulate",
+    "reports": "croupier.compliance.reports.cli:reports",
+    "db": None,
+    "keys": "croupier.keys.cli:app",
+    "audit": "croupier.audit.cli:app",
+    "mail": "croupier.mail.cli:app",
+    "players": "croupier.identity.cli:app",
+    "wallet": "croupier.wallet.cli:app",
+    # Its commands join `croupier ledger`, next to `check` (composed here).
+    "ledger": "croupier.wallet.cli:ledger_app",
+    "payments": "croupier.payments.cli:payments_app",
+    "withdrawals": "croupier.payments.cli:withdrawals_app",
+    "staff": "croupier.staff.cli:app",
+    "sandbox": "croupier.sandbox.cli:app",
+    "fairness": "croupier.games.cli:app",
+    "providers": "croupier.providers.cli:app",
+    "risk": "croupier.risk.cli:app",
+    "sanctions": "croupier.risk.sanctions.cli:app",
+    "gdpr": "croupier.compliance.gdpr.cli:app",
+    "jobs": None,
+    "kyc": "croupier.compliance.kyc.cli:app",
+    "rg": "croupier.compliance.responsible.cli:app",
+}
+
 db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic migrations).")
-app.add_typer(db_app, name="db")
-ledger_app = typer.Typer(no_args_is_help=True, help="The books: check them, expire holds.")
 jobs_app = typer.Typer(no_args_is_help=True, help="Background jobs and periodic tasks (procrastinate).")
 
 
-@cache
-def command_line() -> typer.Typer:
-    """The whole ``croupier`` command, every domain's commands included."""
-    from croupier.audit.cli import app as audit_app
-    from croupier.compliance.gdpr.cli import app as gdpr_app
-    from croupier.compliance.kyc.cli import app as kyc_app
-    from croupier.compliance.reports.cli import reports
-    from croupier.compliance.responsible.cli import app as rg_app
-    from croupier.games.cli import app as fairness_app
-    from croupier.identity.cli import app as players_app
-    from croupier.keys.cli import app as keys_app
-    from croupier.mail.cli import app as mail_app
-    from croupier.payments.cli import payments_app, withdrawals_app
-    from croupier.providers.cli import app as providers_app
-    from croupier.risk.cli import app as risk_app
-    from croupier.risk.sanctions.cli import app as sanctions_app
-    from croupier.sandbox.cli import app as sandbox_app
-    from croupier.simulation.cli import simulate
-    from croupier.staff.cli import app as staff_app
-    from croupier.wallet.cli import app as wallet_app
-    from croupier.wallet.cli import ledger_app as wallet_ledger_app
+def command_line(args: Sequence[str] = ()) -> typer.Typer:
+    """The ``croupier`` command for the arguments ARGS: of the domains, only the one they name is imported.
 
-    app.add_typer(keys_app, name="keys")
-    app.add_typer(audit_app, name="audit")
-    app.add_typer(mail_app, name="mail")
-    app.add_typer(players_app, name="players")
-    app.add_typer(wallet_app, name="wallet")
-    ledger_app.add_typer(wallet_ledger_app)  # its commands join `croupier ledger`
-    app.add_typer(ledger_app, name="ledger")
-    app.add_typer(payments_app, name="payments")
-    app.add_typer(withdrawals_app, name="withdrawals")
-    app.add_typer(staff_app, name="staff")
-    app.add_typer(sandbox_app, name="sandbox")
-    app.add_typer(fairness_app, name="fairness")
-    app.add_typer(providers_app, name="providers")
-    app.add_typer(risk_app, name="risk")
-    app.add_typer(sanctions_app, name="sanctions")
-    app.add_typer(gdpr_app, name="gdpr")
-    app.add_typer(jobs_app, name="jobs")
-    app.add_typer(kyc_app, name="kyc")
-    app.add_typer(rg_app, name="rg")
-    app.command("simulate")(simulate)
-    app.command("reports")(reports)
-    return app
+    Arguments that name no command (none, ``--help``, a mistyped name) get every domain's
+    commands, so that help and click's "did you mean" suggestions consider them all.
+    """
+    named = next((arg for arg in args if not arg.startswith("-")), None)
+    root = typer.Typer(
+        no_args_is_help=True,
+        help="Croupier: a security-first online casino backend.",
+        # A traceback's local variables may hold keys, tokens or personal data.
+        pretty_exceptions_show_locals=False,
+    )
+    for name, source in _COMMANDS.items():
+        if name == "serve":
+            root.command()(serve)
+        elif name == "db":
+            root.add_typer(db_app, name=name)
+        elif name == "jobs":
+            root.add_typer(jobs_app, name=name)
+        elif source is not None and (named == name or named not in _COMMANDS):
+            _add_domain(root, name, source)
+    return root
 
 
-@app.command()
+def _add_domain(root: typer.Typer, name: str, source: str) -> None:
+    """Import one domain's commands (SOURCE, "module:attribute") and add them to ROOT as ``croupier NAME``."""
+    module, _, attribute = source.partition(":")
+    found = getattr(importlib.import_module(module), attribute)
+    if name == "ledger":
+        ledger = typer.Typer(no_args_is_help=True, help="The books: check them, expire holds.")
+        ledger.command("check")(ledger_check)
+        ledger.add_typer(found)
+        root.add_typer(ledger, name=name)
+    elif isinstance(found, typer.Typer):
+        root.add_typer(found, name=name)
+    else:
+        root.command(name)(found)
+
+
 def serve(
     host: str | None = typer.Option(None, help="Overrides CROUPIER_HOST."),
     port: int | None = typer.Option(None, help="Overrides CROUPIER_PORT."),
@@ -103,6 +116,8 @@ def serve(
     worker_count = workers or settings.workers
     if worker_count > 1:
         _share_metrics_between_workers(settings.data_dir / "metrics")
+    import uvicorn
+
     from croupier.kit.ops import start_metrics_listener
 
     start_metrics_listener(settings)
@@ -136,6 +151,8 @@ def _share_metrics_between_workers(folder: Path) -> None:
 @contextmanager
 def _alembic_refusals() -> Iterator[None]:
     """Alembic's refusals (an unknown revision, models that disagree with the migrations) exit 1."""
+    from alembic.util import CommandError
+
     try:
         yield
     except CommandError as exc:
@@ -190,7 +207,6 @@ def db_revision(message: str) -> None:
         run_command(_work)
 
 
-@ledger_app.command("check")
 def ledger_check() -> None:
     """Verify the books add up, the payment records with them; print each problem and exit 1 if not."""
     # Composed here, where every domain may be imported: the ledger knows nothing of payments.
@@ -249,7 +265,7 @@ def main() -> None:
     """The console script. Exit status: 0 done, 1 refused or a check failed, 2 a usage error."""
     try:
         # Standalone: click prints usage errors (exit 2) and exits with a command's status.
-        command_line()()
+        command_line(sys.argv[1:])()
     except CroupierError as exc:  # raised outside `run_command`, e.g. by a command's own checks
         explain(exc.detail)
         raise SystemExit(EXIT_REFUSED) from None

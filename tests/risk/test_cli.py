@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -57,8 +58,15 @@ async def test_alerts_are_listed_with_their_events_and_filtered(
     structuring = await alert(runtime, player, typology=Typology.STRUCTURING, event_ids=[deposit])
     await alert(runtime, await make_player(runtime), typology=Typology.VELOCITY)
 
-    listed = _lines(succeeded(await acroupier("risk", "alerts", "--typology", "structuring", env=env)))
-    mine = _lines(succeeded(await acroupier("risk", "alerts", "--player-id", str(player), env=env)))
+    # Independent reads: the commands run side by side.
+    by_typology, by_player, closed, bad_status = await asyncio.gather(
+        acroupier("risk", "alerts", "--typology", "structuring", env=env),
+        acroupier("risk", "alerts", "--player-id", str(player), env=env),
+        acroupier("risk", "alerts", "--status", "closed", env=env),
+        acroupier("risk", "alerts", "--status", "pending", env=env),
+    )
+    listed = _lines(succeeded(by_typology))
+    mine = _lines(succeeded(by_player))
 
     assert [a["id"] for a in listed] == [str(structuring)] == [a["id"] for a in mine]
     assert listed[0]["events"] == [
@@ -69,8 +77,8 @@ async def test_alerts_are_listed_with_their_events_and_filtered(
             "data": {"amount": 190_000, "currency": "EUR"},
         }
     ]
-    assert succeeded(await acroupier("risk", "alerts", "--status", "closed", env=env)) == ""
-    usage_error(await acroupier("risk", "alerts", "--status", "pending", env=env), "--status")
+    assert succeeded(closed) == ""
+    usage_error(bad_status, "--status")
 
 
 async def test_a_case_is_worked_from_the_command_line(runtime: Runtime, env: dict[str, str]) -> None:
@@ -128,15 +136,17 @@ async def test_a_case_is_worked_from_the_command_line(runtime: Runtime, env: dic
 async def test_bad_case_commands_are_refused_or_usage_errors(runtime: Runtime, env: dict[str, str]) -> None:
     case_id = await _case_of(runtime, await alert(runtime, await make_player(runtime)))
 
-    refused(await acroupier("risk", "cases", str(uuid.uuid4()), env=env), "No case")
-    usage_error(
-        await acroupier("risk", "close", case_id, "--disposition", "guilty", "--reason", "x", env=env),
-        "--disposition",
+    # None of them changes anything: they run side by side.
+    unknown, bad_disposition, no_reason, bad_id = await asyncio.gather(
+        acroupier("risk", "cases", str(uuid.uuid4()), env=env),
+        acroupier("risk", "close", case_id, "--disposition", "guilty", "--reason", "x", env=env),
+        acroupier("risk", "close", case_id, "--disposition", "false_positive", env=env),
+        acroupier("risk", "cases", "not-a-uuid", env=env),
     )
-    usage_error(
-        await acroupier("risk", "close", case_id, "--disposition", "false_positive", env=env), "--reason"
-    )
-    usage_error(await acroupier("risk", "cases", "not-a-uuid", env=env), "CASE_ID")
+    refused(unknown, "No case")
+    usage_error(bad_disposition, "--disposition")
+    usage_error(no_reason, "--reason")
+    usage_error(bad_id, "CASE_ID")
 
 
 def _utc(text: str) -> datetime:
@@ -151,10 +161,18 @@ async def test_the_large_transaction_report_as_csv_and_json(runtime: Runtime, en
     await confirmed_deposit(runtime, player, 90_000, _utc("2026-03-10T04:30:00"))
     await withdrawal(runtime, player, 10_000, _utc("2026-03-10T18:00:00"))
 
-    table = succeeded(await acroupier("risk", "ltr", "--day", "2026-03-10", env=env))
-    as_json = json.loads(
-        succeeded(await acroupier("risk", "ltr", "--day", "2026-03-10", "--format", "json", env=env))
+    # Independent reads: the commands run side by side.
+    as_csv, json_format, bad_day, bad_format, bad_timezone = await asyncio.gather(
+        acroupier("risk", "ltr", "--day", "2026-03-10", env=env),
+        acroupier("risk", "ltr", "--day", "2026-03-10", "--format", "json", env=env),
+        acroupier("risk", "ltr", "--day", "10/03/2026", env=env),
+        acroupier("risk", "ltr", "--day", "2026-03-10", "--format", "pdf", env=env),
+        acroupier(
+            "risk", "ltr", "--day", "2026-03-10", env={**env, "CROUPIER_GAMING_DAY_TIMEZONE": "Mars/Olympus"}
+        ),
     )
+    table = succeeded(as_csv)
+    as_json = json.loads(succeeded(json_format))
 
     assert list(csv.DictReader(io.StringIO(table))) == [
         {
@@ -171,14 +189,9 @@ async def test_the_large_transaction_report_as_csv_and_json(runtime: Runtime, en
     ]
     assert as_json["starts_at"] == "2026-03-10T05:00:00+00:00"
     assert [(r["player_id"], r["cash_in"]) for r in as_json["rows"]] == [(str(player), 210_000)]
-    usage_error(await acroupier("risk", "ltr", "--day", "10/03/2026", env=env), "--day")
-    usage_error(await acroupier("risk", "ltr", "--day", "2026-03-10", "--format", "pdf", env=env), "--format")
-    refused(
-        await acroupier(
-            "risk", "ltr", "--day", "2026-03-10", env={**env, "CROUPIER_GAMING_DAY_TIMEZONE": "Mars/Olympus"}
-        ),
-        "CROUPIER_GAMING_DAY_TIMEZONE",
-    )
+    usage_error(bad_day, "--day")
+    usage_error(bad_format, "--format")
+    refused(bad_timezone, "CROUPIER_GAMING_DAY_TIMEZONE")
 
 
 async def test_a_suspicious_activity_report_goes_to_standard_output_as_xml(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from statistics import median
 
@@ -26,6 +27,8 @@ from croupier.simulation.population import (
 )
 from tests.cli_support import acroupier, bare_env_for, env_for, succeeded, usage_error
 from tests.payments.support import Live
+from tests.psp_sandbox import PspSandbox
+from tests.simulation.conftest import live_server
 from tests.sql import sql
 
 PLAYERS = 14
@@ -43,10 +46,20 @@ def _actors(plan: PopulationPlan, typology: str, scenario: str | None = None) ->
     return [a for a in plan.actors if a.typology == typology and (scenario is None or a.scenario == scenario)]
 
 
-@pytest.fixture
-async def played(live: Live) -> tuple[PopulationPlan, runner.Report]:
+@pytest.fixture(scope="class")
+async def shared_live(
+    module_database_url: str, keyring_json: str, tmp_path_factory: pytest.TempPathFactory, psp: PspSandbox
+) -> AsyncIterator[Live]:
+    """One server and database for a class of tests that only read what one run left in them."""
+    async with live_server(module_database_url, keyring_json, tmp_path_factory.mktemp("live"), psp) as server:
+        yield server
+
+
+@pytest.fixture(scope="class")
+async def played(shared_live: Live) -> tuple[PopulationPlan, runner.Report]:
+    """One simulation, run once for the class: its tests read the report and the database."""
     plan = _plan()
-    report = await runner.run(plan, _target(live), concurrency=4)
+    report = await runner.run(plan, _target(shared_live), concurrency=4)
     # The risk engine may refuse a fraudster's step (a detection); nothing else may go wrong.
     assert report.failures == []
     return plan, report
@@ -63,7 +76,7 @@ def _refused(report: runner.Report, actor: ActorPlan) -> str | None:
 
 class TestTheSimulationDrivesTheApi:
     async def test_every_account_registers_confirms_its_address_and_signs_in(
-        self, live: Live, played: tuple[PopulationPlan, runner.Report]
+        self, shared_live: Live, played: tuple[PopulationPlan, runner.Report]
     ) -> None:
         _, report = played
         traffic = report.traffic
@@ -72,7 +85,7 @@ class TestTheSimulationDrivesTheApi:
         assert traffic.total("GET /v1/me", 200) == PLAYERS
         ids = [label.player_id for label in report.labels]
         [(verified,)] = await sql(
-            live.runtime,
+            shared_live.runtime,
             "SELECT count(*) FROM players"
             " WHERE id = ANY(CAST(:ids AS uuid[])) AND email_verified_at IS NOT NULL",
             ids=ids,
@@ -80,20 +93,22 @@ class TestTheSimulationDrivesTheApi:
         assert verified == PLAYERS
 
     async def test_players_deposit_through_the_provider_and_play_every_game(
-        self, live: Live, played: tuple[PopulationPlan, runner.Report]
+        self, shared_live: Live, played: tuple[PopulationPlan, runner.Report]
     ) -> None:
         _, report = played
         # Every deposit pays with a card the player's browser tokenised at the provider.
         tokens = report.traffic.total("POST {psp}/v1/tokens", 201)
         assert tokens == report.traffic.total("POST /v1/deposits")
-        rows = await sql(live.runtime, "SELECT DISTINCT game FROM game_rounds")
+        rows = await sql(shared_live.runtime, "SELECT DISTINCT game FROM game_rounds")
         assert {game for (game,) in rows} == {"dice", "roulette", "slots"}
-        [(credited,)] = await sql(live.runtime, "SELECT count(*) FROM deposits WHERE status = 'succeeded'")
+        [(credited,)] = await sql(
+            shared_live.runtime, "SELECT count(*) FROM deposits WHERE status = 'succeeded'"
+        )
         assert credited >= PLAYERS
-        await live.books_balance()
+        await shared_live.books_balance()
 
     async def test_an_account_taken_over_changes_password_from_a_new_device_then_withdraws(
-        self, live: Live, played: tuple[PopulationPlan, runner.Report]
+        self, shared_live: Live, played: tuple[PopulationPlan, runner.Report]
     ) -> None:
         plan, report = played
         [actor] = _actors(plan, Typology.ACCOUNT_TAKEOVER)
@@ -103,7 +118,7 @@ class TestTheSimulationDrivesTheApi:
         intruder = actor.steps[change - 1]
         assert isinstance(intruder, SignIn)
         entries = await sql(
-            live.runtime,
+            shared_live.runtime,
             "SELECT action, ip, user_agent FROM audit_events WHERE target_id = :id AND outcome = 'success'"
             " AND action IN (:sign_in, :change, :withdraw) ORDER BY seq",
             id=player_id,
@@ -127,12 +142,12 @@ class TestTheSimulationDrivesTheApi:
         assert all(ip == intruder.device.ip for _, ip in after)
 
     async def test_structuring_deposits_stay_under_the_threshold_and_add_up_above_it(
-        self, live: Live, played: tuple[PopulationPlan, runner.Report]
+        self, shared_live: Live, played: tuple[PopulationPlan, runner.Report]
     ) -> None:
         plan, report = played
         [actor] = _actors(plan, Typology.STRUCTURING)
         rows = await sql(
-            live.runtime,
+            shared_live.runtime,
             "SELECT amount FROM deposits WHERE player_id = :id AND status = 'succeeded'",
             id=_ids(report, actor)[0],
         )
@@ -145,13 +160,13 @@ class TestTheSimulationDrivesTheApi:
             assert _refused(report, actor) == "deposit"
 
     async def test_minimal_play_withdraws_after_wagering_little(
-        self, live: Live, played: tuple[PopulationPlan, runner.Report]
+        self, shared_live: Live, played: tuple[PopulationPlan, runner.Report]
     ) -> None:
         plan, report = played
         [actor] = _actors(plan, Typology.MINIMAL_PLAY)
         player_id = _ids(report, actor)[0]
         [row] = await sql(
-            live.runtime,
+            shared_live.runtime,
             "SELECT (SELECT sum(amount) FROM deposits WHERE player_id = :id AND status = 'succeeded'),"
             " (SELECT coalesce(sum(stake), 0) FROM game_rounds WHERE player_id = :id),"
             " (SELECT sum(amount) FROM withdrawals WHERE player_id = :id)",
@@ -165,19 +180,19 @@ class TestTheSimulationDrivesTheApi:
             assert _refused(report, actor) == "withdraw"
 
     async def test_card_testing_fails_many_deposits_and_stuffing_fails_many_sign_ins(
-        self, live: Live, played: tuple[PopulationPlan, runner.Report]
+        self, shared_live: Live, played: tuple[PopulationPlan, runner.Report]
     ) -> None:
         plan, report = played
         [testing] = _actors(plan, Typology.VELOCITY, "card_testing")
         [(failed,)] = await sql(
-            live.runtime,
+            shared_live.runtime,
             "SELECT count(*) FROM deposits WHERE player_id = :id AND status = 'failed'",
             id=_ids(report, testing)[0],
         )
         assert failed >= 8 or _refused(report, testing) == "deposit"
         [stuffing] = _actors(plan, Typology.VELOCITY, "credential_stuffing")
         [(refused,)] = await sql(
-            live.runtime,
+            shared_live.runtime,
             "SELECT count(*) FROM audit_events WHERE target_id = :id AND action = :sign_in"
             " AND outcome <> 'success'",
             id=_ids(report, stuffing)[0],
@@ -186,12 +201,12 @@ class TestTheSimulationDrivesTheApi:
         assert refused >= 10
 
     async def test_rapid_escalation_stakes_rise_far_beyond_the_players_history(
-        self, live: Live, played: tuple[PopulationPlan, runner.Report]
+        self, shared_live: Live, played: tuple[PopulationPlan, runner.Report]
     ) -> None:
         plan, report = played
         [actor] = _actors(plan, Typology.RAPID_ESCALATION)
         rows = await sql(
-            live.runtime,
+            shared_live.runtime,
             "SELECT stake FROM game_rounds WHERE player_id = :id ORDER BY created_at",
             id=_ids(report, actor)[0],
         )
@@ -203,20 +218,20 @@ class TestTheSimulationDrivesTheApi:
             assert refused.endswith("round") or refused == "deposit"
 
     async def test_multi_accounting_rings_share_a_card_or_come_from_one_address(
-        self, live: Live, played: tuple[PopulationPlan, runner.Report]
+        self, shared_live: Live, played: tuple[PopulationPlan, runner.Report]
     ) -> None:
         plan, report = played
         for actor in _actors(plan, Typology.MULTI_ACCOUNTING):
             ids = _ids(report, actor)
             assert len(ids) >= 2
             [(fingerprints,)] = await sql(
-                live.runtime,
+                shared_live.runtime,
                 "SELECT count(DISTINCT fingerprint) FROM payment_methods"
                 " WHERE player_id = ANY(CAST(:ids AS uuid[]))",
                 ids=ids,
             )
             [(addresses,)] = await sql(
-                live.runtime,
+                shared_live.runtime,
                 "SELECT count(DISTINCT ip) FROM audit_events WHERE target_id = ANY(:ids)"
                 " AND action = :sign_in",
                 ids=ids,

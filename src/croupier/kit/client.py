@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from ipaddress import ip_address
+from typing import TYPE_CHECKING
 
-from fastapi import Request
+if TYPE_CHECKING:
+    # Only the type: the command line uses this module too, and needs no web framework.
+    from fastapi import Request
 
 _MAX_USER_AGENT = 512
 _MAX_DEVICE_ID = 128

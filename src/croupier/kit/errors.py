@@ -10,15 +10,21 @@ bad input.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import structlog
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, Response
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI, Request
+
+    # Pages for people (the staff console) answer an error as a page, not as problem+json:
+    # given the request and the problem's status, code, title and detail, such a renderer
+    # returns the page, or None for a request that is not one of its pages.
+    PageErrors = Callable[[Request, int, str, str, str], Response | None]
 
 from croupier.kit.metrics import DATABASE_BUSY
 from croupier.kit.retry import RETRY_MARKER, is_retryable
@@ -142,13 +148,10 @@ _HTTP_CODES = {
 }
 
 
-# Pages for people (the staff console) answer an error as a page, not as problem+json:
-# given the request and the problem's status, code, title and detail, such a renderer
-# returns the page, or None for a request that is not one of its pages.
-PageErrors = Callable[[Request, int, str, str, str], Response | None]
-
-
 def install_error_handlers(app: FastAPI, *, pages: PageErrors | None = None) -> None:
+    # Imported here: every command imports this module for CroupierError, and no command needs FastAPI.
+    from fastapi.exceptions import RequestValidationError
+
     def as_page(request: Request, status: int, code: str, title: str, detail: str) -> Response | None:
         return pages(request, status, code, title, detail) if pages is not None else None
 

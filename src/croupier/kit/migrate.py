@@ -1,14 +1,20 @@
-"""Alembic, driven from Python so the migrations ship inside the package."""
+"""Alembic, driven from Python so the migrations ship inside the package.
+
+Alembic itself is imported when a migration runs: every ``croupier`` command imports this
+module (through the runtime), and few of them migrate.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # Any constant; makes concurrent upgrades (several processes starting) take turns.
@@ -16,6 +22,8 @@ _MIGRATION_LOCK = 7_421_001
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option(
@@ -26,6 +34,8 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def _upgrade(connection: Connection, revision: str) -> None:
+    from alembic import command
+
     connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATION_LOCK})
     try:
         command.upgrade(alembic_config(connection), revision)
@@ -49,6 +59,8 @@ async def current(engine: AsyncEngine) -> str | None:
 
 
 def _check(connection: Connection) -> None:
+    from alembic import command
+
     command.check(alembic_config(connection))
 
 
@@ -59,6 +71,8 @@ async def check(engine: AsyncEngine) -> None:
 
 
 def _revision(connection: Connection, message: str) -> None:
+    from alembic import command
+
     command.revision(alembic_config(connection), message=message, autogenerate=True)
 
 

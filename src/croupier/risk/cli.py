@@ -26,7 +26,6 @@ from croupier.kit.ops import start_metrics_listener
 from croupier.kit.runtime import Runtime
 from croupier.kit.settings import get_settings
 from croupier.risk import cases_cli, evaluation, rulesets
-from croupier.risk.backtest import backtest as run_backtest
 from croupier.risk.rule_schemas import BacktestReport, RuleSetView
 from croupier.risk.rules import RuleSpec
 
@@ -203,6 +202,9 @@ def backtest(
     """Replay stored events through a fresh feature state: what RULESET would have decided."""
     name, version = _ruleset_ref(ruleset)
     start = since if since.tzinfo else since.replace(tzinfo=UTC)
+
+    # The backtest scores with the anomaly model: river (a second to import) for this command only.
+    from croupier.risk.backtest import backtest as run_backtest
 
     async def _work(runtime: Runtime) -> BacktestReport:
         async with (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 from pathlib import Path
@@ -223,14 +224,12 @@ class TestRescreenOnImport:
         [hit] = await hits_of(runtime, player_id)
         succeeded(await acroupier("sanctions", "clear", str(hit.id), "--reason", "not her", env=env))
 
-        refused(
-            await acroupier("sanctions", "clear", str(hit.id), "--reason", "not her", env=env),
-            "cleared already",
+        # Each is refused and changes nothing: they run side by side.
+        twice, unknown, no_reason = await asyncio.gather(
+            acroupier("sanctions", "clear", str(hit.id), "--reason", "not her", env=env),
+            acroupier("sanctions", "clear", "00000000-0000-0000-0000-000000000007", "--reason", "x", env=env),
+            acroupier("sanctions", "clear", str(hit.id), "--reason", " ", env=env),
         )
-        refused(
-            await acroupier(
-                "sanctions", "clear", "00000000-0000-0000-0000-000000000007", "--reason", "x", env=env
-            ),
-            "No sanctions hit",
-        )
-        usage_error(await acroupier("sanctions", "clear", str(hit.id), "--reason", " ", env=env), "reason")
+        refused(twice, "cleared already")
+        refused(unknown, "No sanctions hit")
+        usage_error(no_reason, "reason")
