@@ -176,7 +176,7 @@ async def own_server(
             stdout=serve_log,
             stderr=serve_log,
         )
-        await _wait_ready(server, base_url)
+        await _wait_ready(server, base_url, log_folder / "simulation-serve.log")
         yield Target(base_url=base_url, psp_url=psp_url, mailbox=mailbox)
     finally:
         for process in (server, psp):
@@ -208,12 +208,16 @@ async def _drain(stream: asyncio.StreamReader) -> None:
         pass
 
 
-async def _wait_ready(server: asyncio.subprocess.Process, base_url: str) -> None:
+async def _wait_ready(server: asyncio.subprocess.Process, base_url: str, log: Path) -> None:
     deadline = time.monotonic() + READY_WITHIN_SECONDS
     async with httpx.AsyncClient(base_url=base_url, timeout=5) as http:
         while time.monotonic() < deadline:
             if server.returncode is not None:
-                raise ServerFailed(f"croupier serve exited with status {server.returncode}")
+                # Its last words say why (a port taken meanwhile, a database that would not start).
+                said = (await asyncio.to_thread(log.read_text, "utf-8", "replace")).strip().splitlines()[-5:]
+                raise ServerFailed(
+                    f"croupier serve exited with status {server.returncode}; {log} ends:\n" + "\n".join(said)
+                )
             with contextlib.suppress(httpx.TransportError):
                 if (await http.get("/readyz")).status_code == 200:
                     return
