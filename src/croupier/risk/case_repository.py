@@ -149,3 +149,15 @@ async def unclosed_case_counts(session: AsyncSession) -> dict[str, int]:
         .group_by(RiskCase.status)
     )
     return {status: count for status, count in rows}  # noqa: C416 - a Result is not a mapping
+
+
+async def oldest_unclaimed_case(session: AsyncSession) -> uuid.UUID | None:
+    """The open case waiting longest with no one on it, locked; a case another analyst is
+    claiming at this moment is skipped rather than waited for."""
+    return await session.scalar(
+        select(RiskCase.id)
+        .where(RiskCase.status == str(CaseStatus.OPEN), RiskCase.assignee.is_(None))
+        .order_by(RiskCase.opened_at, RiskCase.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )

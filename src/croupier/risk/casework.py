@@ -372,6 +372,15 @@ async def assign(session: AsyncSession, *, case_id: uuid.UUID, assignee: str, ac
     )
 
 
+async def claim_next(session: AsyncSession, *, actor: Actor) -> CaseDetail | None:
+    """Assign the open case waiting longest, unassigned, to the analyst asking; None if none waits.
+    Two analysts claiming at once get different cases."""
+    case_id = await repository.oldest_unclaimed_case(session)
+    if case_id is None:
+        return None
+    return await assign(session, case_id=case_id, assignee=actor.id or actor_name(actor), actor=actor)
+
+
 async def move(
     session: AsyncSession, *, case_id: uuid.UUID, to: CaseStatus, actor: Actor, reason: str | None = None
 ) -> CaseDetail:
