@@ -6,9 +6,10 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from croupier.compliance.kyc.models import KycCheck, KycDocument, KycWebhookEvent, PlayerKyc
 from croupier.kit.clock import utcnow
@@ -137,3 +138,32 @@ async def documents_removed_since(session: AsyncSession, since: datetime) -> Seq
             select(KycDocument.id).where(KycDocument.deleted_at >= since).order_by(KycDocument.deleted_at)
         )
     ).all()
+
+
+async def awaiting_review(session: AsyncSession, *, stuck_before: datetime, limit: int) -> Sequence[KycCheck]:
+    """Each unverified player's latest check where a person must look: rejected for good
+    (the player cannot retry; staff may still verify them), or pending since before
+    ``stuck_before`` (the provider has not answered). Oldest first."""
+    latest = (
+        select(KycCheck)
+        .ext(distinct_on(KycCheck.player_id))
+        .order_by(KycCheck.player_id, KycCheck.created_at.desc())
+        .subquery()
+    )
+    check = aliased(KycCheck, latest)
+    verified = select(PlayerKyc.player_id).where(
+        PlayerKyc.player_id == check.player_id, PlayerKyc.level.in_(("full", "enhanced"))
+    )
+    stmt = (
+        select(check)
+        .where(
+            or_(
+                and_(check.status == "rejected", check.rejection == "final"),
+                and_(check.status == "pending", check.created_at < stuck_before),
+            ),
+            ~verified.exists(),
+        )
+        .order_by(check.created_at)
+        .limit(limit)
+    )
+    return (await session.scalars(stmt)).all()

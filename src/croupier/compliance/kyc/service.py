@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -179,3 +179,12 @@ async def staff_view(session: AsyncSession, *, player_id: uuid.UUID, actor: Acto
         overview=await overview(session, player_id=player_id),
         checks=await repository.checks(session, player_id),
     )
+
+
+# A check the provider has not answered within this long needs a person to look.
+STUCK_AFTER = timedelta(hours=1)
+
+
+async def review_queue(session: AsyncSession, *, limit: int = 100) -> Sequence[KycCheck]:
+    """Unverified players a reviewer must look at (no personal data: ids and check states)."""
+    return await repository.awaiting_review(session, stuck_before=utcnow() - STUCK_AFTER, limit=limit)
