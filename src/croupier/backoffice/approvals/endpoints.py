@@ -2,7 +2,7 @@
 
 Every route admits a member holding any permission that some kind of request needs; each
 request is shown only to members who hold the permission it needs, and to its maker
-(anyone else gets 404). Deciding needs that permission and not being the maker.
+(anyone else gets 403 `approval_permission_missing`). Deciding needs that permission and not being the maker.
 """
 
 from __future__ import annotations

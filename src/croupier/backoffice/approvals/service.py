@@ -162,10 +162,12 @@ def _may_see(member: StaffMember, row: ApprovalRequest) -> bool:
 
 
 async def show(session: AsyncSession, *, request_id: uuid.UUID, viewer: StaffMember) -> ApprovalRequest:
-    """One request, to a member who may decide it or made it (anyone else: not found)."""
+    """One request, to a member who may decide it or made it."""
     row = await repository.get(session, request_id)
-    if row is None or not _may_see(viewer, row):
+    if row is None:
         raise NotFound("No such approval request.")
+    if not _may_see(viewer, row):
+        raise ApprovalPermissionMissing(f"Seeing this request needs the {row.permission} permission.")
     if row.status == ApprovalStatus.PENDING and row.expires_at <= utcnow():
         await _expire(session, kind=row.kind, subject=row.subject)
         row = await repository.get(session, request_id)
@@ -202,11 +204,28 @@ async def _refuse(
     return error
 
 
-async def _open(session: AsyncSession, *, request_id: uuid.UUID, member: StaffMember) -> ApprovalRequest:
-    """The request locked for a decision, still pending and not expired."""
+async def _admit(session: AsyncSession, row: ApprovalRequest, member: StaffMember, step: str) -> None:
+    """Refuse a member who may not take ``step`` on the request: deciding your own request, or
+    without the permission its action needs; cancelling someone else's."""
+    if step == "cancel":
+        if row.maker != member.name:
+            raise ApprovalNotMaker()
+        return
+    if row.maker == member.name:
+        raise await _refuse(session, ApprovalOwnRequest(), row, member, step)
+    if not member.may(Permission(row.permission)):
+        missing = ApprovalPermissionMissing(f"Deciding this request needs the {row.permission} permission.")
+        raise await _refuse(session, missing, row, member, step)
+
+
+async def _open(
+    session: AsyncSession, *, request_id: uuid.UUID, member: StaffMember, step: str
+) -> ApprovalRequest:
+    """The request locked for ``step`` by ``member``: still pending, not expired."""
     seen = await repository.get(session, request_id)
-    if seen is None or not _may_see(member, seen):
+    if seen is None:
         raise NotFound("No such approval request.")
+    await _admit(session, seen, member, step)
     if seen.status == ApprovalStatus.PENDING and seen.expires_at <= utcnow():
         # Recorded in a transaction of its own: the refusal below rolls this one back. The
         # row is not locked here yet, so the other transaction does not wait on this one.
@@ -225,23 +244,6 @@ async def _open(session: AsyncSession, *, request_id: uuid.UUID, member: StaffMe
     return row
 
 
-async def _decidable(
-    session: AsyncSession, *, request_id: uuid.UUID, checker: StaffMember, step: str
-) -> ApprovalRequest:
-    row = await _open(session, request_id=request_id, member=checker)
-    if row.maker == checker.name:
-        raise await _refuse(session, ApprovalOwnRequest(), row, checker, step)
-    if not checker.may(Permission(row.permission)):
-        raise await _refuse(
-            session,
-            ApprovalPermissionMissing(f"Deciding this request needs the {row.permission} permission."),
-            row,
-            checker,
-            step,
-        )
-    return row
-
-
 async def approve(
     session: AsyncSession,
     *,
@@ -252,7 +254,7 @@ async def approve(
     client: ClientInfo | None = None,
 ) -> tuple[ApprovalRequest, Mapping[str, Any]]:
     """Approve and do the action, in this transaction; an error from the action leaves the request pending."""
-    row = await _decidable(session, request_id=request_id, checker=checker, step="approve")
+    row = await _open(session, request_id=request_id, member=checker, step="approve")
     handler = handlers.get(row.kind)
     if handler is None:  # pragma: no cover - every kind has a handler (tests/backoffice)
         raise RuntimeError(f"broken invariant: no handler for approvals of kind {row.kind}")
@@ -280,7 +282,7 @@ async def reject(
     client: ClientInfo | None = None,
 ) -> ApprovalRequest:
     """Refuse the action; nothing of it is done."""
-    row = await _decidable(session, request_id=request_id, checker=checker, step="reject")
+    row = await _open(session, request_id=request_id, member=checker, step="reject")
     row.status, row.checker, row.decided_at = ApprovalStatus.REJECTED, checker.name, utcnow()
     row.checker_note = note.strip()[:MAX_TEXT] or None
     audit.record(
@@ -299,9 +301,7 @@ async def cancel(
     session: AsyncSession, *, request_id: uuid.UUID, maker: StaffMember, client: ClientInfo | None = None
 ) -> ApprovalRequest:
     """The maker withdraws their own pending request."""
-    row = await _open(session, request_id=request_id, member=maker)
-    if row.maker != maker.name:
-        raise ApprovalNotMaker()
+    row = await _open(session, request_id=request_id, member=maker, step="cancel")
     row.status, row.decided_at = ApprovalStatus.CANCELLED, utcnow()
     audit.record(
         session,
