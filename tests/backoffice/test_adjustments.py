@@ -108,6 +108,19 @@ class TestAboveTheThreshold:
         assert (other.status_code, other.json()["code"]) == (409, "idempotency_key_reused")
         assert (await counts(desk.runtime))[0] == 1
 
+    async def test_a_key_spent_on_either_path_is_refused_on_the_other(self, desk: Desk) -> None:
+        player, maker = await desk.player(), await desk.key(PAYMENTS)
+        assert (await desk.adjust(maker, player.id, _credit(100), key="small")).status_code == 201
+        assert (await desk.adjust(maker, player.id, _credit(LARGE), key="large")).status_code == 202
+
+        large_on_small = await desk.adjust(maker, player.id, _credit(LARGE), key="small")
+        small_on_large = await desk.adjust(maker, player.id, _credit(100), key="large")
+
+        assert (large_on_small.status_code, large_on_small.json()["code"]) == (409, "idempotency_key_reused")
+        assert (small_on_large.status_code, small_on_large.json()["code"]) == (409, "idempotency_key_reused")
+        assert await counts(desk.runtime) == (1, 1)
+        assert await desk.cash(player) == 100
+
     async def test_the_maker_cannot_approve_their_own_request(self, desk: Desk) -> None:
         player, maker = await desk.player(), await desk.key(PAYMENTS, name="alice")
         request = (await desk.adjust(maker, player.id, _credit(LARGE))).json()

@@ -30,6 +30,7 @@ from croupier.wallet.service import (
     PlayerAccount,
     TransferResult,
     exponent,
+    key_taken,
     transfer,
 )
 
@@ -48,6 +49,11 @@ def needs_four_eyes(settings: Settings, *, amount: int, currency: str) -> bool:
     """Whether a staff member's adjustment waits for a second one (larger than the currency's threshold)."""
     threshold = settings.four_eyes_adjustment_minor.get(currency)
     return threshold is None or abs(amount) > threshold
+
+
+async def made_with(session: AsyncSession, *, key: str) -> bool:
+    """Whether an adjustment was made (or refused) with this key: a retry is then answered by the ledger."""
+    return await key_taken(session, source=SOURCE, key=key)
 
 
 async def check(

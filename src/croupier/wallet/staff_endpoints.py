@@ -79,9 +79,9 @@ async def adjust(
         }
     )
     earlier = await approvals.latest_for(session, kind=ApprovalKind.WALLET_ADJUST, subject=subject)
-    if earlier is None and not adjustments.needs_four_eyes(
-        settings, amount=body.amount, currency=body.currency
-    ):
+    at_once = not adjustments.needs_four_eyes(settings, amount=body.amount, currency=body.currency)
+    # A key the ledger has seen is answered by the ledger: the same adjustment, or refused.
+    if earlier is None and (at_once or await adjustments.made_with(session, key=key)):
         done = await adjustments.adjust(
             session,
             player_id=player_id,
