@@ -171,6 +171,7 @@ class TestAboveTheThreshold:
         assert (late.status_code, late.json()["code"]) == (409, "approval_not_pending")
         assert await desk.cash(player) == 0
         assert (await counts(desk.runtime))[1] == 0
+        assert ("backoffice:approval:reject", "success", "bob") in await audited(desk.runtime, "backoffice:")
 
     async def test_the_maker_may_cancel_and_nobody_else(self, desk: Desk) -> None:
         player = await desk.player()
