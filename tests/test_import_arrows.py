@@ -3,6 +3,11 @@
 `kit` is infrastructure and knows no domain. `audit` and `crypto` are peers that
 every other domain builds on: both take their keys from the keyring in `kit`,
 and neither imports the other, so either can change without the other.
+
+`backoffice` sits on top. The core of its approvals (table, queries, rules) knows
+staff, audit and `kit` only; the handlers that do an approved action (`kinds.py`)
+and the desk's routes call the domains. A domain asks for an approval only from its
+HTTP layer (an endpoints module), so no domain service leans on the back office.
 """
 
 from __future__ import annotations
@@ -73,3 +78,25 @@ def test_the_games_services_leave_every_query_to_the_repository(module: str) -> 
     queries = {m for m in imported if m and m.startswith(("sqlalchemy", "psycopg", "croupier.kit.db"))}
     # The session's type is all a service needs from SQLAlchemy.
     assert queries <= {"sqlalchemy.ext.asyncio"}
+
+
+APPROVALS_CORE = ("models.py", "repository.py", "service.py", "schemas.py")
+
+
+@pytest.mark.parametrize("module", APPROVALS_CORE)
+def test_the_approvals_core_knows_no_domain(module: str) -> None:
+    imported = {_domain(m) for m in _imported(PACKAGE / "backoffice" / "approvals" / module)}
+    # The bodies share identity's strict base class (unknown fields refused), as every domain's do.
+    allowed = {"backoffice", "kit", "audit", "staff"} | ({"identity"} if module == "schemas.py" else set())
+    assert imported <= allowed
+
+
+def test_only_the_domains_endpoints_ask_the_back_office() -> None:
+    leaning = {
+        file
+        for package in PACKAGE.iterdir()
+        if package.is_dir() and package.name not in {"backoffice", "__pycache__"}
+        for file, others in _arrows_from(package.name).items()
+        if "backoffice" in others and not file.endswith("endpoints.py")
+    }
+    assert leaning == set()

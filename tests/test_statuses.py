@@ -7,6 +7,7 @@ from enum import StrEnum
 
 import pytest
 
+from croupier.backoffice.approvals.models import ApprovalStatus
 from croupier.compliance.kyc.models import CheckStatus
 from croupier.identity.models import PlayerStatus
 from croupier.kit.runtime import Runtime
@@ -28,6 +29,7 @@ from tests.sql import sql
         ("refunds", RefundStatus),
         ("risk_cases", CaseStatus),
         ("kyc_checks", CheckStatus),
+        ("approval_requests", ApprovalStatus),
     ],
 )
 async def test_the_database_accepts_exactly_the_statuses_the_code_knows(

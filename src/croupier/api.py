@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from croupier import __version__
+from croupier.backoffice.approvals.endpoints import router as approvals_router
 from croupier.backoffice.console.pages import install_console, page_errors
 from croupier.compliance.gdpr.endpoints import router as gdpr_router
 from croupier.compliance.gdpr.staff_endpoints import router as gdpr_staff_router
@@ -42,6 +43,7 @@ from croupier.providers.hub88.endpoints import router as hub88_router
 from croupier.risk.endpoints import router as risk_staff_router
 from croupier.risk.rule_endpoints import router as risk_rules_router
 from croupier.wallet.endpoints import router as wallet_router
+from croupier.wallet.staff_endpoints import router as wallet_staff_router
 
 OPENAPI_PATH = "/openapi.json"
 
@@ -54,6 +56,8 @@ DOMAIN_ROUTERS = (
     payments_router,
     games_router,
     payments_staff_router,
+    wallet_staff_router,
+    approvals_router,
     games_launch_router,
     hub88_router,
     risk_staff_router,

@@ -1,6 +1,7 @@
 """Every table, imported in one place so Alembic sees the whole schema."""
 
 from croupier.audit.models import AuditEvent, AuditHead
+from croupier.backoffice.approvals.models import ApprovalRequest
 from croupier.compliance.gdpr.models import ConsentRecord, DataExport, Erasure
 from croupier.compliance.kyc.models import KycCheck, KycDocument, KycWebhookEvent, PlayerKyc
 from croupier.compliance.responsible.exclusions.models import Exclusion
@@ -57,6 +58,7 @@ from croupier.staff.models import StaffKey, StaffRoleRecord
 from croupier.wallet.models import Currency, LedgerAccount, LedgerEntry, LedgerHold, LedgerTransfer
 
 __all__ = [
+    "ApprovalRequest",
     "AuditEvent",
     "AuditHead",
     "Base",

@@ -18,7 +18,7 @@ HIGH_STAKE = rule("high_stake", "amount >= limit", "decide:bet", params={"limit"
 async def test_an_in_house_bet_the_rules_deny_is_refused_with_403_and_takes_no_money(
     client: httpx.AsyncClient, runtime: Runtime
 ) -> None:
-    await publish_rules(client, await staff_headers(runtime), HIGH_STAKE)
+    await publish_rules(client, runtime, await staff_headers(runtime), HIGH_STAKE)
     player = await funded(client, runtime)
 
     async def dice(stake: int) -> httpx.Response:
@@ -38,7 +38,7 @@ async def test_an_in_house_bet_the_rules_deny_is_refused_with_403_and_takes_no_m
 async def test_a_hub88_bet_the_rules_deny_is_answered_with_limit_reached(
     client: httpx.AsyncClient, runtime: Runtime, studio: Studio
 ) -> None:
-    await publish_rules(client, await staff_headers(runtime), HIGH_STAKE)
+    await publish_rules(client, runtime, await staff_headers(runtime), HIGH_STAKE)
     player = await studio.player(funds=10_000)
 
     refused = await studio.bet(player, 10 * 100 * EUR_CENT)  # 10.00 EUR: 1,000 minor units

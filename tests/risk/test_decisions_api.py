@@ -39,6 +39,7 @@ class TestInlineDecisions:
         headers = await staff_headers(live.runtime)
         await publish_rules(
             live.http,
+            live.runtime,
             headers,
             rule(
                 "huge_deposit", "amount >= limit", "decide:deposit", params={"limit": 50_000}, action="deny"
@@ -68,6 +69,7 @@ class TestInlineDecisions:
         headers = await staff_headers(live.runtime)
         await publish_rules(
             live.http,
+            live.runtime,
             headers,
             rule(
                 "any_withdrawal",
@@ -91,6 +93,7 @@ class TestInlineDecisions:
         headers = await staff_headers(live.runtime)
         await publish_rules(
             live.http,
+            live.runtime,
             headers,
             rule("would_deny", "amount > 0", "decide:deposit", action="deny", mode="shadow"),
         )
@@ -105,7 +108,9 @@ class TestInlineDecisions:
     async def test_a_deny_rule_on_sign_in_refuses_the_session(self, live: Live) -> None:
         player = await live.player()
         headers = await staff_headers(live.runtime)
-        await publish_rules(live.http, headers, rule("no_entry", "true", "decide:sign_in", action="deny"))
+        await publish_rules(
+            live.http, live.runtime, headers, rule("no_entry", "true", "decide:sign_in", action="deny")
+        )
 
         response = await live.http.post(
             "/v1/sessions", json={"email": player.email, "password": player.password}

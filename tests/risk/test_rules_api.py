@@ -7,7 +7,7 @@ import pytest
 
 from croupier.kit.runtime import Runtime
 from croupier.staff.service import StaffRole
-from tests.risk.engine_support import put_rule, rule, staff_headers
+from tests.risk.engine_support import publish, put_rule, rule, staff_headers
 from tests.sql import sql
 
 TYPOLOGIES = {
@@ -51,7 +51,7 @@ class TestChangingRules:
         assert "big_deposit" in {r["name"] for r in changed.json()["rules"]}
         assert len(changed.json()["rules"]) == 13  # the twelve of version 1, copied, and the new one
 
-        published = await client.post("/v1/staff/risk/rules/default/publish", headers=headers)
+        published = await publish(client, runtime, headers)
         assert published.status_code == 200, published.text
         listing = (await client.get("/v1/staff/risk/rules", headers=headers)).json()["items"]
         assert [(s["version"], s["status"]) for s in listing] == [(1, "retired"), (2, "active")]

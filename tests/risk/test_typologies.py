@@ -217,6 +217,7 @@ class TestVelocity:
         desk = await staff_headers(live.runtime)
         await publish_rules(
             live.http,
+            live.runtime,
             desk,
             rule(
                 "card_testing",

@@ -74,6 +74,12 @@ async def profile_of(session: AsyncSession, player_id: uuid.UUID) -> PlayerProfi
     return None if player is None else await profile(session, player)
 
 
+async def ensure_exists(session: AsyncSession, player_id: uuid.UUID) -> None:
+    """``NotFound`` unless there is such a player (for a domain about to act on one later)."""
+    if await repository.get_player(session, player_id) is None:
+        raise NotFound("No such player.")
+
+
 async def gambling_blocked_until(
     session: AsyncSession, player_id: uuid.UUID, *, lock: bool = False
 ) -> datetime | None:

@@ -162,6 +162,19 @@ class Settings(BaseSettings):
         description="Per currency, minor units: larger withdrawals wait for staff. Unlisted: always wait.",
     )
     withdrawal_hold_days: int = Field(30, ge=1, le=365)
+    four_eyes_withdrawal_minor: dict[str, int] = Field(
+        default_factory=lambda: {"EUR": 1_000_000, "USD": 1_000_000, "GBP": 1_000_000},
+        description="JSON: per currency, minor units: approving a larger withdrawal takes two staff members"
+        " (one asks, another approves). Unlisted currency: every reviewed withdrawal takes two.",
+    )
+    four_eyes_adjustment_minor: dict[str, int] = Field(
+        default_factory=lambda: {"EUR": 10_000, "USD": 10_000, "GBP": 10_000},
+        description="JSON: per currency, minor units: a staff balance adjustment (credit or debit) larger"
+        " than this waits for a second staff member's approval. Unlisted currency: every one waits.",
+    )
+    approval_hours: int = Field(
+        24, ge=0, le=24 * 30, description="A four-eyes approval request expires after this many hours."
+    )
     payout_sweep_seconds: float = Field(5.0, gt=0, le=300)
 
     game_stake_limits: dict[str, dict[str, tuple[int, int]]] = Field(

@@ -1,7 +1,8 @@
 """The payments desk: staff review withdrawals above the threshold and refund deposits.
 
 Every route needs a staff key with the ``payments`` role; every decision is
-audited under the key's name.
+audited under the key's name. Approving a withdrawal above the four-eyes threshold
+takes a second member of staff (``backoffice.approvals``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from croupier.kit.deps import DbSession
+from croupier.backoffice.approvals import service as approvals
+from croupier.backoffice.approvals.schemas import ApprovalView
+from croupier.backoffice.approvals.service import ApprovalKind
+from croupier.kit.deps import Client, DbSession, SettingsDep
 from croupier.kit.errors import Forbidden, NotFound, Unauthenticated, responses
 from croupier.kit.idempotency import (
     IdempotencyKey,
@@ -50,12 +54,43 @@ async def awaiting_review(
 
 @router.post(
     "/withdrawals/{withdrawal_id}/approve",
-    summary="Approve a withdrawal; it is paid out next",
-    responses=responses(*_STAFF, NotFound, withdrawals.NotAwaitingReview),
+    summary="Approve a withdrawal; it is paid out next (above the four-eyes threshold: 202, ask a colleague)",
+    description="Above `CROUPIER_FOUR_EYES_WITHDRAWAL_MINOR` the call makes an approval request"
+    " (202) and the withdrawal keeps waiting until another member of staff approves the request"
+    " at `POST /v1/staff/approvals/{id}/approve`; asking again answers the pending request.",
+    responses={
+        **responses(*_STAFF, NotFound, withdrawals.NotAwaitingReview),
+        202: {"model": ApprovalView, "description": "An approval request, waiting for a second member"},
+    },
 )
 async def approve(
-    withdrawal_id: uuid.UUID, body: ReviewWithdrawal, session: DbSession, staff: PaymentsStaff
-) -> StaffWithdrawalView:
+    *,
+    withdrawal_id: uuid.UUID,
+    body: ReviewWithdrawal,
+    session: DbSession,
+    settings: SettingsDep,
+    staff: PaymentsStaff,
+    client: Client,
+    response: Response,
+) -> StaffWithdrawalView | ApprovalView:
+    withdrawal = await withdrawals.awaiting_review(session, withdrawal_id=withdrawal_id)
+    if withdrawals.needs_four_eyes(settings, amount=withdrawal.amount, currency=withdrawal.currency):
+        asked, _ = await approvals.ask(
+            session,
+            settings,
+            kind=ApprovalKind.WITHDRAWAL_APPROVE,
+            subject=f"withdrawal:{withdrawal.id}",
+            payload={
+                "withdrawal_id": str(withdrawal.id),
+                "amount": withdrawal.amount,
+                "currency": withdrawal.currency,
+            },
+            maker=staff,
+            reason=body.note,
+            client=client,
+        )
+        response.status_code = 202
+        return ApprovalView.of(asked)
     done = await withdrawals.review(
         session, withdrawal_id=withdrawal_id, approve=True, actor=staff.actor, note=body.note
     )

@@ -73,6 +73,12 @@ def needs_review(settings: Settings, *, amount: int, currency: str) -> bool:
     return threshold is None or amount > threshold
 
 
+def needs_four_eyes(settings: Settings, *, amount: int, currency: str) -> bool:
+    """Whether approving the withdrawal takes two members of staff (one asks, another approves)."""
+    threshold = settings.four_eyes_withdrawal_minor.get(currency)
+    return threshold is None or amount > threshold
+
+
 async def request(
     session: AsyncSession,
     settings: Settings,
@@ -215,10 +221,8 @@ async def cancel(
     return withdrawal
 
 
-async def review(
-    session: AsyncSession, *, withdrawal_id: uuid.UUID, approve: bool, actor: Actor, note: str | None
-) -> Withdrawal:
-    """A staff decision on a withdrawal above the threshold."""
+async def awaiting_review(session: AsyncSession, *, withdrawal_id: uuid.UUID) -> Withdrawal:
+    """The withdrawal, locked, if it waits for a staff decision (``NotFound``, ``NotAwaitingReview``)."""
     withdrawal = await repository.lock(session, Withdrawal, withdrawal_id)
     if withdrawal is None:
         raise NotFound("No such withdrawal.")
@@ -226,6 +230,14 @@ async def review(
         raise NotAwaitingReview(
             f"The withdrawal is {withdrawal.status}.", withdrawal_status=withdrawal.status
         )
+    return withdrawal
+
+
+async def review(
+    session: AsyncSession, *, withdrawal_id: uuid.UUID, approve: bool, actor: Actor, note: str | None
+) -> Withdrawal:
+    """A staff decision on a withdrawal above the threshold."""
+    withdrawal = await awaiting_review(session, withdrawal_id=withdrawal_id)
     now = utcnow()
     withdrawal.reviewed_by, withdrawal.reviewed_at = actor.id, now
     withdrawal.review_note = (note or "")[:500] or None

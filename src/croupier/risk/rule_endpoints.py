@@ -1,7 +1,8 @@
 """The risk desk's rule sets: list, show, change (each change a draft version), publish.
 
 Every route needs a staff key with the ``risk`` role; every change is audited under
-the key's name. A malformed rule or an unknown feature is refused with 422
+the key's name. Publishing takes two members of staff: one asks, another approves
+(``backoffice.approvals``). A malformed rule or an unknown feature is refused with 422
 ``invalid_rule`` and a message saying what is wrong.
 """
 
@@ -11,7 +12,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from croupier.kit.deps import DbSession
+from croupier.backoffice.approvals import service as approvals
+from croupier.backoffice.approvals.schemas import ApprovalView
+from croupier.backoffice.approvals.service import ApprovalKind
+from croupier.kit.deps import Client, DbSession, SettingsDep
 from croupier.kit.errors import Conflict, Forbidden, NotFound, Unauthenticated, responses
 from croupier.risk import rulesets
 from croupier.risk.rule_schemas import RuleSetList, RuleSetView, RuleView
@@ -61,8 +65,26 @@ async def remove_rule(name: SetName, rule: RuleName, session: DbSession, staff: 
 
 @router.post(
     "/rules/{name}/publish",
-    summary="Make the set's draft the active rule set",
+    status_code=202,
+    summary="Ask for the set's draft to become the active rule set; another publisher approves",
+    description="Makes an approval request naming the draft's version and a digest of its rules."
+    " Another member of staff with `risk:rules:publish` approves it at"
+    " `POST /v1/staff/approvals/{id}/approve`, which publishes exactly that draft (409"
+    " `rule_set_draft_changed` if a rule changed since). Asking again answers the pending request.",
     responses=responses(*_STAFF, NotFound, Conflict),
 )
-async def publish(name: SetName, session: DbSession, staff: RulePublisher) -> RuleSetView:
-    return await rulesets.publish(session, set_name=name, actor=staff.actor)
+async def publish(
+    name: SetName, session: DbSession, settings: SettingsDep, staff: RulePublisher, client: Client
+) -> ApprovalView:
+    draft = await rulesets.draft_state(session, set_name=name)
+    asked, _ = await approvals.ask(
+        session,
+        settings,
+        kind=ApprovalKind.RULE_SET_PUBLISH,
+        subject=f"rule_set:{name}",
+        payload={"name": name, "version": draft.version, "digest": draft.digest},
+        maker=staff,
+        reason=None,
+        client=client,
+    )
+    return ApprovalView.of(asked)

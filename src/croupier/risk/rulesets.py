@@ -3,7 +3,9 @@ makes it the one active set; each change is checked on save and audited."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import hashlib
+import json
+from dataclasses import asdict, dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -103,8 +105,20 @@ async def remove_rule(session: AsyncSession, *, set_name: str, rule_name: str, a
     return await view(session, draft)
 
 
-async def publish(session: AsyncSession, *, set_name: str, actor: Actor) -> RuleSetView:
-    """Make the set's draft the active rule set (the one active before is retired)."""
+class DraftChanged(Conflict):
+    code = "rule_set_draft_changed"
+    title = "The draft changed after publication was asked for; ask again"
+
+
+@dataclass(frozen=True)
+class DraftState:
+    """Which draft a request to publish names: its version and a digest of its rules."""
+
+    version: int
+    digest: str
+
+
+async def _locked_draft(session: AsyncSession, set_name: str) -> RiskRuleSet:
     latest = await repository.rule_set(session, set_name, None, lock=True)
     if latest is None:
         raise NotFound("No such rule set.")
@@ -112,6 +126,34 @@ async def publish(session: AsyncSession, *, set_name: str, actor: Actor) -> Rule
         raise Conflict(
             f"Rule set {set_name} has no draft to publish; version {latest.version} is {latest.status}."
         )
+    return latest
+
+
+async def _state(session: AsyncSession, draft: RiskRuleSet) -> DraftState:
+    rules = sorted(
+        (_columns(engine.spec_of(r)) for r in await repository.rules_of(session, draft.id)),
+        key=lambda columns: str(columns["name"]),
+    )
+    text = json.dumps(rules, sort_keys=True, separators=(",", ":"), default=str)
+    return DraftState(version=draft.version, digest=hashlib.sha256(text.encode()).hexdigest())
+
+
+async def draft_state(session: AsyncSession, *, set_name: str) -> DraftState:
+    """The set's draft as it is now; ``NotFound`` or ``Conflict`` when there is none to publish."""
+    return await _state(session, await _locked_draft(session, set_name))
+
+
+async def publish(
+    session: AsyncSession, *, set_name: str, actor: Actor, expect: DraftState | None = None
+) -> RuleSetView:
+    """Make the set's draft the active rule set (the one active before is retired).
+
+    ``expect``: publish only that draft (``DraftChanged`` if a rule was changed since), so an
+    approval publishes exactly the rules the request showed.
+    """
+    latest = await _locked_draft(session, set_name)
+    if expect is not None and await _state(session, latest) != expect:
+        raise DraftChanged(f"Rule set {set_name}'s draft changed after publication was asked for.")
     await repository.retire_active(session)
     await repository.activate(session, latest.id)
     await session.refresh(latest)

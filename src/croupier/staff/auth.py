@@ -63,6 +63,7 @@ def permissions_needed(call: object) -> frozenset[Permission] | None:
 
 
 PaymentsStaff = Annotated[StaffMember, Depends(require(Permission.WITHDRAWALS_REVIEW))]
+AdjustStaff = Annotated[StaffMember, Depends(require(Permission.WALLET_ADJUST))]
 RefundStaff = Annotated[StaffMember, Depends(require(Permission.DEPOSITS_REFUND))]
 RiskReader = Annotated[StaffMember, Depends(require(Permission.RISK_READ))]
 RiskCaseWorker = Annotated[StaffMember, Depends(require(Permission.RISK_CASES_WORK))]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from croupier.wallet.service import MAX_AMOUNT
 
 
 class BalanceView(BaseModel):
@@ -51,3 +53,25 @@ class TransactionPage(BaseModel):
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next (older) page; null at the end."
     )
+
+
+class CreateAdjustment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: StrictInt = Field(
+        ge=-MAX_AMOUNT,
+        le=MAX_AMOUNT,
+        description="Minor units: positive credits the player, negative debits.",
+    )
+    currency: str = Field(pattern=r"^[A-Z]{3,8}$", examples=["EUR"])
+    reason: str = Field(
+        min_length=1, max_length=500, description="Why; kept in the ledger and the audit log."
+    )
+
+
+class AdjustmentView(BaseModel):
+    transfer_id: uuid.UUID
+    player_id: uuid.UUID
+    amount: int
+    currency: str
+    created_at: datetime

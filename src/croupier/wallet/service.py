@@ -309,6 +309,11 @@ async def _answer(session: AsyncSession, stored: repository.TransferRow, digest:
     )
 
 
+async def key_taken(session: AsyncSession, *, source: str, key: str) -> bool:
+    """Whether a transfer was made (or refused and recorded) with this idempotency key."""
+    return await repository.find_transfer(session, source, key) is not None
+
+
 async def _answer_taken(session: AsyncSession, source: str, key: str, digest: bytes) -> TransferResult:
     """The answer for a key that ``ledger_post`` found taken (its transfer is committed)."""
     stored = await repository.find_transfer(session, source, key)
