@@ -12,9 +12,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from croupier.backoffice.approvals import service as approvals
+from croupier.backoffice.approvals.models import ApprovalRequest
 from croupier.backoffice.approvals.schemas import ApprovalView
-from croupier.backoffice.approvals.service import ApprovalKind
+from croupier.backoffice.withdrawals import approve_or_ask
 from croupier.kit.deps import Client, DbSession, SettingsDep
 from croupier.kit.errors import Forbidden, NotFound, Unauthenticated, responses
 from croupier.kit.idempotency import (
@@ -23,7 +23,7 @@ from croupier.kit.idempotency import (
     IdempotencyKeyReused,
     mark_replayed,
 )
-from croupier.payments import refunds, repository, withdrawals
+from croupier.payments import refunds, withdrawals
 from croupier.payments.schemas import (
     CreateRefund,
     RefundView,
@@ -48,7 +48,7 @@ async def awaiting_review(
     staff: PaymentsStaff,  # noqa: ARG001 - the role check is the point
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> StaffWithdrawalList:
-    rows = await repository.awaiting_review(session, limit)
+    rows = await withdrawals.review_queue(session, limit=limit)
     return StaffWithdrawalList(items=[StaffWithdrawalView.of(w) for w in rows])
 
 
@@ -73,27 +73,12 @@ async def approve(
     client: Client,
     response: Response,
 ) -> StaffWithdrawalView | ApprovalView:
-    withdrawal = await withdrawals.awaiting_review(session, withdrawal_id=withdrawal_id)
-    if withdrawals.needs_four_eyes(settings, amount=withdrawal.amount, currency=withdrawal.currency):
-        asked, _ = await approvals.ask(
-            session,
-            settings,
-            kind=ApprovalKind.WITHDRAWAL_APPROVE,
-            subject=f"withdrawal:{withdrawal.id}",
-            payload={
-                "withdrawal_id": str(withdrawal.id),
-                "amount": withdrawal.amount,
-                "currency": withdrawal.currency,
-            },
-            maker=staff,
-            reason=body.note,
-            client=client,
-        )
-        response.status_code = 202
-        return ApprovalView.of(asked)
-    done = await withdrawals.review(
-        session, withdrawal_id=withdrawal_id, approve=True, actor=staff.actor, note=body.note
+    done = await approve_or_ask(
+        session, settings, withdrawal_id=withdrawal_id, staff=staff, note=body.note, client=client
     )
+    if isinstance(done, ApprovalRequest):
+        response.status_code = 202
+        return ApprovalView.of(done)
     return StaffWithdrawalView.of(done)
 
 

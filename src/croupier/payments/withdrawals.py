@@ -11,6 +11,7 @@ submission relay, after commit.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -338,3 +339,8 @@ async def settle(session: AsyncSession, withdrawal: Withdrawal, report: Provider
         method=withdrawal.method_id,
     )
     return "paid"
+
+
+async def review_queue(session: AsyncSession, *, limit: int = 50) -> Sequence[Withdrawal]:
+    """Withdrawals waiting for a staff decision, oldest first."""
+    return await repository.awaiting_review(session, limit)

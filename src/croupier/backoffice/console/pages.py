@@ -165,9 +165,10 @@ def page_errors(request: Request, status: int, code: str, title: str, detail: st
 
 
 def install_console(app: FastAPI) -> None:
-    from croupier.backoffice.console import cases, kyc  # their pages render through this module
+    from croupier.backoffice.console import approvals, cases, kyc  # their pages render through this module
 
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="console-static")
     app.include_router(router)
     app.include_router(cases.router)
     app.include_router(kyc.router)
+    app.include_router(approvals.router)
