@@ -40,6 +40,7 @@ from croupier.providers.endpoints import router as games_launch_router
 from croupier.providers.hub88.endpoints import router as hub88_router
 from croupier.risk.endpoints import router as risk_staff_router
 from croupier.risk.rule_endpoints import router as risk_rules_router
+from croupier.staff.endpoints import router as staff_router
 from croupier.wallet.endpoints import router as wallet_router
 
 OPENAPI_PATH = "/openapi.json"
@@ -65,6 +66,7 @@ DOMAIN_ROUTERS = (
     responsible_staff_router,
     kyc_router,
     kyc_staff_router,
+    staff_router,
 )
 
 

@@ -53,7 +53,7 @@ from croupier.risk.sanctions.models import (
     SanctionsImport,
     SanctionsScreening,
 )
-from croupier.staff.models import StaffKey, StaffRoleRecord
+from croupier.staff.models import StaffAccount, StaffInvitation, StaffKey, StaffRoleRecord, StaffSession
 from croupier.wallet.models import Currency, LedgerAccount, LedgerEntry, LedgerHold, LedgerTransfer
 
 __all__ = [
@@ -122,8 +122,11 @@ __all__ = [
     "SanctionsScreening",
     "SeedPair",
     "SignInGuard",
+    "StaffAccount",
+    "StaffInvitation",
     "StaffKey",
     "StaffRoleRecord",
+    "StaffSession",
     "WebAuthnChallenge",
     "Withdrawal",
 ]
