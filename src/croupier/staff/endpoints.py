@@ -42,7 +42,7 @@ from croupier.staff.schemas import (
 )
 from croupier.staff.sign_in import sign_in as sign_in_with_password
 
-router = APIRouter(prefix="/v1/staff", tags=["staff"])
+router = APIRouter(prefix="/v1/staff", tags=["staff: accounts"])
 
 AccountId = Annotated[uuid.UUID, Path(description="A staff account's id (GET /v1/staff/accounts).")]
 RoleName = Annotated[str, Path(min_length=2, max_length=32, description="A built-in or custom role.")]
