@@ -16,7 +16,7 @@ from croupier.identity.endpoints import throttle_address
 from croupier.identity.errors import AccountDisabled, AccountLocked, InvalidCredentials, InvalidOtp
 from croupier.identity.passwords import WeakPassword
 from croupier.kit.deps import Client, DbSession, RuntimeDep
-from croupier.kit.errors import Conflict, NotFound, RateLimited, Unauthenticated, responses
+from croupier.kit.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthenticated, responses
 from croupier.staff import accounts, second_factor, staff_sessions
 from croupier.staff.auth import SignedInStaff, StaffManager, StaffSessionAny
 from croupier.staff.errors import (
@@ -49,7 +49,7 @@ RoleName = Annotated[str, Path(min_length=2, max_length=32, description="A built
 InvitationToken = Annotated[str, Path(min_length=1, max_length=128)]
 
 _SESSION_ERRORS = (Unauthenticated, StaffSessionExpired)
-_ADMIN_ERRORS = (Unauthenticated, StaffSessionExpired, StaffMfaRequired, NotFound)
+_ADMIN_ERRORS = (Unauthenticated, StaffSessionExpired, Forbidden, StaffMfaRequired, NotFound)
 
 
 @router.post(
