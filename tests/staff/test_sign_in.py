@@ -108,6 +108,7 @@ class TestTheFirstSignIn:
         assert (await client.get("/v1/staff/sessions/current", headers=half_open)).json()[
             "state"
         ] == "mfa_required"
+        assert (str(AuditAction.STAFF_ACCESS_DENY), "denied") in await _actions(runtime)
         enrol_again = await client.post("/v1/staff/sessions/current/totp", headers=half_open)
         assert enrol_again.status_code == 409
         assert enrol_again.json()["code"] == "staff_totp_enrolled"

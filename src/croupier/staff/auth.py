@@ -59,14 +59,24 @@ def require(permission: Permission, *alternatives: Permission) -> Callable[..., 
         request: Request, session: DbSession, settings: SettingsDep, client: Client, credentials: Credentials
     ) -> StaffMember:
         secret = _secret(request, credentials)
+        route = f"{request.method} {getattr(request.scope.get('route'), 'path', request.url.path)}"
         by_key = not staff_sessions.is_session_token(secret)
         if by_key:
             member = await authenticate(session, secret=secret)
         else:
             signed_in = await staff_sessions.authenticate(session, settings=settings, token=secret)
-            signed_in.require_mfa_done()
+            if signed_in.state is not staff_sessions.SessionState.ACTIVE:
+                await audit.record_now(
+                    session,
+                    AuditAction.STAFF_ACCESS_DENY,
+                    actor=signed_in.actor,
+                    outcome=Outcome.DENIED,
+                    target=Target("route", route),
+                    client=client,
+                    details={"needs": sorted(needed), "by": "session", "reason": str(signed_in.state)},
+                )
+                signed_in.require_mfa_done()
             member = await staff_sessions.member_of(session, signed_in)
-        route = f"{request.method} {getattr(request.scope.get('route'), 'path', request.url.path)}"
         allowed = member.may(*needed)
         if by_key or not allowed:
             await audit.record_now(
