@@ -109,3 +109,16 @@ async def end_sessions(session: AsyncSession, account_id: uuid.UUID, *, now: dat
         .returning(StaffSession.id)
     )
     return len(ended.all())
+
+
+async def lock_sealed_secrets(session: AsyncSession) -> Sequence[StaffAccount]:
+    """Every account with a TOTP secret (enrolled or pending), locked, secrets loaded."""
+    return (
+        await session.scalars(
+            select(StaffAccount)
+            .where((StaffAccount.totp_secret_enc.is_not(None)) | (StaffAccount.totp_pending_enc.is_not(None)))
+            .options(undefer(StaffAccount.totp_secret_enc), undefer(StaffAccount.totp_pending_enc))
+            .order_by(StaffAccount.id)
+            .with_for_update()
+        )
+    ).all()

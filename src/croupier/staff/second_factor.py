@@ -127,3 +127,35 @@ async def verify(
         details={"session_id": str(signed_in.session.id), "enrolled": enrolling},
     )
     return SignedIn(account, signed_in.session)
+
+
+# Key rotation ------------------------------------------------------------------------------
+# Staff are few, so their secrets are resealed in one transaction rather than in batches.
+
+
+async def sealed_by_kek_version(session: AsyncSession) -> dict[int, int]:
+    """How many staff TOTP secrets each KEK version seals (a version in use cannot be retired)."""
+    counts: dict[int, int] = {}
+    for account in await repository.lock_sealed_secrets(session):
+        for blob in (account.totp_secret_enc, account.totp_pending_enc):
+            if blob is not None:
+                version = envelope.sealed_version(blob)
+                counts[version] = counts.get(version, 0) + 1
+    return counts
+
+
+async def reseal_all(session: AsyncSession) -> int:
+    """Reseal every staff TOTP secret under the newest KEK; how many were resealed."""
+    current = keyring_of(session).current_version
+    resealed = 0
+    for account in await repository.lock_sealed_secrets(session):
+        for field, column in ((_ACTIVE_FIELD, "totp_secret_enc"), (_PENDING_FIELD, "totp_pending_enc")):
+            blob: bytes | None = getattr(account, column)
+            if blob is not None and envelope.sealed_version(blob) != current:
+                setattr(
+                    account,
+                    column,
+                    _seal(session, field, account.id, _unseal(session, field, account.id, blob)),
+                )
+                resealed += 1
+    return resealed
