@@ -42,6 +42,7 @@ from croupier.providers.endpoints import router as games_launch_router
 from croupier.providers.hub88.endpoints import router as hub88_router
 from croupier.risk.endpoints import router as risk_staff_router
 from croupier.risk.rule_endpoints import router as risk_rules_router
+from croupier.staff.endpoints import router as staff_router
 from croupier.wallet.endpoints import router as wallet_router
 from croupier.wallet.staff_endpoints import router as wallet_staff_router
 
@@ -70,6 +71,7 @@ DOMAIN_ROUTERS = (
     responsible_staff_router,
     kyc_router,
     kyc_staff_router,
+    staff_router,
 )
 
 

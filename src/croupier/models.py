@@ -54,7 +54,7 @@ from croupier.risk.sanctions.models import (
     SanctionsImport,
     SanctionsScreening,
 )
-from croupier.staff.models import StaffKey, StaffRoleRecord
+from croupier.staff.models import StaffAccount, StaffInvitation, StaffKey, StaffRoleRecord, StaffSession
 from croupier.wallet.models import Currency, LedgerAccount, LedgerEntry, LedgerHold, LedgerTransfer
 
 __all__ = [
@@ -124,8 +124,11 @@ __all__ = [
     "SanctionsScreening",
     "SeedPair",
     "SignInGuard",
+    "StaffAccount",
+    "StaffInvitation",
     "StaffKey",
     "StaffRoleRecord",
+    "StaffSession",
     "WebAuthnChallenge",
     "Withdrawal",
 ]

@@ -6,6 +6,11 @@ to the sign-in page); with a key whose custom role grants every permission excep
 it is 403 ``forbidden`` (a page: an error page saying so) and the refusal is audited; with a
 key of each built-in role, it is 403 exactly when the role lacks the permission. A new staff
 route or page that forgets to declare a permission fails the first test.
+
+A few staff routes need no permission, and each is listed below by name: the public steps
+before there is a session (signing in, accepting an invitation), and the routes any
+signed-in person may call (their session's sign-in steps, signing out, who they are).
+Every other route under ``/v1/staff/`` is walked.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from croupier.kit.runtime import Runtime
 from croupier.staff import roles
 from croupier.staff import service as staff
 from croupier.staff.access import BUILT_IN_ROLES, Permission
-from croupier.staff.auth import permissions_needed
+from croupier.staff.auth import any_staff_session, permissions_needed, signed_in_staff
 from tests.conftest import make_settings
 from tests.payments.support import serve
 from tests.route_walk import api_routes
@@ -58,18 +63,41 @@ class StaffRoute:
         return f"{self.method} {self.template}"
 
 
+# Staff routes without a permission, and whom each admits instead.
+PUBLIC = "public"
+ANY_SESSION = "a staff session, second factor done or not"
+SIGNED_IN = "a staff session with its second factor done"
+WITHOUT_PERMISSION = {
+    "POST /v1/staff/sessions": PUBLIC,
+    "POST /v1/staff/invitations/{token}/accept": PUBLIC,
+    "GET /v1/staff/sessions/current": ANY_SESSION,
+    "POST /v1/staff/sessions/current/totp": ANY_SESSION,
+    "POST /v1/staff/sessions/current/mfa": ANY_SESSION,
+    "DELETE /v1/staff/sessions/current": ANY_SESSION,
+    "GET /v1/staff/me": SIGNED_IN,
+}
+_ADMITS = {any_staff_session: ANY_SESSION, signed_in_staff: SIGNED_IN}
+
+
 def staff_routes() -> list[StaffRoute]:
     found = []
+    listed = set()
     for path, route in api_routes(create_app()):
         if not path.startswith(("/v1/staff/", "/console/")) or path in PUBLIC_PAGES:
             continue
-        declared = [
-            needs
-            for dependency in route.dependant.dependencies
-            if (needs := permissions_needed(dependency.call)) is not None
-        ]
-        assert len(declared) == 1, f"{path} must declare exactly one staff permission"
-        found.extend(StaffRoute(method, path, declared[0]) for method in sorted(route.methods))
+        calls = [dependency.call for dependency in route.dependant.dependencies]
+        declared = [needs for call in calls if (needs := permissions_needed(call)) is not None]
+        for method in sorted(route.methods):
+            name = f"{method} {path}"
+            if name in WITHOUT_PERMISSION:
+                admits = {_ADMITS[call] for call in calls if call in _ADMITS} or {PUBLIC}
+                assert not declared, f"{name} is listed as needing no permission but declares one"
+                assert admits == {WITHOUT_PERMISSION[name]}, f"{name} admits {admits}"
+                listed.add(name)
+                continue
+            assert len(declared) == 1, f"{path} must declare exactly one staff permission"
+            found.append(StaffRoute(method, path, declared[0]))
+    assert listed == WITHOUT_PERMISSION.keys(), "a route listed as needing no permission is gone"
     return found
 
 
@@ -111,6 +139,8 @@ def test_the_walk_finds_the_staff_routes_and_pages() -> None:
         "POST /v1/staff/withdrawals/{withdrawal_id}/approve",
         "PUT /v1/staff/kyc/players/{player_id}/level",
         "GET /v1/staff/rg/players/{player_id}",
+        "GET /v1/staff/accounts",
+        "PUT /v1/staff/accounts/{account_id}/roles/{role}",
     }
 
 
@@ -200,3 +230,17 @@ def _code(response: httpx.Response) -> str:
         return found[1] if found else ""
     code: str = response.json()["code"]
     return code
+
+
+@pytest.mark.parametrize(
+    "route", sorted(name for name, admits in WITHOUT_PERMISSION.items() if admits != PUBLIC)
+)
+async def test_the_routes_for_any_signed_in_person_refuse_callers_without_a_session(
+    server: Server, route: str
+) -> None:
+    method, path = route.split(" ")
+    for headers in ({}, await server.key("admin")):
+        response = await server.http.request(method, path, json={"code": "123456"}, headers=headers)
+
+        assert response.status_code == 401, response.text
+        assert response.json()["code"] == "unauthenticated"

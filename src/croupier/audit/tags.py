@@ -66,6 +66,17 @@ class AuditAction(StrEnum):
     APPROVAL_REJECT = "backoffice:approval:reject"
     APPROVAL_CANCEL = "backoffice:approval:cancel"
     APPROVAL_EXPIRE = "backoffice:approval:expire"
+    STAFF_ACCOUNT_INVITE = "staff:account:invite"
+    STAFF_ACCOUNT_ACCEPT = "staff:account:accept"  # the invitation set the password
+    STAFF_ACCOUNT_MFA_ENROL = "staff:account:mfa_enrol"
+    STAFF_ACCOUNT_LOCK = "staff:account:lock"
+    STAFF_ACCOUNT_DISABLE = "staff:account:disable"
+    STAFF_ACCOUNT_ENABLE = "staff:account:enable"
+    STAFF_ACCOUNT_GRANT = "staff:account:grant"
+    STAFF_ACCOUNT_REVOKE = "staff:account:revoke"
+    STAFF_SESSION_SIGN_IN = "staff:session:sign_in"
+    STAFF_SESSION_MFA = "staff:session:mfa"
+    STAFF_SESSION_SIGN_OUT = "staff:session:sign_out"
     PROVIDER_ADD = "providers:provider:add"
     PROVIDER_GAMES_ADD = "providers:provider:games_add"
     PROVIDER_LIMITS_SET = "providers:provider:limits_set"
@@ -113,6 +124,6 @@ class ActorType(StrEnum):
     PLAYER = "player"
     ANONYMOUS = "anonymous"
     OPERATOR = "operator"  # a person at the command line
-    STAFF = "staff"  # a staff member through the API, by key name
+    STAFF = "staff"  # a staff member through the API: a key's name or an account's email
     PROVIDER = "provider"  # a third party's signed callback
     SYSTEM = "system"

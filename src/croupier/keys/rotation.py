@@ -7,6 +7,9 @@ Three operator steps, each safe to repeat and each audited:
    one transaction per batch, so it can stop and resume anywhere.
 3. ``retire`` removes a version once no data key depends on it.
 
+Staff TOTP secrets are sealed under the KEK directly (``staff.second_factor``): ``rewrap``
+reseals them too, and ``retire`` refuses while any still depends on the version.
+
 Only the wrapping changes: a data key keeps its bytes, so the personal fields it
 sealed are never re-encrypted and never pass through plaintext outside memory.
 """
@@ -31,6 +34,7 @@ from croupier.kit.client import ClientInfo
 from croupier.kit.db import Database
 from croupier.kit.errors import CroupierError
 from croupier.kit.keyring import Keyring, KeyringError, KeyringSource, keyring_of
+from croupier.staff import second_factor as staff_secrets
 
 if sys.platform != "win32":
     import fcntl
@@ -163,6 +167,7 @@ async def retire(
         raise
     with _exclusive(path) as ring:
         in_use = (await keys_by_kek_version(session)).get(version, 0)
+        staff_in_use = (await staff_secrets.sealed_by_kek_version(session)).get(version, 0)
         refusal: CroupierError | None = None
         if version not in ring.keks:
             refusal = RetireRefused(f"KEK version {version} is not in the keyring")
@@ -173,6 +178,11 @@ async def retire(
         elif in_use:
             refusal = RetireRefused(
                 f"{in_use} data key(s) are still wrapped under KEK version {version}: "
+                "run `croupier keys rewrap` first"
+            )
+        elif staff_in_use:
+            refusal = RetireRefused(
+                f"{staff_in_use} staff TOTP secret(s) are still sealed under KEK version {version}: "
                 "run `croupier keys rewrap` first"
             )
         if refusal is not None:
@@ -230,6 +240,7 @@ async def rewrap_all(
     if batch < 1:
         raise ValueError("batch must be at least 1")
     async with database.unit_of_work() as session:
+        await staff_secrets.reseal_all(session)
         current, total = await _stale(session)
     done = batches = 0
     if on_progress is not None:

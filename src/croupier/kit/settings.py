@@ -106,6 +106,13 @@ class Settings(BaseSettings):
         "async+memory://", description="limits storage URI; async+redis://host for many processes."
     )
     password_reset_minutes: int = Field(30, ge=5, le=24 * 60)
+    staff_idle_minutes: int = Field(
+        15, ge=1, le=60, description="A staff session ends after this long without a request."
+    )
+    staff_session_hours: int = Field(12, ge=1, le=24, description="A staff session's whole lifetime.")
+    staff_invitation_hours: int = Field(
+        72, ge=1, le=14 * 24, description="How long a staff invitation link can set a password."
+    )
 
     mail_backend: Literal["mailbox", "smtp"] = "mailbox"
     mail_from: str = "Croupier <no-reply@croupier.localhost>"

@@ -1,4 +1,5 @@
-"""``croupier staff keys issue|revoke|list`` and ``croupier staff roles list|define|remove``."""
+"""``croupier staff keys issue|revoke|list``, ``croupier staff roles list|define|remove``,
+``croupier staff invite`` and ``croupier staff accounts list|disable|enable|grant|revoke``."""
 
 from __future__ import annotations
 
@@ -10,14 +11,20 @@ import typer
 from croupier.audit.service import Actor
 from croupier.kit.commands import run_command
 from croupier.kit.runtime import Runtime
-from croupier.staff import roles, service
+from croupier.staff import accounts, roles, service
 from croupier.staff.models import StaffKey
 
-app = typer.Typer(no_args_is_help=True, help="Staff of the back office: keys for machines, roles.")
+app = typer.Typer(
+    no_args_is_help=True, help="Staff of the back office: accounts for people, keys for machines, roles."
+)
 keys_app = typer.Typer(no_args_is_help=True, help="Issue, revoke and list staff keys.")
 app.add_typer(keys_app, name="keys")
 roles_app = typer.Typer(no_args_is_help=True, help="Built-in roles and custom sets of permissions.")
 app.add_typer(roles_app, name="roles")
+accounts_app = typer.Typer(
+    no_args_is_help=True, help="List staff accounts, disable them, grant and revoke roles."
+)
+app.add_typer(accounts_app, name="accounts")
 
 
 def _describe(key: StaffKey) -> str:
@@ -115,3 +122,89 @@ def remove_role(name: str, by: Annotated[str | None, typer.Option(help="Who remo
 
     run_command(_work)
     typer.echo(f"removed {name}")
+
+
+@app.command("invite")
+def invite(
+    email: str,
+    role: Annotated[list[str], typer.Option(help="A role the person gets; repeat for more.")],
+    name: Annotated[
+        str | None, typer.Option(help="How the person is shown (default: from the email).")
+    ] = None,
+    by: Annotated[str | None, typer.Option(help="Who invites (default: the login name).")] = None,
+) -> None:
+    """Invite a person (the first admin too); prints a one-time link that sets the password."""
+
+    async def _work(runtime: Runtime) -> tuple[accounts.Invitation, str]:
+        async with runtime.database.unit_of_work() as session:
+            made = await accounts.invite(
+                session,
+                settings=runtime.settings,
+                email=email,
+                role_names=role,
+                display_name=name,
+                actor=Actor.operator(_operator(by)),
+            )
+        return made, accounts.accept_url(runtime.settings, made.token)
+
+    made, url = run_command(_work)
+    typer.echo(f"invited {made.account.email} ({' '.join(made.account.roles)})")
+    typer.echo(f"invitation token (shown once): {made.token}")
+    typer.echo(f"set the password with: POST {url}")
+    typer.echo(f"expires {made.expires_at:%Y-%m-%d %H:%M} UTC")
+
+
+def _describe_account(view: accounts.AccountView) -> str:
+    mfa = "totp" if view.mfa_enrolled else "no mfa yet"
+    seen = (
+        f"last sign-in {view.last_sign_in_at:%Y-%m-%d %H:%M}" if view.last_sign_in_at else "never signed in"
+    )
+    return f"{view.email}\t{view.state}\t{' '.join(view.roles) or '-'}\t{mfa}\t{seen}\t{view.display_name}"
+
+
+@accounts_app.command("list")
+def list_accounts() -> None:
+    """Every staff account: email, state, roles, second factor, last sign-in, name."""
+
+    async def _work(runtime: Runtime) -> list[accounts.AccountView]:
+        async with runtime.database.unit_of_work() as session:
+            return await accounts.listing(session)
+
+    for view in run_command(_work):
+        typer.echo(_describe_account(view))
+
+
+def _change(email: str, by: str | None, change: accounts.AccountChange) -> None:
+    async def _work(runtime: Runtime) -> accounts.AccountView:
+        async with runtime.database.unit_of_work() as session:
+            account_id = await accounts.find(session, email)
+            return await change(session, account_id, Actor.operator(_operator(by)))
+
+    typer.echo(_describe_account(run_command(_work)))
+
+
+_BY = Annotated[str | None, typer.Option(help="Who makes the change (default: the login name).")]
+
+
+@accounts_app.command("disable")
+def disable_account(email: str, by: _BY = None) -> None:
+    """Refuse the account from now on; its sessions end at once."""
+    _change(email, by, lambda s, account_id, actor: accounts.disable(s, account_id=account_id, actor=actor))
+
+
+@accounts_app.command("enable")
+def enable_account(email: str, by: _BY = None) -> None:
+    """Let a disabled account sign in again."""
+    _change(email, by, lambda s, account_id, actor: accounts.enable(s, account_id=account_id, actor=actor))
+
+
+@accounts_app.command("grant")
+def grant_role(email: str, role: str, by: _BY = None) -> None:
+    """Give the account a role (built-in or custom); it applies from the next request."""
+    _change(email, by, lambda s, a, actor: accounts.grant(s, account_id=a, role=role, actor=actor))
+
+
+@accounts_app.command("revoke")
+def revoke_role(email: str, role: str, by: _BY = None) -> None:
+    """Take a role from the account; it applies from the next request."""
+    _change(email, by, lambda s, a, actor: accounts.revoke(s, account_id=a, role=role, actor=actor))
