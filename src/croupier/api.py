@@ -8,6 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from croupier import __version__
+from croupier.backoffice.oauth.endpoints import router as oauth_router
+from croupier.backoffice.oauth.staff_endpoints import router as oauth_staff_router
+from croupier.backoffice.partners.endpoints import router as partners_router
 from croupier.compliance.gdpr.endpoints import router as gdpr_router
 from croupier.compliance.gdpr.staff_endpoints import router as gdpr_staff_router
 from croupier.compliance.kyc.endpoints import router as kyc_router
@@ -65,6 +68,9 @@ DOMAIN_ROUTERS = (
     responsible_staff_router,
     kyc_router,
     kyc_staff_router,
+    oauth_router,
+    oauth_staff_router,
+    partners_router,
 )
 
 

@@ -39,6 +39,7 @@ jobs_app = typer.Typer(no_args_is_help=True, help="Background jobs and periodic 
 def command_line() -> typer.Typer:
     """The whole ``croupier`` command, every domain's commands included."""
     from croupier.audit.cli import app as audit_app
+    from croupier.backoffice.oauth.cli import app as oauth_app
     from croupier.compliance.gdpr.cli import app as gdpr_app
     from croupier.compliance.kyc.cli import app as kyc_app
     from croupier.compliance.reports.cli import reports
@@ -67,6 +68,7 @@ def command_line() -> typer.Typer:
     app.add_typer(payments_app, name="payments")
     app.add_typer(withdrawals_app, name="withdrawals")
     app.add_typer(staff_app, name="staff")
+    app.add_typer(oauth_app, name="oauth")
     app.add_typer(sandbox_app, name="sandbox")
     app.add_typer(fairness_app, name="fairness")
     app.add_typer(providers_app, name="providers")

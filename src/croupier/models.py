@@ -1,6 +1,7 @@
 """Every table, imported in one place so Alembic sees the whole schema."""
 
 from croupier.audit.models import AuditEvent, AuditHead
+from croupier.backoffice.oauth.models import OAuthAccessToken, OAuthAssertion, OAuthClient
 from croupier.compliance.gdpr.models import ConsentRecord, DataExport, Erasure
 from croupier.compliance.kyc.models import KycCheck, KycDocument, KycWebhookEvent, PlayerKyc
 from croupier.compliance.responsible.exclusions.models import Exclusion
@@ -84,6 +85,9 @@ __all__ = [
     "LedgerHold",
     "LedgerTransfer",
     "MfaTicket",
+    "OAuthAccessToken",
+    "OAuthAssertion",
+    "OAuthClient",
     "OutgoingMail",
     "Passkey",
     "PasswordReset",

@@ -59,6 +59,12 @@ class AuditAction(StrEnum):
     STAFF_ACCESS_DENY = "staff:access:deny"
     STAFF_ROLE_DEFINE = "staff:role:define"
     STAFF_ROLE_REMOVE = "staff:role:remove"
+    OAUTH_CLIENT_ADD = "oauth:client:add"
+    OAUTH_CLIENT_REVOKE = "oauth:client:revoke"
+    OAUTH_TOKEN_GRANT = "oauth:token:grant"
+    OAUTH_TOKEN_REVOKE = "oauth:token:revoke"
+    OAUTH_TOKEN_DENY = "oauth:token:deny"  # a resource refused a token: not active, or lacking the scope
+    PARTNERS_REPORT_READ = "partners:report:read"
     PROVIDER_ADD = "providers:provider:add"
     PROVIDER_GAMES_ADD = "providers:provider:games_add"
     PROVIDER_LIMITS_SET = "providers:provider:limits_set"
@@ -108,4 +114,5 @@ class ActorType(StrEnum):
     OPERATOR = "operator"  # a person at the command line
     STAFF = "staff"  # a staff member through the API, by key name
     PROVIDER = "provider"  # a third party's signed callback
+    CLIENT = "client"  # an OAuth client, by client_id
     SYSTEM = "system"

@@ -1,0 +1,1 @@
+"""The back office: what staff and partners use to run the casino."""
