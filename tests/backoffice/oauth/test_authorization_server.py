@@ -10,8 +10,6 @@ error documents, never a 500.
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -24,20 +22,8 @@ from sqlalchemy import select, text
 from croupier.audit.models import AuditEvent
 from croupier.audit.tags import AuditAction
 from tests.backoffice.oauth.support import Server, bearer
-from tests.conftest import make_settings
-from tests.payments.support import serve
 
 GGR = "/v1/partners/reports/ggr?from=2026-12-01&to=2026-12-02"
-
-
-@pytest.fixture(scope="module")
-async def server(
-    module_database_url: str, keyring_json: str, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Server]:
-    data_dir: Path = tmp_path_factory.mktemp("oauth")
-    async for runtime, base_url in serve(make_settings(module_database_url, keyring_json, data_dir)):
-        async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
-            yield Server(http, runtime, base_url)
 
 
 async def _form(server: Server, path: str, data: dict[str, str], **kwargs: object) -> httpx.Response:
