@@ -73,3 +73,23 @@ def test_the_games_services_leave_every_query_to_the_repository(module: str) -> 
     queries = {m for m in imported if m and m.startswith(("sqlalchemy", "psycopg", "croupier.kit.db"))}
     # The session's type is all a service needs from SQLAlchemy.
     assert queries <= {"sqlalchemy.ext.asyncio"}
+
+
+def test_no_domain_imports_the_back_office() -> None:
+    """The back office sits on top: it calls the domains' services, and none of them calls it."""
+    packages = sorted(p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists())
+    assert "backoffice" in packages
+    leaning = {
+        path: domains
+        for package in packages
+        if package != "backoffice"
+        for path, domains in _arrows_from(package).items()
+        if "backoffice" in domains
+    }
+    assert leaning == {}
+
+
+def test_the_authorization_server_knows_none_of_the_resources_it_guards() -> None:
+    """``backoffice.oauth`` issues and checks tokens; what a token opens is each resource's business."""
+    for path in sorted((PACKAGE / "backoffice" / "oauth").rglob("*.py")):
+        assert not any(m.startswith("croupier.backoffice.partners") for m in _imported(path)), path

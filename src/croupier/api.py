@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from croupier import __version__
+from croupier.backoffice.oauth.endpoints import declare_oauth_errors
 from croupier.backoffice.oauth.endpoints import router as oauth_router
 from croupier.backoffice.oauth.staff_endpoints import router as oauth_staff_router
 from croupier.backoffice.partners.endpoints import router as partners_router
@@ -117,7 +118,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.state.runtime = runtime
     install_error_handlers(app)
     install_game_errors(app)
-    install_problem_openapi(app, finishers=[declare_required_keys])
+    install_problem_openapi(app, finishers=[declare_required_keys, declare_oauth_errors])
     if settings.docs:
         install_docs(app, openapi_path=OPENAPI_PATH)
     app.include_router(ops_router)

@@ -51,12 +51,36 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _form_body(*fields: str) -> dict[str, Any]:
+def declare_oauth_errors(schema: dict[str, Any]) -> None:
+    """An OpenAPI finisher: the shared one declares a problem+json 400 for every body (which the
+    body-size guard may still send); the OAuth endpoints' own 400 and 401 are OAuth JSON errors."""
+    for path in (TOKEN_PATH, REVOKE_PATH, INTROSPECT_PATH):
+        responses = schema.get("paths", {}).get(path, {}).get("post", {}).get("responses", {})
+        for status, declared in _ERRORS.items():
+            entry = responses.setdefault(str(status), {"description": "", "content": {}})
+            entry["description"] = ", ".join(
+                filter(None, [declared["description"], entry.get("description")])
+            )
+            entry.setdefault("content", {}).update(declared["content"])
+
+
+_CLIENT_FIELDS = ("client_id", "client_secret", "client_assertion_type", "client_assertion")
+
+
+def _form_body(required: str, *fields: str) -> dict[str, Any]:
+    """The form an endpoint reads, for the OpenAPI document (each endpoint parses it itself)."""
+    text = {"type": "string", "minLength": 1}
     return {
         "requestBody": {
             "required": True,
             "content": {
-                _FORM: {"schema": {"type": "object", "properties": {f: {"type": "string"} for f in fields}}}
+                _FORM: {
+                    "schema": {
+                        "type": "object",
+                        "required": [required],
+                        "properties": dict.fromkeys((required, *fields, *_CLIENT_FIELDS), text),
+                    }
+                }
             },
         }
     }
@@ -108,9 +132,7 @@ async def _refuse(
         200: {"description": "`access_token`, `token_type` Bearer, `expires_in`, `scope`"},
         **_ERRORS,
     },
-    openapi_extra=_form_body(
-        "grant_type", "scope", "client_id", "client_secret", "client_assertion_type", "client_assertion"
-    ),
+    openapi_extra=_form_body("grant_type", "scope"),
 )
 async def token(request: Request, session: DbSession, settings: SettingsDep, client: Client) -> Response:
     try:
@@ -140,9 +162,7 @@ async def token(request: Request, session: DbSession, settings: SettingsDep, cli
         200: {"description": "Revoked, or not a token of this client: the answer is the same"},
         **_ERRORS,
     },
-    openapi_extra=_form_body(
-        "token", "token_type_hint", "client_id", "client_secret", "client_assertion_type", "client_assertion"
-    ),
+    openapi_extra=_form_body("token", "token_type_hint"),
 )
 async def revoke(request: Request, session: DbSession, settings: SettingsDep, client: Client) -> Response:
     try:
@@ -165,9 +185,7 @@ async def revoke(request: Request, session: DbSession, settings: SettingsDep, cl
         200: {"description": "`active`, and for an active token its `scope`, `client_id`, `exp`…"},
         **_ERRORS,
     },
-    openapi_extra=_form_body(
-        "token", "token_type_hint", "client_id", "client_secret", "client_assertion_type", "client_assertion"
-    ),
+    openapi_extra=_form_body("token", "token_type_hint"),
 )
 async def introspect(request: Request, session: DbSession, settings: SettingsDep, client: Client) -> Response:
     try:
