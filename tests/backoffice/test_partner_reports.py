@@ -8,6 +8,7 @@ sums per gaming day, nothing about any one player, and every read is audited.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,7 +18,8 @@ from sqlalchemy import select
 from croupier.audit.models import AuditEvent
 from croupier.audit.tags import AuditAction
 from tests.backoffice.oauth.support import Server, bearer
-from tests.factories import register
+from tests.factories import register, signed_in_player
+from tests.wallet.support import deposit
 
 GGR = "/v1/partners/reports/ggr?from=2026-12-01&to=2026-12-03"
 PLAYERS = "/v1/partners/reports/players?from=2026-12-01&to=2026-12-03"
@@ -105,19 +107,21 @@ class TestReports:
         self, server: Server
     ) -> None:
         today = datetime.now(UTC).date()
-        player_id, data = await register(server.http, runtime=server.runtime)
         token = await server.token(await server.secret_client("reports:players"))
         first, last = today - timedelta(days=1), today + timedelta(days=1)
-
-        response = await server.http.get(
-            f"/v1/partners/reports/players?from={first}&to={last}", headers=bearer(token)
+        url = f"/v1/partners/reports/players?from={first}&to={last}"
+        before = sum(
+            day["new_players"] for day in (await server.http.get(url, headers=bearer(token))).json()["days"]
         )
+        player_id, data = await register(server.http, runtime=server.runtime)
+
+        response = await server.http.get(url, headers=bearer(token))
 
         assert response.status_code == 200, response.text
         report = response.json()
         assert (report["from"], report["to"]) == (str(first), str(last))
         assert [day["gaming_day"] for day in report["days"]] == [str(first), str(today), str(last)]
-        assert sum(day["new_players"] for day in report["days"]) == 1
+        assert sum(day["new_players"] for day in report["days"]) == before + 1
         assert all(set(day) == {"gaming_day", "new_players", "active_players"} for day in report["days"])
         assert player_id not in response.text
         assert data["email"] not in response.text
@@ -125,20 +129,33 @@ class TestReports:
     async def test_the_ggr_report_is_the_regulator_reports_totals_per_day_and_currency(
         self, server: Server
     ) -> None:
+        player = await signed_in_player(server.http, runtime=server.runtime)
+        await deposit(server.runtime, uuid.UUID(player.id), 10_000, "EUR")
+        for _ in range(5):
+            played = await server.http.post(
+                "/v1/games/dice/rounds",
+                json={"stake": 100, "currency": "EUR", "target": 49.5, "direction": "under"},
+                headers={**player.headers, "Idempotency-Key": str(uuid.uuid4())},
+            )
+            assert played.status_code == 201, played.text
         token = await server.token(await server.secret_client("reports:ggr"))
         staff = await server.staff_key("compliance")
+        today = datetime.now(UTC).date()
+        period = f"from={today - timedelta(days=1)}&to={today + timedelta(days=1)}"
 
-        partner = await server.http.get(GGR, headers=bearer(token))
-        regulator = await server.http.get(
-            "/v1/staff/reports/ggr?from=2026-12-01&to=2026-12-03", headers=staff
-        )
+        partner = await server.http.get(f"/v1/partners/reports/ggr?{period}", headers=bearer(token))
+        regulator = await server.http.get(f"/v1/staff/reports/ggr?{period}", headers=staff)
 
         assert partner.status_code == regulator.status_code == 200
+        days = partner.json()["days"]
+        assert sum(d["stakes"] for d in days) == 500
+        assert all(d["ggr"] == d["stakes"] - d["wins"] - d["refunds"] for d in days)
         totals: dict[tuple[str, str], int] = {}
         for row in regulator.json():
             key = (row["gaming_day"], row["currency"])
             totals[key] = totals.get(key, 0) + row["ggr"]
-        assert {(d["gaming_day"], d["currency"]): d["ggr"] for d in partner.json()["days"]} == totals
+        assert {(d["gaming_day"], d["currency"]): d["ggr"] for d in days} == totals
+        assert all(set(d) == {"gaming_day", "currency", "stakes", "wins", "refunds", "ggr"} for d in days)
 
     async def test_every_read_is_audited_under_the_client(self, server: Server) -> None:
         client = await server.secret_client("reports:ggr", "reports:players")

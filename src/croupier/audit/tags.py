@@ -63,6 +63,7 @@ class AuditAction(StrEnum):
     OAUTH_CLIENT_REVOKE = "oauth:client:revoke"
     OAUTH_TOKEN_GRANT = "oauth:token:grant"
     OAUTH_TOKEN_REVOKE = "oauth:token:revoke"
+    OAUTH_TOKEN_INTROSPECT = "oauth:token:introspect"  # refusals only: an introspection changes nothing
     OAUTH_TOKEN_DENY = "oauth:token:deny"  # a resource refused a token: not active, or lacking the scope
     PARTNERS_REPORT_READ = "partners:report:read"
     PROVIDER_ADD = "providers:provider:add"

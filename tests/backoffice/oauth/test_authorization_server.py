@@ -168,6 +168,19 @@ class TestRefusedGrants:
 
         assert replayed.value.error == "invalid_client"
         assert "used before" in (replayed.value.description or "")
+        async with server.runtime.database.unit_of_work() as session:
+            grants = (
+                await session.scalars(
+                    select(AuditEvent).where(
+                        AuditEvent.action == str(AuditAction.OAUTH_TOKEN_GRANT),
+                        AuditEvent.actor_id == client.client_id,
+                    )
+                )
+            ).all()
+        assert sorted((g.outcome, g.details.get("error")) for g in grants) == [
+            ("denied", "invalid_client"),
+            ("success", None),
+        ]
 
     @pytest.mark.parametrize(
         ("case", "claims"),
@@ -310,6 +323,34 @@ class TestTokens:
         assert response.json()["code"] == "invalid_token"
         assert 'error="invalid_token"' in response.headers["www-authenticate"]
 
+    async def test_rows_of_tokens_expired_over_a_day_ago_go_when_the_client_gets_a_new_one(
+        self, server: Server
+    ) -> None:
+        client = await server.secret_client("reports:ggr")
+        await server.token(client)
+        await server.token(client)
+        async with server.runtime.database.unit_of_work() as session:
+            await session.execute(
+                text(
+                    "UPDATE oauth_access_tokens SET expires_at = now() - interval '25 hours'"
+                    " WHERE id = (SELECT t.id FROM oauth_access_tokens t JOIN oauth_clients c"
+                    " ON c.id = t.client_pk WHERE c.client_id = :c LIMIT 1)"
+                ),
+                {"c": client.client_id},
+            )
+
+        await server.token(client)
+
+        async with server.runtime.database.unit_of_work() as session:
+            kept = await session.scalar(
+                text(
+                    "SELECT count(*) FROM oauth_access_tokens t JOIN oauth_clients c ON c.id = t.client_pk"
+                    " WHERE c.client_id = :c"
+                ),
+                {"c": client.client_id},
+            )
+        assert kept == 2
+
     async def test_a_revoked_token_is_refused_and_the_revocation_is_audited(self, server: Server) -> None:
         client = await server.secret_client("reports:ggr")
         token = await server.token(client)
@@ -381,3 +422,19 @@ class TestTokens:
         response = await _form(server, "/oauth/introspect", {"token": token})
 
         assert (response.status_code, response.json()["error"]) == (401, "invalid_client")
+
+    async def test_a_refused_introspection_is_audited_under_the_client_it_claimed(
+        self, server: Server
+    ) -> None:
+        client = await server.secret_client("reports:ggr")
+
+        response = await _form(
+            server, "/oauth/introspect", {"token": "cra_x"}, auth=(client.client_id, "wrong")
+        )
+
+        assert response.status_code == 401
+        async with server.runtime.database.unit_of_work() as session:
+            refusals = (
+                await session.scalars(select(AuditEvent).where(AuditEvent.actor_id == client.client_id))
+            ).all()
+        assert [(r.action, r.outcome) for r in refusals] == [("oauth:token:introspect", "denied")]

@@ -8,6 +8,7 @@ problem document or a 500.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,13 +16,14 @@ from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import FormData
 from starlette.formparsers import MultiPartException
 
+from croupier.backoffice.oauth import assertions, service
 from croupier.backoffice.oauth import credentials as client_credentials
-from croupier.backoffice.oauth import service
 from croupier.backoffice.oauth.assertions import ALGORITHMS
 from croupier.backoffice.oauth.credentials import AuthMethod, single
 from croupier.backoffice.oauth.errors import InvalidRequest, OAuthError, UnsupportedGrantType
 from croupier.backoffice.oauth.models import OAuthClient
 from croupier.backoffice.oauth.scopes import Scope
+from croupier.backoffice.oauth.service import Endpoint
 from croupier.kit.deps import Client, DbSession, SettingsDep
 from croupier.kit.settings import Settings
 
@@ -110,14 +112,18 @@ async def _form(request: Request) -> FormData:
 
 async def _client(request: Request, session: DbSession, settings: Settings, form: FormData) -> OAuthClient:
     credentials = client_credentials.read(request.headers.get("authorization"), form)
+    # Who the client claims to be, for the audit entry of a refusal (marked denied, so unproven).
     request.state.oauth_client_id = credentials.client_id
+    if credentials.assertion is not None and credentials.client_id is None:
+        with suppress(OAuthError):
+            request.state.oauth_client_id = assertions.claimed_client(credentials.assertion)
     client = await service.authenticate(session, credentials=credentials, audiences=_audiences(settings))
     request.state.oauth_client_id = client.client_id
     return client
 
 
 async def _refuse(
-    request: Request, session: DbSession, client: Client, error: OAuthError, endpoint: str
+    request: Request, session: DbSession, client: Client, error: OAuthError, endpoint: Endpoint
 ) -> JSONResponse:
     claimed = getattr(request.state, "oauth_client_id", None)
     await service.refused(session, error, endpoint=endpoint, client_id=claimed, info=client)
@@ -151,7 +157,7 @@ async def token(request: Request, session: DbSession, settings: SettingsDep, cli
             info=client,
         )
     except OAuthError as error:
-        return await _refuse(request, session, client, error, "token")
+        return await _refuse(request, session, client, error, Endpoint.TOKEN)
     return JSONResponse(granted.body(), headers=_NO_STORE)
 
 
@@ -173,7 +179,7 @@ async def revoke(request: Request, session: DbSession, settings: SettingsDep, cl
             raise InvalidRequest("The token parameter is required.")
         await service.revoke_token(session, client=oauth_client, token=token, info=client)
     except OAuthError as error:
-        return await _refuse(request, session, client, error, "revoke")
+        return await _refuse(request, session, client, error, Endpoint.REVOKE)
     return Response(status_code=200, headers=_NO_STORE)
 
 
@@ -196,7 +202,7 @@ async def introspect(request: Request, session: DbSession, settings: SettingsDep
             raise InvalidRequest("The token parameter is required.")
         answer = await service.introspect(session, client=oauth_client, token=token, issuer=_issuer(settings))
     except OAuthError as error:
-        return await _refuse(request, session, client, error, "introspect")
+        return await _refuse(request, session, client, error, Endpoint.INTROSPECT)
     return JSONResponse(answer, headers=_NO_STORE)
 
 

@@ -82,6 +82,14 @@ async def token_with_client(
     return None if row is None else (row[0], row[1])
 
 
+async def drop_expired_tokens(session: AsyncSession, *, client_pk: uuid.UUID, before: datetime) -> None:
+    await session.execute(
+        delete(OAuthAccessToken).where(
+            OAuthAccessToken.client_pk == client_pk, OAuthAccessToken.expires_at < before
+        )
+    )
+
+
 async def revoke_token(session: AsyncSession, *, token_id: uuid.UUID, at: datetime) -> bool:
     done = await session.execute(
         update(OAuthAccessToken)

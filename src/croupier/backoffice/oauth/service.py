@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,6 +46,8 @@ from croupier.kit.errors import Conflict, NotFound
 CLIENT_SECRET_PREFIX = "cro_"  # noqa: S105 - a prefix, not a secret
 ACCESS_TOKEN_PREFIX = "cra_"  # noqa: S105 - a prefix, not a secret
 TOKEN_TYPE = "Bearer"  # noqa: S105 - RFC 6750's token type
+# An expired token's row is kept this long (its grant stays in the audit trail for good).
+EXPIRED_TOKENS_KEPT = timedelta(days=1)
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 
@@ -153,18 +156,31 @@ async def authenticate(
     return client
 
 
+class Endpoint(StrEnum):
+    TOKEN = "token"  # noqa: S105 - an endpoint, not a secret
+    REVOKE = "revoke"
+    INTROSPECT = "introspect"
+
+
+_REFUSAL_ACTIONS = {
+    Endpoint.TOKEN: AuditAction.OAUTH_TOKEN_GRANT,
+    Endpoint.REVOKE: AuditAction.OAUTH_TOKEN_REVOKE,
+    Endpoint.INTROSPECT: AuditAction.OAUTH_TOKEN_INTROSPECT,
+}
+
+
 async def refused(
-    session: AsyncSession, error: OAuthError, *, endpoint: str, client_id: str | None, info: ClientInfo
+    session: AsyncSession, error: OAuthError, *, endpoint: Endpoint, client_id: str | None, info: ClientInfo
 ) -> None:
     """Audit a refused request in a transaction of its own: the request's is not to be trusted."""
     await audit.record_now(
         session,
-        AuditAction.OAUTH_TOKEN_GRANT if endpoint == "token" else AuditAction.OAUTH_TOKEN_REVOKE,
+        _REFUSAL_ACTIONS[endpoint],
         actor=Actor.client(client_id) if client_id else Actor.anonymous(),
         outcome=Outcome.DENIED,
         target=_target(client_id) if client_id else None,
         client=info,
-        details={"endpoint": endpoint, "error": error.error, "reason": error.description},
+        details={"endpoint": str(endpoint), "error": error.error, "reason": error.description},
     )
 
 
@@ -214,6 +230,8 @@ async def grant(
     scopes = _requested(client, scope)
     token, digest = tokens.new_token(ACCESS_TOKEN_PREFIX)
     now = utcnow()
+    # Rows of tokens long expired only answer "inactive", as no row does: drop the client's.
+    await repository.drop_expired_tokens(session, client_pk=client.id, before=now - EXPIRED_TOKENS_KEPT)
     repository.add(
         session,
         OAuthAccessToken(
