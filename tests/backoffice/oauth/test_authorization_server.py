@@ -122,6 +122,29 @@ class TestClientCredentialsGrant:
             ("client", "success", ["reports:ggr"])
         ]
 
+    async def test_neither_the_secret_nor_the_token_reaches_the_audit_trail_or_the_database(
+        self, server: Server
+    ) -> None:
+        client = await server.secret_client("reports:ggr")
+        token = await server.token(client)
+        await server.http.get(GGR, headers=bearer(token))
+        await _form(
+            server, "/oauth/token", {"grant_type": "client_credentials"}, auth=(client.client_id, "x")
+        )
+
+        async with server.runtime.database.unit_of_work() as session:
+            stored = await session.scalar(
+                text(
+                    "SELECT string_agg(t::text, ' ') FROM ("
+                    " SELECT row_to_json(a)::text AS t FROM audit_events a"
+                    " UNION ALL SELECT row_to_json(c)::text FROM oauth_clients c"
+                    " UNION ALL SELECT row_to_json(o)::text FROM oauth_access_tokens o) everything"
+                )
+            )
+        assert client.client_id in stored
+        assert client.secret not in stored
+        assert token not in stored
+
 
 class TestRefusedGrants:
     async def test_a_wrong_secret_is_invalid_client_401_with_a_challenge_and_audited(
