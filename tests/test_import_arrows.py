@@ -100,3 +100,9 @@ def test_only_the_domains_endpoints_ask_the_back_office() -> None:
         if "backoffice" in others and not file.endswith("endpoints.py")
     }
     assert leaning == set()
+
+
+def test_the_authorization_server_knows_none_of_the_resources_it_guards() -> None:
+    """``backoffice.oauth`` issues and checks tokens; what a token opens is each resource's business."""
+    for path in sorted((PACKAGE / "backoffice" / "oauth").rglob("*.py")):
+        assert not any(m.startswith("croupier.backoffice.partners") for m in _imported(path)), path

@@ -10,6 +10,10 @@ from fastapi import FastAPI
 from croupier import __version__
 from croupier.backoffice.approvals.endpoints import router as approvals_router
 from croupier.backoffice.console.pages import install_console, page_errors
+from croupier.backoffice.oauth.endpoints import declare_oauth_errors
+from croupier.backoffice.oauth.endpoints import router as oauth_router
+from croupier.backoffice.oauth.staff_endpoints import router as oauth_staff_router
+from croupier.backoffice.partners.endpoints import router as partners_router
 from croupier.compliance.gdpr.endpoints import router as gdpr_router
 from croupier.compliance.gdpr.staff_endpoints import router as gdpr_staff_router
 from croupier.compliance.kyc.endpoints import router as kyc_router
@@ -72,6 +76,9 @@ DOMAIN_ROUTERS = (
     kyc_router,
     kyc_staff_router,
     staff_router,
+    oauth_router,
+    oauth_staff_router,
+    partners_router,
 )
 
 
@@ -118,7 +125,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.state.runtime = runtime
     install_error_handlers(app, pages=page_errors)
     install_game_errors(app)
-    install_problem_openapi(app, finishers=[declare_required_keys])
+    install_problem_openapi(app, finishers=[declare_required_keys, declare_oauth_errors])
     if settings.docs:
         install_docs(app, openapi_path=OPENAPI_PATH)
     app.include_router(ops_router)

@@ -40,6 +40,7 @@ _COMMANDS: dict[str, str | None] = {
     "payments": "croupier.payments.cli:payments_app",
     "withdrawals": "croupier.payments.cli:withdrawals_app",
     "staff": "croupier.staff.cli:app",
+    "oauth": "croupier.backoffice.oauth.cli:app",
     "sandbox": "croupier.sandbox.cli:app",
     "fairness": "croupier.games.cli:app",
     "providers": "croupier.providers.cli:app",

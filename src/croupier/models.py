@@ -2,6 +2,7 @@
 
 from croupier.audit.models import AuditEvent, AuditHead
 from croupier.backoffice.approvals.models import ApprovalRequest
+from croupier.backoffice.oauth.models import OAuthAccessToken, OAuthAssertion, OAuthClient
 from croupier.compliance.gdpr.models import ConsentRecord, DataExport, Erasure
 from croupier.compliance.kyc.models import KycCheck, KycDocument, KycWebhookEvent, PlayerKyc
 from croupier.compliance.responsible.exclusions.models import Exclusion
@@ -86,6 +87,9 @@ __all__ = [
     "LedgerHold",
     "LedgerTransfer",
     "MfaTicket",
+    "OAuthAccessToken",
+    "OAuthAssertion",
+    "OAuthClient",
     "OutgoingMail",
     "Passkey",
     "PasswordReset",

@@ -66,6 +66,10 @@ class Actor:
         return cls(ActorType.PROVIDER, name[:64])
 
     @classmethod
+    def client(cls, client_id: str) -> Actor:
+        return cls(ActorType.CLIENT, client_id[:64])
+
+    @classmethod
     def system(cls) -> Actor:
         return cls(ActorType.SYSTEM)
 

@@ -77,6 +77,13 @@ class AuditAction(StrEnum):
     STAFF_SESSION_SIGN_IN = "staff:session:sign_in"
     STAFF_SESSION_MFA = "staff:session:mfa"
     STAFF_SESSION_SIGN_OUT = "staff:session:sign_out"
+    OAUTH_CLIENT_ADD = "oauth:client:add"
+    OAUTH_CLIENT_REVOKE = "oauth:client:revoke"
+    OAUTH_TOKEN_GRANT = "oauth:token:grant"
+    OAUTH_TOKEN_REVOKE = "oauth:token:revoke"
+    OAUTH_TOKEN_INTROSPECT = "oauth:token:introspect"  # refusals only: an introspection changes nothing
+    OAUTH_TOKEN_DENY = "oauth:token:deny"  # a resource refused a token: not active, or lacking the scope
+    PARTNERS_REPORT_READ = "partners:report:read"
     PROVIDER_ADD = "providers:provider:add"
     PROVIDER_GAMES_ADD = "providers:provider:games_add"
     PROVIDER_LIMITS_SET = "providers:provider:limits_set"
@@ -126,4 +133,5 @@ class ActorType(StrEnum):
     OPERATOR = "operator"  # a person at the command line
     STAFF = "staff"  # a staff member through the API: a key's name or an account's email
     PROVIDER = "provider"  # a third party's signed callback
+    CLIENT = "client"  # an OAuth client, by client_id
     SYSTEM = "system"

@@ -121,7 +121,14 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = True
-    public_url: str = Field("http://localhost:8000", description="Base URL used in mailed links.")
+    public_url: str = Field(
+        "http://localhost:8000",
+        description="Base URL used in mailed links; also the OAuth issuer, whose token endpoint client"
+        " assertions must be addressed to.",
+    )
+    oauth_token_lifetime_seconds: int = Field(
+        600, ge=30, le=3600, description="How long an OAuth access token lives (client credentials grant)."
+    )
 
     psp_url: str = Field(
         "http://127.0.0.1:8700", description="The payment provider's API (`croupier sandbox psp` by default)."

@@ -137,18 +137,25 @@ def check_may_read(permissions: frozenset[Permission], name: ReportName) -> None
     raise Forbidden(f"The {name} report needs the {Permission.REPORTS_READ} permission.")
 
 
+async def compose(
+    session: AsyncSession, *, name: ReportName, period: Period, settings: Settings, actor: Actor
+) -> Report:
+    """The report over the period's gaming days, not audited: the caller audits the read
+    under its own action (``build`` for staff, the partner API for OAuth clients)."""
+    if name == ReportName.GGR:
+        return Report(name, COLUMNS[name], await _ggr(session, period, settings))
+    if name == ReportName.PLAYERS:
+        return Report(name, COLUMNS[name], await _players(session, period, settings))
+    if name == ReportName.RG:
+        return await _rg(session, period, settings)
+    return Report(name, COLUMNS[name], await _large_transactions(session, period, settings, actor))
+
+
 async def build(
     session: AsyncSession, *, name: ReportName, period: Period, settings: Settings, actor: Actor
 ) -> Report:
     """The report over the period's gaming days. Audited."""
-    if name == ReportName.GGR:
-        report = Report(name, COLUMNS[name], await _ggr(session, period, settings))
-    elif name == ReportName.PLAYERS:
-        report = Report(name, COLUMNS[name], await _players(session, period, settings))
-    elif name == ReportName.RG:
-        report = await _rg(session, period, settings)
-    else:
-        report = Report(name, COLUMNS[name], await _large_transactions(session, period, settings, actor))
+    report = await compose(session, name=name, period=period, settings=settings, actor=actor)
     audit.record(
         session,
         AuditAction.COMPLIANCE_REPORT_READ,

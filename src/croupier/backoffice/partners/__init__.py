@@ -1,0 +1,1 @@
+"""The partner reporting API: aggregates only, for OAuth clients with a reports scope."""
