@@ -75,6 +75,11 @@ WITHOUT_PERMISSION = {
     "POST /v1/staff/sessions/current/mfa": ANY_SESSION,
     "DELETE /v1/staff/sessions/current": ANY_SESSION,
     "GET /v1/staff/me": SIGNED_IN,
+    # The console's sign-in steps after the password, and signing out.
+    "GET /console/sign-in/code": ANY_SESSION,
+    "POST /console/sign-in/enrol": ANY_SESSION,
+    "POST /console/sign-in/code": ANY_SESSION,
+    "POST /console/sign-out": ANY_SESSION,
 }
 _ADMITS = {any_staff_session: ANY_SESSION, signed_in_staff: SIGNED_IN}
 
@@ -242,5 +247,9 @@ async def test_the_routes_for_any_signed_in_person_refuse_callers_without_a_sess
     for headers in ({}, await server.key("admin")):
         response = await server.http.request(method, path, json={"code": "123456"}, headers=headers)
 
-        assert response.status_code == 401, response.text
-        assert response.json()["code"] == "unauthenticated"
+        if path.startswith("/console/"):
+            assert response.status_code == 303, response.text
+            assert response.headers["location"] == "/console/sign-in"
+        else:
+            assert response.status_code == 401, response.text
+            assert response.json()["code"] == "unauthenticated"

@@ -218,14 +218,17 @@ class TestSessions:
         assert (await client.get(RULES, headers=staff.headers)).status_code == 200
         assert (str(AuditAction.STAFF_SESSION_SIGN_OUT), "success") in await _actions(runtime)
 
-    async def test_the_session_token_works_from_the_console_cookie_too(
+    async def test_the_console_cookie_opens_console_pages_but_never_the_api(
         self, client: httpx.AsyncClient, runtime: Runtime
     ) -> None:
         staff = await onboard(client, runtime, "cookie@casino.example", "risk")
+        cookie = {"Cookie": f"croupier_staff={staff.token}"}
 
-        response = await client.get(RULES, headers={"Cookie": f"croupier_staff={staff.token}"})
+        page = await client.get("/console/dashboard", headers=cookie)
+        api = await client.get(RULES, headers=cookie)
 
-        assert response.status_code == 200, response.text
+        assert page.status_code == 200, page.text
+        assert api.status_code == 401, api.text
 
     async def test_a_players_session_token_opens_no_staff_route(self, client: httpx.AsyncClient) -> None:
         response = await client.get("/v1/staff/me", headers=bearer("crs_" + "x" * 43))

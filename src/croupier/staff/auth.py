@@ -3,7 +3,7 @@
 ``require(Permission.X)`` admits a caller holding X (or, with several, any one of them)
 and answers 401 without credentials, 403 without the permission. The caller is either a
 machine with a staff key (``crk_``) or a person with a staff session (``crb_``, as a
-bearer token or in the ``croupier_staff`` cookie) whose second factor is done; before
+bearer token, or on the console's pages in the ``croupier_staff`` cookie) whose second factor is done; before
 that, a session gets 403 ``staff_mfa_required`` everywhere. A refusal is a security event
 and is audited in a transaction of its own, kept although the request fails; so is every
 use of a staff key, allowed or not, with the route it was used on. A session's allowed
@@ -34,6 +34,7 @@ from croupier.staff.service import StaffMember, authenticate
 from croupier.staff.staff_sessions import SignedIn
 
 SESSION_COOKIE = "croupier_staff"
+CONSOLE_PREFIX = "/console"
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -46,8 +47,10 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 def _secret(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str:
     if credentials is not None and credentials.scheme.lower() == "bearer":
         return credentials.credentials
+    # The cookie opens the console's pages only, whose forms carry CSRF tokens: the JSON API
+    # takes bearer tokens, so no page anywhere can ride a browser's cookie to it.
     cookie = request.cookies.get(SESSION_COOKIE)
-    if cookie:
+    if cookie and request.url.path.startswith(CONSOLE_PREFIX):
         return cookie
     raise Unauthenticated("Send `Authorization: Bearer <staff key or staff session token>`.")
 

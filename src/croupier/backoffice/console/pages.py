@@ -95,11 +95,6 @@ async def home() -> Response:
     return RedirectResponse(f"{PREFIX}/dashboard", status_code=303)
 
 
-@router.get("/sign-in", response_class=HTMLResponse)
-async def sign_in_page(request: Request, runtime: RuntimeDep) -> Response:
-    return render(request, runtime, "sign_in.html")
-
-
 @router.get("/dashboard", response_class=HTMLResponse)
 async def dashboard(
     request: Request,
@@ -160,15 +155,19 @@ def page_errors(request: Request, status: int, code: str, title: str, detail: st
         return None
     if status == 401 and request.url.path != SIGN_IN:
         return RedirectResponse(SIGN_IN, status_code=303)
+    if code == "staff_mfa_required":  # signed in with the password: the code comes next
+        return RedirectResponse(f"{SIGN_IN}/code", status_code=303)
     runtime = request.app.state.runtime
     return render(request, runtime, "error.html", status=status, code=code, title=title, detail=detail)
 
 
 def install_console(app: FastAPI) -> None:
-    from croupier.backoffice.console import approvals, cases, kyc  # their pages render through this module
+    # Their pages render through this module.
+    from croupier.backoffice.console import approvals, cases, kyc, sign_in
 
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="console-static")
     app.include_router(router)
+    app.include_router(sign_in.router)
     app.include_router(cases.router)
     app.include_router(kyc.router)
     app.include_router(approvals.router)

@@ -25,12 +25,14 @@ from croupier.kit.deps import RuntimeDep
 from croupier.kit.errors import Forbidden
 from croupier.kit.keyring import KeyringSource
 from croupier.kit.settings import Settings
+from croupier.staff.auth import SESSION_COOKIE
+
+__all__ = ["SESSION_COOKIE", "CsrfChecked", "check_csrf", "csrf_token", "page_headers", "set_cookie"]
 
 CONSOLE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
-SESSION_COOKIE = "croupier_staff"
 CSRF_COOKIE = "croupier_csrf"
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
