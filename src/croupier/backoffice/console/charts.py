@@ -39,6 +39,7 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[Series], *, un
         return _TOP + (high - value) / span * plot_h
 
     group_w = plot_w / max(len(labels), 1)
+    label_every = -(-len(labels) // 8) or 1  # at most eight day labels: they must not overlap
     bar_w = max(group_w * 0.8 / max(len(series), 1), 1.0)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {WIDTH} {HEIGHT}" '
@@ -58,7 +59,7 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[Series], *, un
                 f'height="{max(bottom - top, 0.5):.1f}" fill="{_COLOURS[j % len(_COLOURS)]}">'
                 f"<title>{escape(one.name)} {escape(label)}: {value}</title></rect>"
             )
-        if len(labels) <= 16 or i % max(len(labels) // 8, 1) == 0:
+        if i % label_every == 0:
             parts.append(
                 f'<text class="tick" x="{x0 + group_w * 0.4:.1f}" y="{HEIGHT - 8}" '
                 f'text-anchor="middle">{escape(label)}</text>'
