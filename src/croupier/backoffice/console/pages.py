@@ -165,10 +165,14 @@ def page_errors(request: Request, status: int, code: str, title: str, detail: st
 
 
 def install_console(app: FastAPI) -> None:
-    from croupier.backoffice.console import approvals, cases, kyc  # their pages render through this module
+    # Their pages render through this module.
+    from croupier.backoffice.console import approvals, audit, cases, kyc, providers, staff
 
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="console-static")
     app.include_router(router)
     app.include_router(cases.router)
     app.include_router(kyc.router)
     app.include_router(approvals.router)
+    app.include_router(staff.router)
+    app.include_router(audit.router)
+    app.include_router(providers.router)
