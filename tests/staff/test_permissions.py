@@ -141,6 +141,9 @@ def test_the_walk_finds_the_staff_routes_and_pages() -> None:
         "GET /v1/staff/rg/players/{player_id}",
         "GET /v1/staff/accounts",
         "PUT /v1/staff/accounts/{account_id}/roles/{role}",
+        "POST /console/staff/{account_id}/grant",
+        "POST /console/audit/verify",
+        "POST /console/providers/{name}/disable",
     }
 
 

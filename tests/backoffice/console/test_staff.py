@@ -23,7 +23,7 @@ from croupier.staff.access import StaffRole
 from tests.backoffice.console.support import assert_safe, error_code, page_token
 from tests.risk.support import staff_key
 from tests.sql import sql
-from tests.staff.support import invite
+from tests.staff.support import invite, onboard
 
 
 async def _admin(client: httpx.AsyncClient, runtime: Runtime) -> tuple[dict[str, str], str]:
@@ -133,6 +133,39 @@ class TestAccounts:
         assert "not enrolled" in row
         assert "never" in row
         assert 'data-status="invited"' in row
+
+    async def test_a_signed_in_admin_sees_their_own_row_without_disable_and_cannot_post_it(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        admin = await onboard(client, runtime, "ada@casino.example", "admin")
+        account_id, _, _ = await _account(runtime, admin.email)
+        token = await page_token(client, "/console/staff", admin.headers)
+
+        page = await client.get("/console/staff", headers=admin.headers)
+        refused = await client.post(
+            f"/console/staff/{account_id}/disable", data={"csrf": token}, headers=admin.headers
+        )
+
+        row = page.text[page.text.index('data-account="ada@casino.example"') :].split("</tr>")[0]
+        assert 'data-status="active"' in row
+        assert ">enrolled<" in row
+        assert "never" not in row  # signed in just now
+        assert f'action="/console/staff/{account_id}/disable"' not in row
+        assert refused.status_code == 409
+        assert (await _account(runtime, admin.email))[2] is False
+
+    async def test_the_navigation_links_the_admin_pages_only_for_those_who_may_open_them(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        admin = await staff_key(runtime, StaffRole.ADMIN, name="ada")
+        desk = await staff_key(runtime, StaffRole.SUPPORT, name="sue")
+
+        admin_page = await client.get("/console/dashboard", headers=admin)
+        desk_page = await client.get("/console/dashboard", headers=desk)
+
+        links = ("/console/staff", "/console/roles", "/console/audit", "/console/providers")
+        assert all(f'href="{link}"' in admin_page.text for link in links)
+        assert not any(f'href="{link}"' in desk_page.text for link in links)
 
     @pytest.mark.parametrize(
         ("form", "status", "code"),
