@@ -46,7 +46,7 @@ class TestInvitations:
         assert made.status_code == 201, made.text
         body = made.json()
         assert body["invitation_token"].startswith("cri_")
-        assert body["accept_url"].endswith(f"/v1/staff/invitations/{body['invitation_token']}/accept")
+        assert body["accept_url"].endswith(f"/console/invitations/{body['invitation_token']}")
         assert body["account"] | {"id": None, "created_at": None} == {
             "id": None,
             "email": "kim@casino.example",

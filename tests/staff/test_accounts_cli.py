@@ -25,7 +25,7 @@ async def test_an_operator_invites_the_first_admin_whose_token_sets_the_password
     assert "invited boss@casino.example (admin)" in out
     token = re.search(r"invitation token \(shown once\): (cri_\S+)", out)
     assert token is not None, out
-    assert f"/v1/staff/invitations/{token[1]}/accept" in out
+    assert f"/console/invitations/{token[1]}" in out
     accepted = await client.post(f"/v1/staff/invitations/{token[1]}/accept", json={"password": PASSWORD})
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["name"] == "The Boss"

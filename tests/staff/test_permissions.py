@@ -39,7 +39,7 @@ from tests.payments.support import serve
 from tests.route_walk import api_routes
 
 # Pages anyone may open: signing in is how one becomes someone.
-PUBLIC_PAGES = {"/console", "/console/sign-in"}
+PUBLIC_PAGES = {"/console", "/console/sign-in", "/console/invitations/{token}"}
 # Values for the path parameters of staff routes; the permission check comes first, so
 # they need not name anything that exists.
 _PATH_VALUES = {"name": "large-transactions", "rule": "a_rule"}
@@ -146,6 +146,9 @@ def test_the_walk_finds_the_staff_routes_and_pages() -> None:
         "GET /v1/staff/rg/players/{player_id}",
         "GET /v1/staff/accounts",
         "PUT /v1/staff/accounts/{account_id}/roles/{role}",
+        "POST /console/staff/{account_id}/grant",
+        "POST /console/audit/verify",
+        "POST /console/providers/{name}/disable",
     }
 
 

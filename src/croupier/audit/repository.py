@@ -59,6 +59,8 @@ async def list_events(
     target_type: str | None = None,
     target_id: str | None = None,
     action: str | None = None,
+    action_prefix: str | None = None,
+    actor_id: str | None = None,
     limit: int = 50,
 ) -> Sequence[AuditEvent]:
     stmt = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
@@ -68,6 +70,11 @@ async def list_events(
         stmt = stmt.where(AuditEvent.target_id == target_id)
     if action is not None:
         stmt = stmt.where(AuditEvent.action == action)
+    if action_prefix is not None:
+        # Tags hold underscores (`sign_in`): a prefix is matched literally, not as a pattern.
+        stmt = stmt.where(AuditEvent.action.startswith(action_prefix, autoescape=True))
+    if actor_id is not None:
+        stmt = stmt.where(AuditEvent.actor_id == actor_id)
     return (await session.scalars(stmt)).all()
 
 

@@ -301,11 +301,19 @@ async def events(
     target_type: str | None = None,
     target_id: str | None = None,
     action: str | None = None,
+    action_prefix: str | None = None,
+    actor_id: str | None = None,
     limit: int = 50,
 ) -> Sequence[AuditEvent]:
-    """The newest entries first, optionally for one target or one action."""
+    """The newest entries first, optionally for one target, one actor, one action or a family of them."""
     return await repository.list_events(
-        session, target_type=target_type, target_id=target_id, action=action, limit=limit
+        session,
+        target_type=target_type,
+        target_id=target_id,
+        action=action,
+        action_prefix=action_prefix,
+        actor_id=actor_id,
+        limit=limit,
     )
 
 

@@ -29,6 +29,8 @@ class AuditAction(StrEnum):
     PASSKEY_REMOVE = "identity:mfa:passkey_remove"
     MFA_VERIFY = "identity:mfa:verify"
     STEP_UP = "identity:session:step_up"
+    AUDIT_LOG_READ = "audit:log:read"  # staff read entries in the console (who, with which filter)
+    AUDIT_CHAIN_VERIFY = "audit:chain:verify"  # staff verified the chain in the console, and the verdict
     KEYRING_ROTATE = "crypto:keyring:rotate"
     KEYRING_REWRAP = "crypto:keyring:rewrap"
     KEYRING_RETIRE = "crypto:keyring:retire"

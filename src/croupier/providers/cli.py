@@ -20,10 +20,8 @@ import typer
 from croupier.audit.service import Actor
 from croupier.kit.commands import run_command
 from croupier.kit.runtime import Runtime
-from croupier.providers import registry, repository, tokens
+from croupier.providers import registry, tokens
 from croupier.providers.hub88 import signature
-from croupier.wallet.service import exponent as currency_exponent
-from croupier.wallet.service import format_minor
 
 app = typer.Typer(no_args_is_help=True, help="Third-party game providers (Hub88 seamless wallet).")
 
@@ -52,11 +50,6 @@ def _stake_limits(specs: list[str] | None) -> dict[str, Decimal]:
         except InvalidOperation:
             raise typer.BadParameter(f"{spec!r} is not CUR:AMOUNT", param_hint="--max-stake") from None
     return limits
-
-
-def _wallet_path(name: str) -> str:
-    """Where the provider's Wallet API calls arrive (``providers.hub88.endpoints``)."""
-    return f"/providers/hub88/{name}"
 
 
 @app.command()
@@ -92,7 +85,7 @@ def add(
                 actor=_actor(by),
             )
         # The base a provider appends its calls to (`user/info`, `transaction/bet` …).
-        return runtime.settings.public_url.rstrip("/") + _wallet_path(name) + "/"
+        return runtime.settings.public_url.rstrip("/") + registry.wallet_path(name) + "/"
 
     url = run_command(_work)
     typer.echo(f"provider {name} added; its wallet base URL is {url}")
@@ -103,24 +96,17 @@ def add(
 def listing() -> None:
     """Each provider: state, wallet path, stake limits and games."""
 
-    async def _work(runtime: Runtime) -> list[str]:
-        lines = []
+    async def _work(runtime: Runtime) -> list[registry.ProviderView]:
         async with runtime.database.unit_of_work() as session:
-            for provider, games in await repository.providers(session):
-                stakes = [
-                    f"{currency} {format_minor(amount, await currency_exponent(session, currency))}"
-                    for currency, amount in sorted(provider.stake_limits.items())
-                ]
-                limits = ", ".join(stakes)
-                state = "enabled" if provider.enabled else "disabled"
-                lines.append(
-                    f"{provider.name}\t{provider.protocol}\t{state}\t{_wallet_path(provider.name)}"
-                    f"\tmax stake: {limits or 'none'}\tgames: {', '.join(games) or 'none'}"
-                )
-        return lines
+            return await registry.listing(session)
 
-    for line in run_command(_work):
-        typer.echo(line)
+    for provider in run_command(_work):
+        limits = ", ".join(f"{currency} {amount}" for currency, amount in provider.stake_limits.items())
+        state = "enabled" if provider.enabled else "disabled"
+        typer.echo(
+            f"{provider.name}\t{provider.protocol}\t{state}\t{provider.wallet_path}"
+            f"\tmax stake: {limits or 'none'}\tgames: {', '.join(provider.games) or 'none'}"
+        )
 
 
 @app.command()

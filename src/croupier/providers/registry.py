@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +27,23 @@ from croupier.wallet import service as wallet
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,47}$")
 GAME_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 HUB88 = "hub88"
+
+
+@dataclass(frozen=True)
+class ProviderView:
+    """A provider as staff see it: its stake limits in major units (``{"EUR": "100.00"}``)."""
+
+    name: str
+    protocol: str
+    enabled: bool
+    wallet_path: str
+    stake_limits: dict[str, str]
+    games: tuple[str, ...]
+
+
+def wallet_path(name: str) -> str:
+    """Where the provider's Wallet API calls arrive (``providers.hub88.endpoints``)."""
+    return f"/providers/hub88/{name}"
 
 
 class InvalidProviderName(CroupierError):
@@ -162,3 +180,24 @@ async def set_enabled(session: AsyncSession, *, name: str, enabled: bool, actor:
     action = AuditAction.PROVIDER_ENABLE if enabled else AuditAction.PROVIDER_DISABLE
     audit.record(session, action, actor=actor, target=Target("provider", name))
     return True
+
+
+async def listing(session: AsyncSession) -> list[ProviderView]:
+    """Every provider, by name, with its state, stake limits and games."""
+    views = []
+    for provider, games in await repository.providers(session):
+        limits = {
+            currency: wallet.format_minor(amount, await wallet.exponent(session, currency))
+            for currency, amount in sorted(provider.stake_limits.items())
+        }
+        views.append(
+            ProviderView(
+                name=provider.name,
+                protocol=provider.protocol,
+                enabled=provider.enabled,
+                wallet_path=wallet_path(provider.name),
+                stake_limits=limits,
+                games=tuple(games),
+            )
+        )
+    return views

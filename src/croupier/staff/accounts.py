@@ -140,8 +140,9 @@ async def invite(
 
 
 def accept_url(settings: Settings, token: str) -> str:
-    """Where the invitation is accepted (POST, with the password); the console will link here."""
-    return f"{settings.public_url.rstrip('/')}/v1/staff/invitations/{token}/accept"
+    """The console page where the invited person chooses their password (the API's
+    ``POST /v1/staff/invitations/{token}/accept`` does the same for a program)."""
+    return f"{settings.public_url.rstrip('/')}/console/invitations/{token}"
 
 
 async def accept(

@@ -48,7 +48,9 @@ class StaffAccountOut(BaseModel):
 
 class InvitationCreated(BaseModel):
     account: StaffAccountOut
-    invitation_token: str = Field(description="Shown once; sets the password via `accept_url`.")
+    invitation_token: str = Field(
+        description="Shown once; the person opens `accept_url` (the console) to choose their password."
+    )
     accept_url: str
     expires_at: datetime
 

@@ -116,14 +116,15 @@ async def _person(chromium: Any, live: Live) -> Person:
 
 
 async def signed_in(chromium: Any, live: Live, email: str, *roles: str, shots: bool = False) -> Person:
-    """Invited (as `croupier staff invite` does), password set, then the first sign-in in the browser."""
+    """Invited (as `croupier staff invite` does), then in the browser: the invitation's page to
+    choose a password, and the first sign-in."""
     token = await invite(live.runtime, email, *roles)
-    accepted = await live.http.post(f"/v1/staff/invitations/{token}/accept", json={"password": PASSWORD})
-    assert accepted.status_code == 200, accepted.text
     person = await _person(chromium, live)
     page = person.page
-    await person.open("/console/dashboard")  # not signed in: the sign-in page
-    assert page.url.endswith("/console/sign-in")
+    await person.open(f"/console/invitations/{token}")  # the link the invitation gives
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button:has-text('Set my password')")
+    await page.wait_for_url("**/console/sign-in")
     await page.fill("input[name=email]", email)
     await page.fill("input[name=password]", PASSWORD)
     if shots:

@@ -86,7 +86,7 @@ async def test_a_wrong_password_or_code_shows_the_form_again_with_the_reason(
     await _invited(browser, runtime, "support")
     wrong = await _password_step(browser, "not-the-password-at-all")
     assert wrong.status_code == 401
-    assert 'data-code="sign_in_refused"' in wrong.text
+    assert 'data-code="invalid_credentials"' in wrong.text
     assert "set-cookie" not in wrong.headers or "croupier_staff" not in wrong.headers["set-cookie"]
 
     await _password_step(browser)
@@ -99,7 +99,7 @@ async def test_a_wrong_password_or_code_shows_the_form_again_with_the_reason(
     )
 
     assert refused.status_code in {400, 401, 422}
-    assert 'data-code="code_refused"' in refused.text
+    assert 'data-code="invalid_otp"' in refused.text
     assert (await browser.get("/console/dashboard")).headers["location"] == "/console/sign-in/code"
 
 
@@ -137,3 +137,29 @@ async def test_a_sign_in_form_without_its_token_is_refused(
     assert forged.status_code == 403
     assert 'data-code="csrf_rejected"' in forged.text
     assert "croupier_staff" not in browser.cookies
+
+
+async def test_an_invitation_link_opens_a_page_to_choose_the_password_once(
+    browser: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    token = await invite(runtime, EMAIL, "support")
+    page = await browser.get(f"/console/invitations/{token}")
+
+    weak = await browser.post(
+        f"/console/invitations/{token}", data={"csrf": _csrf(page), "password": "password"}
+    )
+    chosen = await browser.post(
+        f"/console/invitations/{token}", data={"csrf": _csrf(page), "password": PASSWORD}
+    )
+    again = await browser.post(
+        f"/console/invitations/{token}", data={"csrf": _csrf(page), "password": PASSWORD}
+    )
+    signed = await _password_step(browser)
+
+    assert page.status_code == 200
+    assert weak.status_code == 422
+    assert 'data-code="weak_password"' in weak.text  # the form again, and the link still works
+    assert chosen.status_code == 303
+    assert chosen.headers["location"] == "/console/sign-in"
+    assert 400 <= again.status_code < 500  # used once
+    assert signed.headers["location"] == "/console/sign-in/code"

@@ -8,6 +8,7 @@ they lack the permission for answers 403 with an error page.
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from functools import cache
 from pathlib import Path
@@ -153,6 +154,11 @@ def page_errors(request: Request, status: int, code: str, title: str, detail: st
     """Errors on console pages as pages: not signed in goes to sign-in, the rest an error page."""
     if not request.url.path.startswith(f"{PREFIX}/") and request.url.path != PREFIX:
         return None
+    form = _form_again(request.url.path) if request.method == "POST" else None
+    if form is not None and code != "unauthenticated":
+        template, context = form
+        runtime = request.app.state.runtime
+        return render(request, runtime, template, status=status, code=code, problem=detail, **context)
     if status == 401 and request.url.path != SIGN_IN:
         return RedirectResponse(SIGN_IN, status_code=303)
     if code == "staff_mfa_required":  # signed in with the password: the code comes next
@@ -161,9 +167,23 @@ def page_errors(request: Request, status: int, code: str, title: str, detail: st
     return render(request, runtime, "error.html", status=status, code=code, title=title, detail=detail)
 
 
+_INVITATION = re.compile(rf"^{PREFIX}/invitations/(?P<token>[^/]+)$")
+
+
+def _form_again(path: str) -> tuple[str, dict[str, Any]] | None:
+    """A sign-in step's form, to show again with the reason it was refused."""
+    if path == SIGN_IN:
+        return "sign_in.html", {}
+    if path == f"{SIGN_IN}/code":
+        return "second_factor.html", {"enrolling": False, "enrolment": None}
+    if found := _INVITATION.match(path):
+        return "invitation.html", {"token": found["token"]}
+    return None
+
+
 def install_console(app: FastAPI) -> None:
     # Their pages render through this module.
-    from croupier.backoffice.console import approvals, cases, kyc, sign_in
+    from croupier.backoffice.console import approvals, audit, cases, kyc, providers, sign_in, staff
 
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="console-static")
     app.include_router(router)
@@ -171,3 +191,6 @@ def install_console(app: FastAPI) -> None:
     app.include_router(cases.router)
     app.include_router(kyc.router)
     app.include_router(approvals.router)
+    app.include_router(staff.router)
+    app.include_router(audit.router)
+    app.include_router(providers.router)

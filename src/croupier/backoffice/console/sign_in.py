@@ -5,7 +5,9 @@ lockout and per-address throttle. The session token lives only in the ``croupier
 cookie (HttpOnly, SameSite=Strict, Secure): no page script can read it. Until the second
 factor is done the session opens nothing but these pages; on first sign-in the member sets
 up their authenticator app here (the secret is shown once, on the page that sets it up).
-A failed step shows the form again with the reason, with the error's status.
+A failed step raises as anywhere else, so its transaction rolls back (what must outlive it,
+a failure count or a lockout, is written in a transaction of its own); the console's error
+handler then shows the step's form again with the reason (``pages.page_errors``).
 """
 
 from __future__ import annotations
@@ -21,8 +23,7 @@ from croupier.backoffice.console.security import SESSION_COOKIE, CsrfChecked, se
 from croupier.identity.auth import PasswordsDep
 from croupier.identity.endpoints import throttle_address
 from croupier.kit.deps import Client, DbSession, RuntimeDep
-from croupier.kit.errors import CroupierError
-from croupier.staff import second_factor, staff_sessions
+from croupier.staff import accounts, second_factor, staff_sessions
 from croupier.staff.auth import StaffSessionAny
 from croupier.staff.sign_in import sign_in as sign_in_with_password
 from croupier.staff.staff_sessions import SessionState
@@ -38,7 +39,6 @@ async def sign_in_page(request: Request, runtime: RuntimeDep) -> Response:
 
 @router.post("/sign-in", response_class=HTMLResponse)
 async def sign_in(  # noqa: PLR0917 - one parameter per form field and dependency
-    request: Request,
     session: DbSession,
     runtime: RuntimeDep,
     passwords: PasswordsDep,
@@ -47,22 +47,35 @@ async def sign_in(  # noqa: PLR0917 - one parameter per form field and dependenc
     email: Annotated[str, Form(max_length=320)],
     password: Annotated[str, Form(max_length=1024)],
 ) -> Response:
-    try:
-        await throttle_address(runtime, client, "staff_sign_in")
-        new = await sign_in_with_password(
-            session,
-            settings=runtime.settings,
-            passwords=passwords,
-            email=email,
-            password=password,
-            client=client,
-        )
-    except CroupierError as refused:
-        return render(request, runtime, "sign_in.html", status=refused.status, problem=refused.detail)
+    await throttle_address(runtime, client, "staff_sign_in")
+    new = await sign_in_with_password(
+        session, settings=runtime.settings, passwords=passwords, email=email, password=password, client=client
+    )
     response = RedirectResponse(CODE, status_code=303)
     lifetime = int((new.expires_at - new.signed_in.session.created_at).total_seconds())
     set_cookie(response, runtime.settings, SESSION_COOKIE, new.token, max_age=lifetime)
     return response
+
+
+@router.get("/invitations/{token}", response_class=HTMLResponse)
+async def invitation_page(request: Request, token: str, runtime: RuntimeDep) -> Response:
+    """Where an invited person chooses their password (the link `croupier staff invite` prints)."""
+    return render(request, runtime, "invitation.html", token=token, problem=None)
+
+
+@router.post("/invitations/{token}", response_class=HTMLResponse)
+async def accept_invitation(  # noqa: PLR0917 - one parameter per form field and dependency
+    token: str,
+    session: DbSession,
+    runtime: RuntimeDep,
+    passwords: PasswordsDep,
+    client: Client,
+    _: CsrfChecked,
+    password: Annotated[str, Form(max_length=1024)],
+) -> Response:
+    await throttle_address(runtime, client, "staff_invitation")
+    await accounts.accept(session, passwords=passwords, token=token, password=password, client=client)
+    return RedirectResponse(SIGN_IN, status_code=303)
 
 
 @router.get("/sign-in/code", response_class=HTMLResponse)
@@ -83,8 +96,7 @@ async def enrol(
 
 
 @router.post("/sign-in/code", response_class=HTMLResponse)
-async def code(  # noqa: PLR0917 - one parameter per form field and dependency
-    request: Request,
+async def code(
     session: DbSession,
     runtime: RuntimeDep,
     client: Client,
@@ -92,21 +104,9 @@ async def code(  # noqa: PLR0917 - one parameter per form field and dependency
     _: CsrfChecked,
     code: Annotated[str, Form(max_length=16)],
 ) -> Response:
-    try:
-        await second_factor.verify(
-            session, settings=runtime.settings, signed_in=signed_in, code=code, client=client
-        )
-    except CroupierError as refused:
-        enrolling = signed_in.state is SessionState.MFA_ENROLLMENT_REQUIRED
-        return render(
-            request,
-            runtime,
-            "second_factor.html",
-            status=refused.status,
-            enrolling=enrolling,
-            enrolment=None,
-            problem=refused.detail,
-        )
+    await second_factor.verify(
+        session, settings=runtime.settings, signed_in=signed_in, code=code, client=client
+    )
     return RedirectResponse(f"{PREFIX}/dashboard", status_code=303)
 
 
