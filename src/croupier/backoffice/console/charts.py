@@ -70,7 +70,8 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[Series], *, un
         for j, s in enumerate(series)
     )
     caption = f'<figcaption>{escape(title)}<ul class="legend">{legend}</ul></figcaption>'
-    return Markup(f'<figure class="chart">{"".join(parts)}{caption}</figure>')  # noqa: S704 - escaped above
+    # Every piece of text in it was escaped above.
+    return Markup(f'<figure class="chart">{"".join(parts)}{caption}</figure>')  # noqa: S704  # nosec B704
 
 
 def _tick(at: float, text: str) -> str:
