@@ -11,9 +11,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from croupier.backoffice.approvals import service as approvals
+from croupier.backoffice.approvals.models import ApprovalRequest
 from croupier.backoffice.approvals.schemas import ApprovalView
-from croupier.backoffice.approvals.service import ApprovalKind
+from croupier.backoffice.role_grants import grant_or_ask
 from croupier.identity.auth import PasswordsDep
 from croupier.identity.endpoints import throttle_address
 from croupier.identity.errors import AccountDisabled, AccountLocked, InvalidCredentials, InvalidOtp
@@ -125,21 +125,13 @@ async def grant(  # noqa: PLR0917 - the path and four dependencies
     client: Client,
     response: Response,
 ) -> ApprovalView | StaffAccountOut:
-    account = await accounts.grantable(session, account_id=account_id, role=role)
-    if role in account.roles:
-        response.status_code = 200
-        return StaffAccountOut.of(account)
-    asked, _ = await approvals.ask(
-        session,
-        settings,
-        kind=ApprovalKind.STAFF_ROLE_GRANT,
-        subject=f"staff_account:{account.id}:role:{role}",
-        payload={"account_id": str(account.id), "role": role},
-        maker=member,
-        reason=None,
-        client=client,
+    done = await grant_or_ask(
+        session, settings, account_id=account_id, role=role, staff=member, client=client
     )
-    return ApprovalView.of(asked)
+    if isinstance(done, ApprovalRequest):
+        return ApprovalView.of(done)
+    response.status_code = 200
+    return StaffAccountOut.of(done)
 
 
 @router.delete(
