@@ -17,9 +17,10 @@ from croupier.kit.runtime import Runtime
 
 
 def blueprints() -> dict[str, procrastinate.Blueprint]:
+    from croupier.backoffice.approvals import tasks as approvals
     from croupier.compliance.gdpr import tasks as gdpr
 
-    return {"gdpr": gdpr.blueprint()}
+    return {"gdpr": gdpr.blueprint(), "approvals": approvals.blueprint()}
 
 
 def jobs_for(runtime: Runtime) -> Jobs:

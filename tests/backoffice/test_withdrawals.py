@@ -134,21 +134,74 @@ class TestFourEyesWithdrawals:
         assert sorted(a.status_code for a in answers) == [200, 409, 409]
         assert await _approvals_of_withdrawal(live) == 1
 
-    async def test_a_withdrawal_the_player_cancelled_cannot_be_approved_and_the_request_stays_open(
+    async def test_a_withdrawal_the_player_cancels_closes_its_pending_request(self, live: Live) -> None:
+        desk = Desk(live.http, live.runtime)
+        player, withdrawal_id = await _held(live, LARGE)
+        alice, bob = await desk.key(StaffRole.PAYMENTS, name="alice"), await desk.key(StaffRole.PAYMENTS)
+        request = (
+            await live.http.post(f"/v1/staff/withdrawals/{withdrawal_id}/approve", json={}, headers=alice)
+        ).json()
+
+        cancelled = await live.http.delete(f"/v1/withdrawals/{withdrawal_id}", headers=player.headers)
+
+        assert cancelled.status_code == 200, cancelled.text
+        shown = (await live.http.get(f"/v1/staff/approvals/{request['id']}", headers=bob)).json()
+        assert (shown["status"], shown["checker"], shown["checker_note"]) == (
+            "cancelled",
+            None,
+            "the player cancelled the withdrawal",
+        )
+        response = await desk.approve(bob, request["id"])
+        assert (response.status_code, response.json()["code"]) == (409, "approval_not_pending")
+        assert await audited(live.runtime, "backoffice:approval:close") == [
+            ("backoffice:approval:close", "success", player.id)
+        ]
+
+    async def test_a_withdrawal_rejected_directly_closes_its_pending_request_in_the_same_transaction(
         self, live: Live
     ) -> None:
         desk = Desk(live.http, live.runtime)
         player, withdrawal_id = await _held(live, LARGE)
+        alice, bob = (
+            await desk.key(StaffRole.PAYMENTS, name="alice"),
+            await desk.key(StaffRole.PAYMENTS, name="bob"),
+        )
+        request = (
+            await live.http.post(f"/v1/staff/withdrawals/{withdrawal_id}/approve", json={}, headers=alice)
+        ).json()
+
+        rejected = await live.http.post(
+            f"/v1/staff/withdrawals/{withdrawal_id}/reject",
+            json={"note": "source of funds unclear"},
+            headers=bob,
+        )
+
+        assert rejected.status_code == 200, rejected.text
+        assert await _status(live, withdrawal_id) == "rejected"
+        pending = (await live.http.get("/v1/staff/approvals", headers=bob)).json()["items"]
+        assert request["id"] not in {r["id"] for r in pending}
+        shown = (await live.http.get(f"/v1/staff/approvals/{request['id']}", headers=alice)).json()
+        assert (shown["status"], shown["checker_note"]) == ("cancelled", "the withdrawal was rejected")
+        assert await audited(live.runtime, "backoffice:approval:close") == [
+            ("backoffice:approval:close", "success", "bob")
+        ]
+        assert await live.wallet(player) == {"available": LARGE + 50_000, "held": 0}
+
+    async def test_a_refused_rejection_leaves_the_request_pending(self, live: Live) -> None:
+        """The closing is in the rejection's transaction: a rejection that fails undoes it."""
+        desk = Desk(live.http, live.runtime)
+        _, withdrawal_id = await _held(live, LARGE)
         alice, bob = await desk.key(StaffRole.PAYMENTS), await desk.key(StaffRole.PAYMENTS)
         request = (
             await live.http.post(f"/v1/staff/withdrawals/{withdrawal_id}/approve", json={}, headers=alice)
         ).json()
-        cancelled = await live.http.delete(f"/v1/withdrawals/{withdrawal_id}", headers=player.headers)
-        assert cancelled.status_code == 200, cancelled.text
+        await sql(live.runtime, "UPDATE withdrawals SET status = 'approved' WHERE id = :id", id=withdrawal_id)
 
-        response = await desk.approve(bob, request["id"])
+        refused = await live.http.post(
+            f"/v1/staff/withdrawals/{withdrawal_id}/reject", json={"note": "too late"}, headers=bob
+        )
 
-        assert (response.status_code, response.json()["code"]) == (409, "withdrawal_not_awaiting_review")
-        shown = await live.http.get(f"/v1/staff/approvals/{request['id']}", headers=bob)
-        assert shown.json()["status"] == "pending"
-        assert (await desk.reject(bob, request["id"], "the player cancelled")).status_code == 200
+        assert (refused.status_code, refused.json()["code"]) == (409, "withdrawal_not_awaiting_review")
+        shown = (await live.http.get(f"/v1/staff/approvals/{request['id']}", headers=bob)).json()
+        assert shown["status"] == "pending"
+        assert await audited(live.runtime, "backoffice:approval:close") == []

@@ -26,6 +26,17 @@ from tests.staff.support import PASSWORD, Staff, bearer, invite, onboard, sign_i
 RULES = "/v1/staff/risk/rules"
 
 
+async def _grant(
+    client: httpx.AsyncClient, admin: Staff, second: Staff, account: str, role: str
+) -> httpx.Response:
+    """Grant over HTTP: one admin asks, a second approves (four eyes)."""
+    asked = await client.put(f"/v1/staff/accounts/{account}/roles/{role}", headers=admin.headers)
+    assert asked.status_code == 202, asked.text
+    return await client.post(
+        f"/v1/staff/approvals/{asked.json()['id']}/approve", json={}, headers=second.headers
+    )
+
+
 async def _account_id(client: httpx.AsyncClient, admin: Staff, email: str) -> str:
     listed = (await client.get("/v1/staff/accounts", headers=admin.headers)).json()
     return str(next(a["id"] for a in listed if a["email"] == email))
@@ -129,13 +140,14 @@ class TestAdministration:
         self, client: httpx.AsyncClient, runtime: Runtime
     ) -> None:
         admin = await onboard(client, runtime, "admin@casino.example", "admin")
+        second = await onboard(client, runtime, "second@casino.example", "admin")
         staff = await onboard(client, runtime, "sam@casino.example", "support")
         account = await _account_id(client, admin, staff.email)
         assert (await client.get(RULES, headers=staff.headers)).status_code == 403
 
-        granted = await client.put(f"/v1/staff/accounts/{account}/roles/risk", headers=admin.headers)
+        granted = await _grant(client, admin, second, account, "risk")
         assert granted.status_code == 200, granted.text
-        assert granted.json()["roles"] == ["risk", "support"]
+        assert granted.json()["effect"]["roles"] == ["risk", "support"]
         assert (await client.get(RULES, headers=staff.headers)).status_code == 200
 
         revoked = await client.delete(f"/v1/staff/accounts/{account}/roles/risk", headers=admin.headers)
@@ -192,9 +204,10 @@ class TestAdministration:
         self, client: httpx.AsyncClient, runtime: Runtime
     ) -> None:
         admin = await onboard(client, runtime, "admin@casino.example", "admin")
+        second = await onboard(client, runtime, "second@casino.example", "admin")
         staff = await onboard(client, runtime, "ann@casino.example", "support")
         account = await _account_id(client, admin, staff.email)
-        await client.put(f"/v1/staff/accounts/{account}/roles/kyc", headers=admin.headers)
+        await _grant(client, admin, second, account, "kyc")
         await client.delete(f"/v1/staff/accounts/{account}/roles/kyc", headers=admin.headers)
         await client.post(f"/v1/staff/accounts/{account}/disable", headers=admin.headers)
 
@@ -204,9 +217,10 @@ class TestAdministration:
                     select(AuditEvent).where(AuditEvent.target_id == account).order_by(AuditEvent.seq)
                 )
             ).all()
-        by_admin = [(r.action, r.actor_type, r.actor_id) for r in rows if r.actor_id == admin.email]
-        assert by_admin == [
-            (str(AuditAction.STAFF_ACCOUNT_GRANT), "staff", admin.email),
+        admins = {admin.email, second.email}
+        by_admins = [(r.action, r.actor_type, r.actor_id) for r in rows if r.actor_id in admins]
+        assert by_admins == [
+            (str(AuditAction.STAFF_ACCOUNT_GRANT), "staff", second.email),  # the admin who approved
             (str(AuditAction.STAFF_ACCOUNT_REVOKE), "staff", admin.email),
             (str(AuditAction.STAFF_ACCOUNT_DISABLE), "staff", admin.email),
         ]

@@ -68,6 +68,8 @@ class AuditAction(StrEnum):
     APPROVAL_REJECT = "backoffice:approval:reject"
     APPROVAL_CANCEL = "backoffice:approval:cancel"
     APPROVAL_EXPIRE = "backoffice:approval:expire"
+    # Closed unasked: its subject left the state the action needs (e.g. the withdrawal was rejected).
+    APPROVAL_CLOSE = "backoffice:approval:close"
     STAFF_ACCOUNT_INVITE = "staff:account:invite"
     STAFF_ACCOUNT_ACCEPT = "staff:account:accept"  # the invitation set the password
     STAFF_ACCOUNT_MFA_ENROL = "staff:account:mfa_enrol"

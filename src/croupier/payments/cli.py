@@ -14,9 +14,10 @@ from typing import Annotated
 import typer
 
 from croupier.audit.service import Actor, operator
+from croupier.backoffice import withdrawals as decisions
 from croupier.kit.commands import run_command
 from croupier.kit.runtime import Runtime
-from croupier.payments import refunds, repository, withdrawals
+from croupier.payments import refunds, repository
 from croupier.payments.schemas import RefundView, StaffWithdrawalView
 from croupier.payments.submissions import SubmissionRelay
 
@@ -50,7 +51,7 @@ def pending(limit: Annotated[int, typer.Option(min=1, max=1000)] = 100) -> None:
 def _review(withdrawal_id: uuid.UUID, *, approve: bool, by: str | None, note: str | None) -> None:
     async def _work(runtime: Runtime) -> StaffWithdrawalView:
         async with runtime.database.unit_of_work() as session:
-            done = await withdrawals.review(
+            done = await decisions.review(
                 session, withdrawal_id=withdrawal_id, approve=approve, actor=_actor(by), note=note
             )
             return StaffWithdrawalView.of(done)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.audit.service import Actor
 from croupier.audit.service import record_now as audit_now
 from croupier.audit.tags import AuditAction, Outcome
+from croupier.backoffice import withdrawals as decisions
 from croupier.compliance.kyc.errors import KycRequired, Underage
 from croupier.compliance.responsible.errors import LimitReached
 from croupier.compliance.responsible.exclusions.gate import GamblingBlocked
@@ -207,15 +208,14 @@ async def my_withdrawal(withdrawal_id: uuid.UUID, session: DbSession, auth: Curr
 @router.delete(
     "/v1/withdrawals/{withdrawal_id}",
     summary="Cancel my withdrawal while it waits for review",
+    description="A staff request to approve it, if one is pending, is closed with it.",
     responses=responses(InvalidSession, NotFound, withdrawals.NotCancellable),
 )
 async def cancel_withdrawal(
     withdrawal_id: uuid.UUID, session: DbSession, auth: CurrentAuth, client: Client
 ) -> WithdrawalView:
     return WithdrawalView.of(
-        await withdrawals.cancel(
-            session, player_id=auth.player.id, withdrawal_id=withdrawal_id, client=client
-        )
+        await decisions.cancel(session, player_id=auth.player.id, withdrawal_id=withdrawal_id, client=client)
     )
 
 

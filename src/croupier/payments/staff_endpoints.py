@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from croupier.backoffice import withdrawals as decisions
 from croupier.backoffice.approvals.models import ApprovalRequest
 from croupier.backoffice.approvals.schemas import ApprovalView
 from croupier.backoffice.withdrawals import approve_or_ask
@@ -85,12 +86,13 @@ async def approve(
 @router.post(
     "/withdrawals/{withdrawal_id}/reject",
     summary="Reject a withdrawal; the funds return to the player",
+    description="A pending four-eyes request to approve it is closed (`cancelled`) in the same transaction.",
     responses=responses(*_STAFF, NotFound, withdrawals.NotAwaitingReview),
 )
 async def reject(
     withdrawal_id: uuid.UUID, body: RejectWithdrawal, session: DbSession, staff: PaymentsStaff
 ) -> StaffWithdrawalView:
-    done = await withdrawals.review(
+    done = await decisions.review(
         session, withdrawal_id=withdrawal_id, approve=False, actor=staff.actor, note=body.note
     )
     return StaffWithdrawalView.of(done)

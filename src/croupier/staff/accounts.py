@@ -210,6 +210,15 @@ async def enable(session: AsyncSession, *, account_id: uuid.UUID, actor: Actor) 
     return AccountView.of(account)
 
 
+async def grantable(session: AsyncSession, *, account_id: uuid.UUID, role: str) -> AccountView:
+    """The account, after checking that it and the role exist (``NotFound``); whether it holds
+    the role already is in its ``roles``. Granting over HTTP asks a second admin first."""
+    account = await _locked(session, account_id)
+    if not await roles.exists(session, role):
+        raise NotFound(f"No role named {role!r}; `croupier staff roles list` shows them.")
+    return AccountView.of(account)
+
+
 async def grant(session: AsyncSession, *, account_id: uuid.UUID, role: str, actor: Actor) -> AccountView:
     account = await _locked(session, account_id)
     if not await roles.exists(session, role):

@@ -200,7 +200,11 @@ def enable_account(email: str, by: _BY = None) -> None:
 
 @accounts_app.command("grant")
 def grant_role(email: str, role: str, by: _BY = None) -> None:
-    """Give the account a role (built-in or custom); it applies from the next request."""
+    """Give the account a role (built-in or custom); it applies from the next request.
+
+    One person suffices here, as with the operator's other commands: whoever runs it holds
+    the database already. Over HTTP a grant is a four-eyes request a second admin approves.
+    """
     _change(email, by, lambda s, a, actor: accounts.grant(s, account_id=a, role=role, actor=actor))
 
 

@@ -11,11 +11,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
+from croupier.backoffice.approvals.models import ApprovalRequest
+from croupier.backoffice.approvals.schemas import ApprovalView
+from croupier.backoffice.role_grants import grant_or_ask
 from croupier.identity.auth import PasswordsDep
 from croupier.identity.endpoints import throttle_address
 from croupier.identity.errors import AccountDisabled, AccountLocked, InvalidCredentials, InvalidOtp
 from croupier.identity.passwords import WeakPassword
-from croupier.kit.deps import Client, DbSession, RuntimeDep
+from croupier.kit.deps import Client, DbSession, RuntimeDep, SettingsDep
 from croupier.kit.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthenticated, responses
 from croupier.staff import accounts, second_factor, staff_sessions
 from croupier.staff.auth import SignedInStaff, StaffManager, StaffSessionAny
@@ -101,14 +104,34 @@ async def enable(account_id: AccountId, session: DbSession, member: StaffManager
 
 
 @router.put(
-    "/accounts/{account_id}/roles/{role}", summary="Grant a role", responses=responses(*_ADMIN_ERRORS)
+    "/accounts/{account_id}/roles/{role}",
+    status_code=202,
+    summary="Ask for a role to be granted; another admin approves (four eyes)",
+    description="Makes an approval request (202) that another member of staff with `staff:manage`,"
+    " not the account's holder, approves at `POST /v1/staff/approvals/{id}/approve`; the role"
+    " applies from then. Asking again answers the pending request. A role the account holds"
+    " already answers 200 with the account. Revoking (DELETE) is immediate.",
+    responses={
+        **responses(*_ADMIN_ERRORS),
+        200: {"model": StaffAccountOut, "description": "The account holds the role already"},
+    },
 )
-async def grant(
-    account_id: AccountId, role: RoleName, session: DbSession, member: StaffManager
-) -> StaffAccountOut:
-    return StaffAccountOut.of(
-        await accounts.grant(session, account_id=account_id, role=role, actor=member.actor)
+async def grant(  # noqa: PLR0917 - the path and four dependencies
+    account_id: AccountId,
+    role: RoleName,
+    session: DbSession,
+    settings: SettingsDep,
+    member: StaffManager,
+    client: Client,
+    response: Response,
+) -> ApprovalView | StaffAccountOut:
+    done = await grant_or_ask(
+        session, settings, account_id=account_id, role=role, staff=member, client=client
     )
+    if isinstance(done, ApprovalRequest):
+        return ApprovalView.of(done)
+    response.status_code = 200
+    return StaffAccountOut.of(done)
 
 
 @router.delete(

@@ -31,6 +31,12 @@ async def _admin(client: httpx.AsyncClient, runtime: Runtime) -> tuple[dict[str,
     return headers, await page_token(client, "/console/staff", headers)
 
 
+def _token_of(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+    assert found is not None, page.text
+    return found[1]
+
+
 async def _account(runtime: Runtime, email: str) -> tuple[str, list[str], bool]:
     [(account_id, roles, disabled)] = await sql(
         runtime,
@@ -104,14 +110,27 @@ class TestAccounts:
         )
 
         assert [a.status_code for a in answers] == [303, 303, 303]
-        assert answers[0].headers["location"] == "/console/staff"
-        assert disabled[1:] == (["payments"], True)
+        assert answers[0].headers["location"].startswith("/console/staff?asked=")
+        assert disabled[1:] == ([], True)  # the grant waits for a second admin
+        asked = await client.get(answers[0].headers["location"], headers=admin)
+        assert "the role applies once another admin approves it" in asked.text
+        [(request_id,)] = await sql(
+            runtime, "SELECT id FROM approval_requests WHERE kind = 'staff_role_grant'"
+        )
+        bob = await staff_key(runtime, StaffRole.ADMIN, name="bob")
+        approvals_page = await client.get("/console/approvals", headers=bob)
+        approved = await client.post(
+            f"/console/approvals/{request_id}/approve", data={"csrf": _token_of(approvals_page)}, headers=bob
+        )
+        assert approved.status_code == 303, approved.text
+        assert (await _account(runtime, "lee@casino.example"))[1] == ["payments"]
         assert 'data-status="disabled"' in page.text
         assert f'action="/console/staff/{account_id}/enable"' in page.text
         assert enabled.status_code == 303
         assert (await _account(runtime, "lee@casino.example"))[2] is False
+        [granted] = await _audited(runtime, AuditAction.STAFF_ACCOUNT_GRANT)
+        assert (granted.actor_id, granted.target_id) == ("bob", account_id)  # who approved
         for action in (
-            AuditAction.STAFF_ACCOUNT_GRANT,
             AuditAction.STAFF_ACCOUNT_REVOKE,
             AuditAction.STAFF_ACCOUNT_DISABLE,
             AuditAction.STAFF_ACCOUNT_ENABLE,

@@ -40,9 +40,13 @@ class Server:
         return f"{self.base_url}/oauth/token"
 
     async def secret_client(self, *scopes: str) -> SecretClient:
+        return await self.secret_client_named(_name(), *scopes)
+
+    async def secret_client_named(self, name: str, *scopes: str) -> SecretClient:
+        """Registered as `croupier oauth clients add` does: by one operator."""
         async with self.runtime.database.unit_of_work() as session:
             registered = await service.register(
-                session, name=_name(), scopes=scopes, public_key=None, actor=Actor.operator("test")
+                session, name=name, scopes=scopes, public_key=None, actor=Actor.operator("test")
             )
         assert registered.secret is not None
         return SecretClient(registered.client.client_id, registered.secret)

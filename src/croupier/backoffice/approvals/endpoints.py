@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from croupier.backoffice.approvals import service as approvals
 from croupier.backoffice.approvals.kinds import HANDLERS
@@ -35,6 +35,7 @@ _DECIDE: tuple[type[CroupierError], ...] = (
     NotFound,
     approvals.ApprovalOwnRequest,
     approvals.ApprovalPermissionMissing,
+    approvals.ApprovalBeneficiary,
     approvals.ApprovalExpired,
     approvals.ApprovalNotPending,
 )
@@ -62,16 +63,24 @@ async def show_request(request_id: uuid.UUID, session: DbSession, staff: Approve
     "/{request_id}/approve",
     summary="Approve a request; its action is done in the same transaction",
     description="Errors of the action itself (e.g. 409 `withdrawal_not_awaiting_review`) leave the"
-    " request pending; reject it if it can no longer be done.",
+    " request pending; reject it if it can no longer be done. A secret the action makes (a new"
+    " OAuth client's `client_secret`) is in this answer's `effect` only, once: it is stored nowhere.",
     responses=responses(*_DECIDE),
 )
-async def approve_request(
-    request_id: uuid.UUID, body: ApproveBody, session: DbSession, staff: Approver, client: Client
+async def approve_request(  # noqa: PLR0917 - the path, the body and four dependencies
+    request_id: uuid.UUID,
+    body: ApproveBody,
+    session: DbSession,
+    staff: Approver,
+    client: Client,
+    response: Response,
 ) -> ApprovalDone:
     row, effect = await approvals.approve(
         session, request_id=request_id, checker=staff, note=body.note, handlers=HANDLERS, client=client
     )
-    return ApprovalDone(**ApprovalView.of(row).model_dump(), effect=dict(effect))
+    if effect.shown_once:
+        response.headers["Cache-Control"] = "no-store"
+    return ApprovalDone(**ApprovalView.of(row).model_dump(), effect={**effect.summary, **effect.shown_once})
 
 
 @router.post(

@@ -12,9 +12,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from croupier.backoffice.approvals.service import ApprovalKind, Handler
+from croupier.backoffice.approvals.service import ApprovalBeneficiary, ApprovalKind, Effect, Handler
+from croupier.backoffice.oauth import service as oauth_clients
 from croupier.payments import withdrawals
 from croupier.risk import rulesets
+from croupier.staff import accounts
 from croupier.staff.service import StaffMember
 from croupier.wallet import adjustments
 
@@ -59,8 +61,43 @@ async def publish_rule_set(
     return {"name": published.name, "version": published.version, "status": published.status}
 
 
+async def grant_role(
+    session: AsyncSession, payload: Mapping[str, Any], checker: StaffMember
+) -> Mapping[str, Any]:
+    """Grant the role; whoever receives it cannot be the second pair of eyes on it."""
+    account_id = uuid.UUID(str(payload["account_id"]))
+    grantee = await accounts.grantable(session, account_id=account_id, role=str(payload["role"]))
+    if grantee.email == checker.name:
+        raise ApprovalBeneficiary("A role granted to you is approved by another admin.")
+    done = await accounts.grant(
+        session, account_id=account_id, role=str(payload["role"]), actor=checker.actor
+    )
+    return {"account_id": str(done.id), "roles": list(done.roles)}
+
+
+async def add_oauth_client(session: AsyncSession, payload: Mapping[str, Any], checker: StaffMember) -> Effect:
+    """Register the client; a secret client's secret is made now and shown once, to the checker."""
+    registered = await oauth_clients.register(
+        session,
+        name=str(payload["name"]),
+        scopes=[str(s) for s in payload["scopes"]],
+        public_key=payload.get("public_jwk"),
+        actor=checker.actor,
+    )
+    client = registered.client
+    summary = {
+        "client_id": client.client_id,
+        "name": client.name,
+        "auth_method": str(client.auth_method),
+        "scopes": list(client.scopes),
+    }
+    return Effect(summary, {"client_secret": registered.secret} if registered.secret else {})
+
+
 HANDLERS: Mapping[str, Handler] = {
     ApprovalKind.WITHDRAWAL_APPROVE: approve_withdrawal,
     ApprovalKind.WALLET_ADJUST: adjust_balance,
     ApprovalKind.RULE_SET_PUBLISH: publish_rule_set,
+    ApprovalKind.STAFF_ROLE_GRANT: grant_role,
+    ApprovalKind.OAUTH_CLIENT_ADD: add_oauth_client,
 }

@@ -19,7 +19,9 @@ class ApprovalStatus(StrEnum):
     APPROVED = "approved"  # the action was done, in the transaction that approved it
     REJECTED = "rejected"
     EXPIRED = "expired"
-    CANCELLED = "cancelled"  # withdrawn by the member who asked
+    # Withdrawn by the member who asked, or closed because its subject left the state the
+    # action needs (the withdrawal was rejected or cancelled directly); the note says which.
+    CANCELLED = "cancelled"
 
 
 class ApprovalRequest(CreatedAt, Base):

@@ -96,6 +96,24 @@ async def expire_due(
     return list((await session.scalars(statement)).all())
 
 
+async def close_pending(
+    session: AsyncSession, *, kind: str, subject: str, now: datetime, note: str
+) -> ApprovalRequest | None:
+    """Mark the pending request of this kind and subject cancelled; the row it was, if any."""
+    closed: ApprovalRequest | None = await session.scalar(
+        update(ApprovalRequest)
+        .where(
+            ApprovalRequest.kind == kind,
+            ApprovalRequest.subject == subject,
+            ApprovalRequest.status == PENDING,
+        )
+        .values(status=ApprovalStatus.CANCELLED, decided_at=now, checker_note=note)
+        .returning(ApprovalRequest)
+        .execution_options(synchronize_session=False)
+    )
+    return closed
+
+
 async def visible(
     session: AsyncSession,
     *,

@@ -4,8 +4,15 @@ A request names its kind, its subject and the action's parameters. Whoever decid
 not be who asked and must hold the permission the action needs. Approving runs the action
 in the same transaction as the decision, so the two commit together or not at all; a
 request decided once cannot be decided again (the row is locked, then its status checked).
-A request not decided within ``approval_hours`` expires. Every step is audited, and so is
-a refused attempt to decide.
+A request not decided within ``approval_hours`` expires: it is marked so when touched and
+by a periodic job (``approvals.tasks``). A request whose subject leaves the state its action
+needs by another path (a withdrawal rejected or cancelled directly) is closed in that
+path's transaction (``close_pending``). Every step is audited, and so is a refused attempt
+to decide.
+
+What an approved action hands back is audited and answered, except what it shows once
+(``Effect.shown_once``, e.g. a new OAuth client's secret): that goes to the checker in the
+approval's answer and is stored nowhere.
 
 This module knows the kinds by name only: what each kind does lives with the domain that
 owns the action, and the caller hands the handlers in (``approvals.kinds``), so the
@@ -16,6 +23,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
@@ -43,6 +51,8 @@ class ApprovalKind(StrEnum):
     WITHDRAWAL_APPROVE = "withdrawal_approve"
     WALLET_ADJUST = "wallet_adjust"
     RULE_SET_PUBLISH = "rule_set_publish"
+    STAFF_ROLE_GRANT = "staff_role_grant"
+    OAUTH_CLIENT_ADD = "oauth_client_add"
 
 
 # The permission a checker needs for each kind: the one the action needs when done directly.
@@ -50,12 +60,24 @@ NEEDS: Mapping[ApprovalKind, Permission] = {
     ApprovalKind.WITHDRAWAL_APPROVE: Permission.WITHDRAWALS_REVIEW,
     ApprovalKind.WALLET_ADJUST: Permission.WALLET_ADJUST,
     ApprovalKind.RULE_SET_PUBLISH: Permission.RISK_RULES_PUBLISH,
+    ApprovalKind.STAFF_ROLE_GRANT: Permission.STAFF_MANAGE,
+    ApprovalKind.OAUTH_CLIENT_ADD: Permission.KEYS_MANAGE,
 }
 # Whoever holds one of these may see the approvals desk.
 APPROVER_PERMISSIONS: frozenset[Permission] = frozenset(NEEDS.values())
 
+
+@dataclass(frozen=True)
+class Effect:
+    """What an approved action did: ``summary`` is audited and answered; ``shown_once`` (a new
+    secret) is answered to the checker only, never stored in the request or the audit trail."""
+
+    summary: Mapping[str, Any]
+    shown_once: Mapping[str, str] = field(default_factory=dict)
+
+
 # What a kind does once approved: (session, payload, checker) -> a summary of the effect.
-Handler = Callable[[AsyncSession, Mapping[str, Any], StaffMember], Awaitable[Mapping[str, Any]]]
+Handler = Callable[[AsyncSession, Mapping[str, Any], StaffMember], Awaitable[Mapping[str, Any] | Effect]]
 
 
 class ApprovalOwnRequest(CroupierError):
@@ -74,6 +96,12 @@ class ApprovalNotMaker(CroupierError):
     code = "approval_not_maker"
     status = 403
     title = "Only the member of staff who made a request may cancel it"
+
+
+class ApprovalBeneficiary(CroupierError):
+    code = "approval_beneficiary"
+    status = 403
+    title = "Another member of staff must approve an action done for you"
 
 
 class ApprovalExpired(Conflict):
@@ -105,9 +133,40 @@ def _expired_entry(session: AsyncSession, row: ApprovalRequest) -> None:
     )
 
 
-async def _expire(session: AsyncSession, *, kind: str | None = None, subject: str | None = None) -> None:
-    for row in await repository.expire_due(session, now=utcnow(), kind=kind, subject=subject):
+async def _expire(session: AsyncSession, *, kind: str | None = None, subject: str | None = None) -> int:
+    expired = await repository.expire_due(session, now=utcnow(), kind=kind, subject=subject)
+    for row in expired:
         _expired_entry(session, row)
+    return len(expired)
+
+
+async def expire_overdue(session: AsyncSession) -> int:
+    """Mark every pending request past its expiry expired, each audited; how many there were."""
+    return await _expire(session)
+
+
+async def close_pending(
+    session: AsyncSession, *, kind: ApprovalKind, subject: str, actor: Actor, because: str
+) -> ApprovalRequest | None:
+    """Close the pending request for an action that can no longer be done, because its subject
+    left the state the action needs by another path; audited under whoever took that path.
+
+    Call it before locking the subject, in the transaction that changes it: approving locks
+    the request and then the subject, so the same order here cannot deadlock with it, and a
+    rollback of the change reopens the request.
+    """
+    row = await repository.close_pending(
+        session, kind=kind, subject=subject, now=utcnow(), note=because[:MAX_TEXT]
+    )
+    if row is not None:
+        audit.record(
+            session,
+            AuditAction.APPROVAL_CLOSE,
+            actor=actor,
+            target=_target(row),
+            details=_details(row, because=because),
+        )
+    return row
 
 
 async def ask(
@@ -254,13 +313,18 @@ async def approve(
     note: str | None,
     handlers: Mapping[str, Handler],
     client: ClientInfo | None = None,
-) -> tuple[ApprovalRequest, Mapping[str, Any]]:
+) -> tuple[ApprovalRequest, Effect]:
     """Approve and do the action, in this transaction; an error from the action leaves the request pending."""
     row = await _open(session, request_id=request_id, member=checker, step="approve")
     handler = handlers.get(row.kind)
     if handler is None:  # pragma: no cover - every kind has a handler (tests/backoffice)
         raise RuntimeError(f"broken invariant: no handler for approvals of kind {row.kind}")
-    effect = plain(dict(await handler(session, row.payload, checker)))
+    try:
+        done = await handler(session, row.payload, checker)
+    except ApprovalBeneficiary as refused:  # the grantee of a role, say: audited as a refusal
+        raise await _refuse(session, refused, row, checker, "approve") from None
+    effect = done if isinstance(done, Effect) else Effect(done)
+    summary = plain(dict(effect.summary))
     row.status, row.checker, row.decided_at = ApprovalStatus.APPROVED, checker.name, utcnow()
     row.checker_note = (note or "").strip()[:MAX_TEXT] or None
     audit.record(
@@ -269,10 +333,10 @@ async def approve(
         actor=checker.actor,
         target=_target(row),
         client=client,
-        details=_details(row, note=row.checker_note, effect=effect),
+        details=_details(row, note=row.checker_note, effect=summary),
     )
     await session.flush()
-    return row, effect
+    return row, Effect(summary, effect.shown_once)
 
 
 async def reject(

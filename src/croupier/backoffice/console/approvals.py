@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
+from croupier.backoffice import withdrawals as decisions
 from croupier.backoffice.approvals import service as approvals
 from croupier.backoffice.approvals.kinds import HANDLERS
 from croupier.backoffice.approvals.models import ApprovalRequest, ApprovalStatus
@@ -73,9 +74,7 @@ async def reject_withdrawal(
     _: CsrfChecked,
     note: Annotated[str, Form(min_length=1, max_length=500)],
 ) -> Response:
-    await withdrawals.review(
-        session, withdrawal_id=withdrawal_id, approve=False, actor=member.actor, note=note
-    )
+    await decisions.review(session, withdrawal_id=withdrawal_id, approve=False, actor=member.actor, note=note)
     return RedirectResponse(f"{PREFIX}/withdrawals?done=rejected", status_code=303)
 
 
@@ -94,17 +93,32 @@ async def approval_queue(
 
 
 @router.post("/approvals/{request_id}/approve")
-async def approve(
+async def approve(  # noqa: PLR0917 - one parameter per form field and dependency
     request_id: uuid.UUID,
+    request: Request,
     session: DbSession,
+    runtime: RuntimeDep,
     client: Client,
     member: Approver,
     _: CsrfChecked,
     note: Note = "",
 ) -> Response:
-    await approvals.approve(
+    _done, effect = await approvals.approve(
         session, request_id=request_id, checker=member, note=note or None, handlers=HANDLERS, client=client
     )
+    if effect.shown_once:
+        # A secret made by the action (a new OAuth client's): on this page, once, never in a URL.
+        pending = await approvals.listing(session, viewer=member, status=ApprovalStatus.PENDING, limit=100)
+        return render(
+            request,
+            runtime,
+            "approvals.html",
+            member=member,
+            section="approvals",
+            pending=pending,
+            done="approved",
+            shown_once={**effect.summary, **effect.shown_once},
+        )
     return RedirectResponse(f"{PREFIX}/approvals?done=approved", status_code=303)
 
 

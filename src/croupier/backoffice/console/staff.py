@@ -1,5 +1,6 @@
 """Staff accounts and roles in the console: invite, disable and enable, grant and revoke roles;
-define, change and remove custom roles.
+define, change and remove custom roles. Granting a role asks a second admin (four eyes), as
+the staff API does; revoking is immediate.
 
 The same functions as the staff API and ``croupier staff`` (``staff.accounts``,
 ``staff.roles``), so the audit log says the same whichever way an admin worked. An
@@ -12,13 +13,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
+from croupier.backoffice.approvals.models import ApprovalRequest
 from croupier.backoffice.console.pages import PREFIX, render
 from croupier.backoffice.console.security import CsrfChecked
-from croupier.kit.deps import DbSession, RuntimeDep
+from croupier.backoffice.role_grants import grant_or_ask
+from croupier.kit.deps import Client, DbSession, RuntimeDep
 from croupier.staff import accounts, roles
 from croupier.staff.access import Permission
 from croupier.staff.auth import require
@@ -38,7 +41,9 @@ async def _staff_page(
     session: DbSession,
     runtime: RuntimeDep,
     member: StaffMember,
+    *,
     invitation: accounts.Invitation | None = None,
+    asked: uuid.UUID | None = None,
 ) -> Response:
     return render(
         request,
@@ -49,15 +54,20 @@ async def _staff_page(
         accounts=await accounts.listing(session),
         roles=await roles.listing(session),
         invitation=invitation,
+        asked=asked,
         accept_url=accounts.accept_url(runtime.settings, invitation.token) if invitation else None,
     )
 
 
 @router.get("/staff", response_class=HTMLResponse)
 async def staff_page(
-    request: Request, session: DbSession, runtime: RuntimeDep, member: StaffManager
+    request: Request,
+    session: DbSession,
+    runtime: RuntimeDep,
+    member: StaffManager,
+    asked: Annotated[uuid.UUID | None, Query()] = None,
 ) -> Response:
-    return await _staff_page(request, session, runtime, member)
+    return await _staff_page(request, session, runtime, member, asked=asked)
 
 
 @router.post("/staff/invite", response_class=HTMLResponse)
@@ -98,11 +108,22 @@ async def enable(account_id: uuid.UUID, session: DbSession, member: StaffManager
 
 
 @router.post("/staff/{account_id}/grant")
-async def grant(
-    account_id: uuid.UUID, session: DbSession, member: StaffManager, _: CsrfChecked, role: RoleField
+async def grant(  # noqa: PLR0917 - one parameter per form field and dependency
+    account_id: uuid.UUID,
+    session: DbSession,
+    runtime: RuntimeDep,
+    client: Client,
+    member: StaffManager,
+    _: CsrfChecked,
+    role: RoleField,
 ) -> Response:
-    """As ``PUT /v1/staff/accounts/{id}/roles/{role}`` does: one call, so the two cannot drift."""
-    await accounts.grant(session, account_id=account_id, role=role, actor=member.actor)
+    """As ``PUT /v1/staff/accounts/{id}/roles/{role}`` does (one call, so the two cannot drift):
+    a request another admin approves on the approvals page."""
+    done = await grant_or_ask(
+        session, runtime.settings, account_id=account_id, role=role, staff=member, client=client
+    )
+    if isinstance(done, ApprovalRequest):
+        return RedirectResponse(f"{STAFF}?asked={done.id}", status_code=303)
     return RedirectResponse(STAFF, status_code=303)
 
 

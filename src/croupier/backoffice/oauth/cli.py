@@ -1,4 +1,8 @@
-"""``croupier oauth clients add|list|revoke``."""
+"""``croupier oauth clients add|list|revoke``.
+
+One-person commands, as the operator's others are: whoever runs them holds the database and
+the keys already. Over the staff API, registering a client takes a second member of staff.
+"""
 
 from __future__ import annotations
 

@@ -42,9 +42,3 @@ class ClientOut(BaseModel):
             created_by=client.created_by,
             revoked_at=client.revoked_at,
         )
-
-
-class ClientCreated(ClientOut):
-    client_secret: str | None = Field(
-        None, description="For a secret client: shown this once, stored only as its hash."
-    )

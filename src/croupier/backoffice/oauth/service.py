@@ -59,6 +59,38 @@ def _target(client_id: str) -> Target:
 
 
 @dataclass(frozen=True)
+class Registration:
+    """A client that may be registered: its name, scopes and public JWK (None: a secret client)."""
+
+    name: str
+    scopes: list[str]
+    public_jwk: dict[str, Any] | None
+
+
+async def check_registration(
+    session: AsyncSession,
+    *,
+    name: str,
+    scopes: Iterable[str],
+    public_key: str | Mapping[str, Any] | None,
+) -> Registration:
+    """What ``register`` would make, checked (name, known scopes, a public key, the name free)
+    without making it: the staff API asks a second member first, with this as the request."""
+    if not _NAME.match(name):
+        raise InvalidClientName()
+    try:
+        granted = parse_scopes(scopes)
+    except ValueError as unknown:
+        raise UnknownScope(f"No scope named {unknown}; known: {as_text(Scope)}.") from None
+    if not granted:
+        raise UnknownScope(f"Give the client at least one scope: {as_text(Scope)}.")
+    if await repository.name_taken(session, name):
+        raise Conflict(f"An OAuth client named {name!r} exists; revoke it or pick another name.")
+    jwk = assertions.public_jwk(public_key) if public_key is not None else None
+    return Registration(name, sorted(granted), jwk)
+
+
+@dataclass(frozen=True)
 class Registered:
     client: OAuthClient
     secret: str | None  # shown once, for a secret client; never stored
@@ -73,17 +105,8 @@ async def register(
     actor: Actor,
 ) -> Registered:
     """A new client holding ``scopes``: with a secret, or with ``public_key`` for private_key_jwt."""
-    if not _NAME.match(name):
-        raise InvalidClientName()
-    try:
-        granted = parse_scopes(scopes)
-    except ValueError as unknown:
-        raise UnknownScope(f"No scope named {unknown}; known: {as_text(Scope)}.") from None
-    if not granted:
-        raise UnknownScope(f"Give the client at least one scope: {as_text(Scope)}.")
-    if await repository.name_taken(session, name):
-        raise Conflict(f"An OAuth client named {name!r} exists; revoke it or pick another name.")
-    jwk = assertions.public_jwk(public_key) if public_key is not None else None
+    checked = await check_registration(session, name=name, scopes=scopes, public_key=public_key)
+    granted, jwk = checked.scopes, checked.public_jwk
     secret, digest = tokens.new_token(CLIENT_SECRET_PREFIX) if jwk is None else (None, None)
     client = OAuthClient(
         id=uuid.uuid4(),

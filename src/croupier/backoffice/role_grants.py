@@ -1,0 +1,47 @@
+"""A role granted by a member of staff: asked of a second admin, in the staff API and the console alike.
+
+A role the account holds already needs nobody; any other grant is a four-eyes request
+(``staff_role_grant``) that another member with ``staff:manage``, not the grantee, approves
+(``approvals.kinds.grant_role``). The operator's ``croupier staff accounts grant`` stays a
+one-person command.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from croupier.backoffice.approvals import service as approvals
+from croupier.backoffice.approvals.models import ApprovalRequest
+from croupier.backoffice.approvals.service import ApprovalKind
+from croupier.kit.client import ClientInfo
+from croupier.kit.settings import Settings
+from croupier.staff import accounts
+from croupier.staff.service import StaffMember
+
+
+async def grant_or_ask(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    account_id: uuid.UUID,
+    role: str,
+    staff: StaffMember,
+    client: ClientInfo | None,
+) -> accounts.AccountView | ApprovalRequest:
+    """The account, if it holds the role already; else the approval request a second admin decides."""
+    account = await accounts.grantable(session, account_id=account_id, role=role)
+    if role in account.roles:
+        return account
+    asked, _ = await approvals.ask(
+        session,
+        settings,
+        kind=ApprovalKind.STAFF_ROLE_GRANT,
+        subject=f"staff_account:{account.id}:role:{role}",
+        payload={"account_id": str(account.id), "role": role},
+        maker=staff,
+        reason=None,
+        client=client,
+    )
+    return asked
