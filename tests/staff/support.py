@@ -63,9 +63,12 @@ async def sign_in(http: httpx.AsyncClient, email: str, password: str = PASSWORD)
     return await http.post("/v1/staff/sessions", json={"email": email, "password": password})
 
 
-async def onboard(http: httpx.AsyncClient, runtime: Runtime, email: str, *roles: str) -> Staff:
-    """Invited, password set, first sign-in with TOTP enrolment: a fully signed-in person."""
-    token = await invite(runtime, email, *roles)
+async def onboard(
+    http: httpx.AsyncClient, runtime: Runtime, email: str, *roles: str, token: str | None = None
+) -> Staff:
+    """Invited (unless ``token`` is an invitation made already), password set, first sign-in
+    with TOTP enrolment: a fully signed-in person."""
+    token = token or await invite(runtime, email, *roles)
     accepted = await http.post(f"/v1/staff/invitations/{token}/accept", json={"password": PASSWORD})
     assert accepted.status_code == 200, accepted.text
     started = await sign_in(http, email)

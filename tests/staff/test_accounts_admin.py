@@ -43,6 +43,33 @@ async def _account_id(client: httpx.AsyncClient, admin: Staff, email: str) -> st
 
 
 class TestInvitations:
+    async def test_the_roles_an_invitation_asks_for_are_held_once_a_second_admin_approves(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        admin = await onboard(client, runtime, "admin@casino.example", "admin")
+        second = await onboard(client, runtime, "second@casino.example", "admin")
+        made = await client.post(
+            "/v1/staff/accounts",
+            json={"email": "kim@casino.example", "roles": ["risk"]},
+            headers=admin.headers,
+        )
+        kim = await onboard(client, runtime, "kim@casino.example", token=made.json()["invitation_token"])
+
+        before = await client.get("/v1/staff/risk/rules", headers=kim.headers)
+        [request] = (await client.get("/v1/staff/approvals", headers=second.headers)).json()["items"]
+        by_kim = await client.post(
+            f"/v1/staff/approvals/{request['id']}/approve", json={}, headers=kim.headers
+        )
+        approved = await client.post(
+            f"/v1/staff/approvals/{request['id']}/approve", json={}, headers=second.headers
+        )
+        after = await client.get("/v1/staff/risk/rules", headers=kim.headers)
+
+        assert before.status_code == 403
+        assert by_kim.status_code == 403  # kim has no staff:manage, and it is kim's own grant
+        assert approved.status_code == 200, approved.text
+        assert after.status_code == 200
+
     async def test_an_admin_invites_over_http_and_the_token_is_shown_once(
         self, client: httpx.AsyncClient, runtime: Runtime
     ) -> None:
@@ -58,11 +85,12 @@ class TestInvitations:
         body = made.json()
         assert body["invitation_token"].startswith("cri_")
         assert body["accept_url"].endswith(f"/console/invitations/{body['invitation_token']}")
+        assert body["roles_asked"] == ["kyc", "support"]
         assert body["account"] | {"id": None, "created_at": None} == {
             "id": None,
             "email": "kim@casino.example",
             "name": "Kim Lee",
-            "roles": ["kyc", "support"],
+            "roles": [],  # each asked for, and held once a second admin approves
             "state": "invited",
             "mfa_enrolled": False,
             "last_sign_in_at": None,

@@ -2,8 +2,10 @@
 
 A role the account holds already needs nobody; any other grant is a four-eyes request
 (``staff_role_grant``) that another member with ``staff:manage``, not the grantee, approves
-(``approvals.kinds.grant_role``). The operator's ``croupier staff accounts grant`` stays a
-one-person command.
+(``approvals.kinds.grant_role``). An invitation by a member of staff names the roles it asks
+for: the account starts with none, and each is such a request. The operator's ``croupier
+staff invite`` and ``croupier staff accounts grant`` stay one-person commands (the first admin
+has to come from somewhere; whoever runs them holds the database and the keys).
 """
 
 from __future__ import annotations
@@ -45,3 +47,33 @@ async def grant_or_ask(
         client=client,
     )
     return asked
+
+
+async def invite_and_ask(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    email: str,
+    roles: list[str],
+    display_name: str | None,
+    staff: StaffMember,
+    client: ClientInfo | None,
+) -> tuple[accounts.Invitation, list[ApprovalRequest]]:
+    """The invitation (its token shown once), and a grant request for each role it names."""
+    made = await accounts.invite(
+        session,
+        settings=settings,
+        email=email,
+        role_names=roles,
+        display_name=display_name,
+        actor=staff.actor,
+        grant_roles=False,
+    )
+    asked = []
+    for role in sorted(set(roles)):
+        outcome = await grant_or_ask(
+            session, settings, account_id=made.account.id, role=role, staff=staff, client=client
+        )
+        if isinstance(outcome, ApprovalRequest):
+            asked.append(outcome)
+    return made, asked

@@ -94,8 +94,13 @@ async def invite(
     role_names: list[str],
     display_name: str | None,
     actor: Actor,
+    grant_roles: bool = True,
 ) -> Invitation:
-    """Create an account (or renew a pending one's invitation) and return the token, shown once."""
+    """Create an account (or renew a pending one's invitation) and return the token, shown once.
+
+    With ``grant_roles=False`` the roles are checked but not given: the caller asks for each
+    (a four-eyes grant), and the account has none until a second admin approves.
+    """
     email = normalise_email(email)
     if len(email) > _EMAIL_MAX or not _EMAIL.match(email):
         raise InvalidStaffEmail()
@@ -109,8 +114,9 @@ async def invite(
     now = utcnow()
     account_id = uuid.uuid4()
     by = (actor.id or str(actor.type))[:64]
+    given = chosen if grant_roles else []
     created = await repository.insert_account(
-        session, account_id=account_id, email=email, display_name=name, roles=chosen, by=by
+        session, account_id=account_id, email=email, display_name=name, roles=given, by=by
     )
     if not created:
         found = await repository.account_by_email(session, email)
@@ -118,7 +124,9 @@ async def invite(
             raise StaffAccountExists(f"A staff account has the email {email!r}.")
         # Not accepted yet: a new link replaces the old ones, with the roles given now.
         account = await _locked(session, found.id)
-        account.roles, account.display_name = chosen, name
+        if grant_roles:
+            account.roles = chosen
+        account.display_name = name
         await repository.void_invitations(session, account.id, now=now)
     else:
         account = await _locked(session, account_id)
@@ -134,7 +142,12 @@ async def invite(
         AuditAction.STAFF_ACCOUNT_INVITE,
         actor=actor,
         target=target_of(account),
-        details={"email": email, "roles": chosen, "renewed": not created},
+        details={
+            "email": email,
+            "roles": given,
+            "roles_asked": [] if grant_roles else chosen,
+            "renewed": not created,
+        },
     )
     return Invitation(account=AccountView.of(account), token=token, expires_at=expires_at)
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Response
 
 from croupier.backoffice.approvals.models import ApprovalRequest
 from croupier.backoffice.approvals.schemas import ApprovalView
-from croupier.backoffice.role_grants import grant_or_ask
+from croupier.backoffice.role_grants import grant_or_ask, invite_and_ask
 from croupier.identity.auth import PasswordsDep
 from croupier.identity.endpoints import throttle_address
 from croupier.identity.errors import AccountDisabled, AccountLocked, InvalidCredentials, InvalidOtp
@@ -59,26 +59,30 @@ _ADMIN_ERRORS = (Unauthenticated, StaffSessionExpired, Forbidden, StaffMfaRequir
     "/accounts",
     status_code=201,
     summary="Invite a person to the back office",
-    description="Creates the account with its roles and returns a one-time invitation token (shown once)"
-    " that sets the password. Inviting again an address that never accepted renews its link.",
+    description="Creates the account and returns a one-time invitation token (shown once) that sets the"
+    " password. Each role named is a four-eyes grant request (another admin approves it at"
+    " /v1/staff/approvals); the account holds none before. Inviting again an address that never"
+    " accepted renews its link.",
     responses=responses(*_ADMIN_ERRORS, InvalidStaffEmail, StaffAccountExists, Conflict),
 )
 async def invite(
-    body: StaffInvite, session: DbSession, runtime: RuntimeDep, member: StaffManager
+    body: StaffInvite, session: DbSession, runtime: RuntimeDep, member: StaffManager, client: Client
 ) -> InvitationCreated:
-    made = await accounts.invite(
+    made, asked = await invite_and_ask(
         session,
-        settings=runtime.settings,
+        runtime.settings,
         email=body.email,
-        role_names=body.roles,
+        roles=body.roles,
         display_name=body.name,
-        actor=member.actor,
+        staff=member,
+        client=client,
     )
     return InvitationCreated(
         account=StaffAccountOut.of(made.account),
         invitation_token=made.token,
         accept_url=accounts.accept_url(runtime.settings, made.token),
         expires_at=made.expires_at,
+        roles_asked=sorted(str(a.payload["role"]) for a in asked),
     )
 
 

@@ -53,6 +53,9 @@ class InvitationCreated(BaseModel):
     )
     accept_url: str
     expires_at: datetime
+    roles_asked: list[str] = Field(
+        description="Roles asked for: each a four-eyes request another admin approves; none is held before."
+    )
 
 
 class InvitationAccept(BaseModel):

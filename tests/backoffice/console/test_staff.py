@@ -81,7 +81,10 @@ class TestAccounts:
         assert 'data-status="invited"' in later.text
         [(stored,)] = await sql(runtime, "SELECT token_hash FROM staff_invitations")
         assert bytes(stored) == hashlib.sha256(secret.encode()).digest()
-        assert (await _account(runtime, "kim@casino.example"))[1] == ["kyc", "risk"]
+        # The roles wait for a second admin: one request each, none held before.
+        assert (await _account(runtime, "kim@casino.example"))[1] == []
+        asked = await sql(runtime, "SELECT kind, payload->>'role' FROM approval_requests ORDER BY 2")
+        assert [tuple(a) for a in asked] == [("staff_role_grant", "kyc"), ("staff_role_grant", "risk")]
         [entry] = await _audited(runtime, AuditAction.STAFF_ACCOUNT_INVITE)
         assert (entry.actor_type, entry.actor_id) == ("staff", "ada")
         assert secret not in str(entry.details)

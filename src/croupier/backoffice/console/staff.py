@@ -20,7 +20,7 @@ from starlette.responses import Response
 from croupier.backoffice.approvals.models import ApprovalRequest
 from croupier.backoffice.console.pages import PREFIX, render
 from croupier.backoffice.console.security import CsrfChecked
-from croupier.backoffice.role_grants import grant_or_ask
+from croupier.backoffice.role_grants import grant_or_ask, invite_and_ask
 from croupier.kit.deps import Client, DbSession, RuntimeDep
 from croupier.staff import accounts, roles
 from croupier.staff.access import Permission
@@ -76,19 +76,21 @@ async def invite(  # noqa: PLR0917 - one parameter per form field and dependency
     session: DbSession,
     runtime: RuntimeDep,
     member: StaffManager,
+    client: Client,
     _: CsrfChecked,
     email: Annotated[str, Form(min_length=3, max_length=320)],
     role: Annotated[list[str], Form(max_length=20)],
     display_name: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     """The token is in this page only: the answer to a POST, never cached (``no-store``)."""
-    made = await accounts.invite(
+    made, _asked = await invite_and_ask(
         session,
-        settings=runtime.settings,
+        runtime.settings,
         email=email,
-        role_names=role,
+        roles=role,
         display_name=display_name.strip() or None,
-        actor=member.actor,
+        staff=member,
+        client=client,
     )
     return await _staff_page(request, session, runtime, member, invitation=made)
 
