@@ -19,7 +19,7 @@ from croupier.backoffice.approvals.models import ApprovalRequest
 from croupier.backoffice.approvals.service import ApprovalKind
 from croupier.kit.client import ClientInfo
 from croupier.kit.settings import Settings
-from croupier.staff import accounts
+from croupier.staff import accounts, roles
 from croupier.staff.service import StaffMember
 
 
@@ -77,3 +77,29 @@ async def invite_and_ask(
         if isinstance(outcome, ApprovalRequest):
             asked.append(outcome)
     return made, asked
+
+
+async def define_or_ask(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    name: str,
+    description: str,
+    permissions: list[str],
+    staff: StaffMember,
+    client: ClientInfo | None,
+) -> ApprovalRequest:
+    """A custom role's definition or change, checked now and asked of a second member with
+    ``roles:manage`` (changing a role widens what everyone holding it may do)."""
+    chosen = roles.checked(name, description, permissions)
+    asked, _ = await approvals.ask(
+        session,
+        settings,
+        kind=ApprovalKind.STAFF_ROLE_DEFINE,
+        subject=f"staff_role:{name}",
+        payload={"name": name, "description": description, "permissions": sorted(str(p) for p in chosen)},
+        maker=staff,
+        reason=None,
+        client=client,
+    )
+    return asked

@@ -110,6 +110,11 @@ async def remove(session: AsyncSession, *, name: str, actor: Actor) -> None:
     )
 
 
+def checked(name: str, description: str, permissions: Iterable[str]) -> frozenset[Permission]:
+    """The permissions of a role that ``define`` would accept (``InvalidRole``, ``Conflict`` otherwise)."""
+    return _valid(name, description, permissions)
+
+
 def _valid(name: str, description: str, permissions: Iterable[str]) -> frozenset[Permission]:
     if not _NAME.match(name) or not description.strip() or len(description) > 200:
         raise InvalidRole()

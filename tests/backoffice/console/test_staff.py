@@ -17,8 +17,10 @@ import httpx
 import pytest
 
 from croupier.audit import service as audit
+from croupier.audit.service import Actor
 from croupier.audit.tags import AuditAction
 from croupier.kit.runtime import Runtime
+from croupier.staff import roles
 from croupier.staff.access import StaffRole
 from tests.backoffice.console.support import assert_safe, error_code, page_token
 from tests.risk.support import staff_key
@@ -255,32 +257,81 @@ class TestRoles:
         assert "<form" not in section
         assert 'action="/console/roles/kyc/remove"' not in page.text
 
-    async def test_a_custom_role_is_defined_changed_and_removed(
+    async def test_a_holder_of_the_role_cannot_approve_its_change(
         self, client: httpx.AsyncClient, runtime: Runtime
     ) -> None:
-        admin = await staff_key(runtime, StaffRole.ADMIN, name="ada")
-        token = await page_token(client, "/console/roles", admin)
+        async with runtime.database.unit_of_work() as session:
+            await roles.define(
+                session,
+                name="auditor",
+                description="Reads the audit log and manages roles",
+                permissions=["audit:read", "roles:manage"],
+                actor=Actor.operator("tests"),
+            )
+        ada = await staff_key(runtime, StaffRole.ADMIN, name="ada")
+        holder = await staff_key(runtime, "auditor", name="holder")
+        token = await page_token(client, "/console/roles", ada)
+        widened = ["audit:read", "roles:manage", "gdpr:erase"]
+        await client.post(
+            "/console/roles",
+            data={"csrf": token, "name": "auditor", "description": "more", "permission": widened},
+            headers=ada,
+        )
+        [(request_id,)] = await sql(runtime, "SELECT id FROM approval_requests")
+
+        refused = await client.post(
+            f"/console/approvals/{request_id}/approve", data={"csrf": token}, headers=holder
+        )
+
+        assert refused.status_code == 403
+        assert error_code(refused) == "approval_beneficiary"
+        assert await sql(runtime, "SELECT permissions FROM staff_roles") == [
+            (["audit:read", "roles:manage"],)
+        ]
+
+    async def test_a_custom_role_is_defined_and_changed_by_two_people_and_removed_by_one(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        ada = await staff_key(runtime, StaffRole.ADMIN, name="ada")
+        bea = await staff_key(runtime, StaffRole.ADMIN, name="bea")
+        token = await page_token(client, "/console/roles", ada)
         role = {"csrf": token, "name": "auditor", "description": "Reads the audit log"}
 
-        defined = await client.post(
-            "/console/roles", data={**role, "permission": ["audit:read"]}, headers=admin
-        )
-        first = await sql(runtime, "SELECT permissions FROM staff_roles WHERE name = 'auditor'")
-        changed = await client.post(
-            "/console/roles", data={**role, "permission": ["audit:read", "reports:read"]}, headers=admin
-        )
-        page = await client.get("/console/roles", headers=admin)
-        second = await sql(runtime, "SELECT permissions FROM staff_roles WHERE name = 'auditor'")
-        removed = await client.post("/console/roles/auditor/remove", data={"csrf": token}, headers=admin)
+        async def approved_by_bea() -> None:
+            page = await client.get("/console/approvals", headers=bea)
+            found = re.search(r'data-request="([0-9a-f-]+)"', page.text)
+            assert found is not None, page.text
+            assert "audit:read" in page.text  # the checker sees what they approve
+            done = await client.post(
+                f"/console/approvals/{found[1]}/approve", data={"csrf": token}, headers=bea
+            )
+            assert done.status_code == 303, done.text
 
-        assert defined.status_code == changed.status_code == removed.status_code == 303
+        defined = await client.post(
+            "/console/roles", data={**role, "permission": ["audit:read"]}, headers=ada
+        )
+        before_approval = await sql(runtime, "SELECT name FROM staff_roles")
+        await approved_by_bea()
+        first = await sql(runtime, "SELECT permissions FROM staff_roles WHERE name = 'auditor'")
+        await client.post(
+            "/console/roles", data={**role, "permission": ["audit:read", "reports:read"]}, headers=ada
+        )
+        await approved_by_bea()
+        page = await client.get("/console/roles", headers=ada)
+        second = await sql(runtime, "SELECT permissions FROM staff_roles WHERE name = 'auditor'")
+        removed = await client.post("/console/roles/auditor/remove", data={"csrf": token}, headers=ada)
+
+        assert defined.status_code == 303
+        assert defined.headers["location"] == "/console/approvals"
+        assert before_approval == []
         assert first == [(["audit:read"],)]
         assert second == [(["audit:read", "reports:read"],)]
         assert 'value="reports:read" checked' in page.text
+        assert removed.status_code == 303  # taking access away needs one person
         assert await sql(runtime, "SELECT name FROM staff_roles") == []
         [define_2, define_1] = await _audited(runtime, AuditAction.STAFF_ROLE_DEFINE)
         assert define_2.details == {"before": ["audit:read"], "after": ["audit:read", "reports:read"]}
-        assert define_1.actor_id == "ada"
+        assert define_1.actor_id == "bea"  # done when the second person approved
         assert len(await _audited(runtime, AuditAction.STAFF_ROLE_REMOVE)) == 1
 
     @pytest.mark.parametrize(

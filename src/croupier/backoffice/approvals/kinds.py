@@ -16,7 +16,7 @@ from croupier.backoffice.approvals.service import ApprovalBeneficiary, ApprovalK
 from croupier.backoffice.oauth import service as oauth_clients
 from croupier.payments import withdrawals
 from croupier.risk import rulesets
-from croupier.staff import accounts
+from croupier.staff import accounts, roles
 from croupier.staff.service import StaffMember
 from croupier.wallet import adjustments
 
@@ -94,10 +94,28 @@ async def add_oauth_client(session: AsyncSession, payload: Mapping[str, Any], ch
     return Effect(summary, {"client_secret": registered.secret} if registered.secret else {})
 
 
+async def define_role(
+    session: AsyncSession, payload: Mapping[str, Any], checker: StaffMember
+) -> Mapping[str, Any]:
+    """Define or change the custom role; a member holding it cannot be the second pair of eyes."""
+    name = str(payload["name"])
+    if name in checker.roles:
+        raise ApprovalBeneficiary("A change to a role you hold is approved by another member.")
+    done = await roles.define(
+        session,
+        name=name,
+        description=str(payload["description"]),
+        permissions=[str(p) for p in payload["permissions"]],
+        actor=checker.actor,
+    )
+    return {"name": done.name, "permissions": sorted(done.permissions)}
+
+
 HANDLERS: Mapping[str, Handler] = {
     ApprovalKind.WITHDRAWAL_APPROVE: approve_withdrawal,
     ApprovalKind.WALLET_ADJUST: adjust_balance,
     ApprovalKind.RULE_SET_PUBLISH: publish_rule_set,
     ApprovalKind.STAFF_ROLE_GRANT: grant_role,
     ApprovalKind.OAUTH_CLIENT_ADD: add_oauth_client,
+    ApprovalKind.STAFF_ROLE_DEFINE: define_role,
 }

@@ -53,6 +53,7 @@ class ApprovalKind(StrEnum):
     RULE_SET_PUBLISH = "rule_set_publish"
     STAFF_ROLE_GRANT = "staff_role_grant"
     OAUTH_CLIENT_ADD = "oauth_client_add"
+    STAFF_ROLE_DEFINE = "staff_role_define"
 
 
 # The permission a checker needs for each kind: the one the action needs when done directly.
@@ -62,6 +63,7 @@ NEEDS: Mapping[ApprovalKind, Permission] = {
     ApprovalKind.RULE_SET_PUBLISH: Permission.RISK_RULES_PUBLISH,
     ApprovalKind.STAFF_ROLE_GRANT: Permission.STAFF_MANAGE,
     ApprovalKind.OAUTH_CLIENT_ADD: Permission.KEYS_MANAGE,
+    ApprovalKind.STAFF_ROLE_DEFINE: Permission.ROLES_MANAGE,
 }
 # Whoever holds one of these may see the approvals desk.
 APPROVER_PERMISSIONS: frozenset[Permission] = frozenset(NEEDS.values())

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from croupier.backoffice.approvals.models import ApprovalRequest
 from croupier.backoffice.console.pages import PREFIX, render
 from croupier.backoffice.console.security import CsrfChecked
-from croupier.backoffice.role_grants import grant_or_ask, invite_and_ask
+from croupier.backoffice.role_grants import define_or_ask, grant_or_ask, invite_and_ask
 from croupier.kit.deps import Client, DbSession, RuntimeDep
 from croupier.staff import accounts, roles
 from croupier.staff.access import Permission
@@ -153,19 +153,28 @@ async def roles_page(
 
 
 @router.post("/roles")
-async def define_role(
+async def define_role(  # noqa: PLR0917 - one parameter per form field and dependency
     session: DbSession,
+    runtime: RuntimeDep,
+    client: Client,
     member: RoleManager,
     _: CsrfChecked,
     name: Annotated[str, Form(max_length=32)],
     description: Annotated[str, Form(max_length=200)],
     permission: Annotated[list[str], Form(max_length=len(Permission))] = [],  # noqa: B006 - FastAPI copies it
 ) -> Response:
-    """Create a custom role, or change one: the ticked permissions replace the old ones."""
-    await roles.define(
-        session, name=name, description=description, permissions=permission, actor=member.actor
+    """Create a custom role, or change one (the ticked permissions replace the old ones): checked
+    now, done when a second member with ``roles:manage`` approves it on the approvals page."""
+    await define_or_ask(
+        session,
+        runtime.settings,
+        name=name,
+        description=description,
+        permissions=permission,
+        staff=member,
+        client=client,
     )
-    return RedirectResponse(ROLES, status_code=303)
+    return RedirectResponse(f"{PREFIX}/approvals", status_code=303)
 
 
 @router.post("/roles/{name}/remove")
