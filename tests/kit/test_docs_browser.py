@@ -10,7 +10,6 @@ a browser build here: it is pointed at the system's.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -20,33 +19,11 @@ from typing import Any
 
 import pytest
 
+from tests.browser_support import CHROMIUM, RECORD_VIOLATIONS, playwright_api
 from tests.test_serve_process import Server, stop_embedded_database
 
 pytestmark = pytest.mark.slow
-
-CHROMIUM = Path("/usr/bin/chromium")
 LOAD_WITHIN_MS = 30_000
-# Collected before any page script runs; the page's CSP does not apply to this script.
-RECORD_VIOLATIONS = """
-window.__violations = [];
-document.addEventListener("securitypolicyviolation", (e) =>
-  window.__violations.push({directive: e.violatedDirective, blocked: e.blockedURI}));
-"""
-
-
-def _require_browser() -> Any:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
-    missing = "the playwright package" if sync_playwright is None else None
-    if missing is None and not CHROMIUM.exists():
-        missing = str(CHROMIUM)
-    if missing is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{missing} is missing: CI must install it (`apt-get install chromium`)")
-        pytest.skip(f"{missing} is not installed")
-    return sync_playwright
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +56,7 @@ class Visit:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    sync_playwright = _require_browser()
+    sync_playwright = playwright_api("sync")
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=str(CHROMIUM),

@@ -26,7 +26,7 @@ import httpx
 import pytest
 
 from tests.backoffice.console.test_kyc import _check
-from tests.kit.test_docs_browser import CHROMIUM, RECORD_VIOLATIONS
+from tests.browser_support import CHROMIUM, RECORD_VIOLATIONS, playwright_api
 from tests.payments.support import Live, eventually, live_settings, serve
 from tests.psp_sandbox import PspSandbox
 from tests.risk.support import alert
@@ -39,24 +39,9 @@ FOUR_EYES = 150_000
 SCREENSHOTS = os.environ.get("CROUPIER_SCREENSHOTS")
 
 
-def _async_playwright() -> Any:
-    try:
-        from playwright.async_api import async_playwright
-    except ImportError:
-        async_playwright = None
-    missing = "the playwright package" if async_playwright is None else None
-    if missing is None and not CHROMIUM.exists():
-        missing = str(CHROMIUM)
-    if missing is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{missing} is missing: CI must install it (`apt-get install chromium`)")
-        pytest.skip(f"{missing} is not installed")
-    return async_playwright
-
-
 @pytest.fixture(scope="module")
 async def chromium() -> AsyncIterator[Any]:
-    async with _async_playwright()() as playwright:
+    async with playwright_api("async")() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
         )
