@@ -50,6 +50,8 @@ _COMMANDS: dict[str, str | None] = {
     "jobs": None,
     "kyc": "croupier.compliance.kyc.cli:app",
     "rg": "croupier.compliance.responsible.cli:app",
+    "backup": "croupier.operations.backup_cli:app",
+    "drill": "croupier.operations.drills.cli:app",
 }
 
 db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic migrations).")
