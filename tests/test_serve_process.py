@@ -92,13 +92,15 @@ class Server:
         self.spawned_at = 0.0
         # CROUPIER_* settings on top of the bare data folder.
         self.env: dict[str, str] = {}
+        # What runs `serve`: this release's console script, unless a test runs another release.
+        self.command = croupier_command()
 
     def start(self) -> None:
         self.spawned_at = time.monotonic()
         # Appended: one log tells the story of every run of the process.
         with self.log.open("ab") as stderr:
             self.process = subprocess.Popen(  # noqa: S603 - our own console script, fixed arguments
-                [*croupier_command(), "serve", "--port", str(self.port)],
+                [*self.command, "serve", "--port", str(self.port)],
                 env=clean_env(self.data_dir, **self.env),
                 cwd=self.data_dir.parent,
                 stdin=subprocess.DEVNULL,

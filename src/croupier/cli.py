@@ -153,13 +153,27 @@ def _share_metrics_between_workers(folder: Path) -> None:
 
 @contextmanager
 def _alembic_refusals() -> Iterator[None]:
-    """Alembic's refusals (an unknown revision, models that disagree with the migrations) exit 1."""
+    """Alembic's refusals (an unknown revision, models that disagree with the migrations) exit 1.
+
+    So does a migration that waited longer than its lock timeout (``migrations/env.py``): it
+    gave up rather than queue every request behind it, and its transaction rolled back.
+    """
     from alembic.util import CommandError
+    from psycopg.errors import LockNotAvailable
+    from sqlalchemy.exc import DBAPIError
 
     try:
         yield
     except CommandError as exc:
         fail(str(exc))
+    except DBAPIError as exc:
+        if not isinstance(exc.orig, LockNotAvailable):
+            raise
+        fail(
+            f"a migration waited more than {migrate.LOCK_TIMEOUT} for a lock that a running transaction "
+            "holds, and was rolled back; run it again once that transaction ends "
+            "(pg_stat_activity shows it)"
+        )
 
 
 @db_app.command("upgrade")

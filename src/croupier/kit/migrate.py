@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # Any constant; makes concurrent upgrades (several processes starting) take turns.
 _MIGRATION_LOCK = 7_421_001
+# How long a migration waits for a table lock before giving up: longer, and every request
+# touching that table would queue behind it (expand/contract, docs/operations.md).
+LOCK_TIMEOUT = "5s"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -39,6 +42,10 @@ def _upgrade(connection: Connection, revision: str) -> None:
     connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATION_LOCK})
     try:
         command.upgrade(alembic_config(connection), revision)
+    except BaseException:
+        # A failed statement aborted the transaction; the unlock below needs a usable one.
+        connection.rollback()
+        raise
     finally:
         connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _MIGRATION_LOCK})
 

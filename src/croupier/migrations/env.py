@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import text
 
+from croupier.kit.migrate import LOCK_TIMEOUT
 from croupier.models import Base
 
 connection = context.config.attributes.get("connection")
@@ -12,7 +13,7 @@ if connection is None:
     raise RuntimeError("run migrations through `croupier db upgrade`")
 
 # Fail fast instead of queueing behind a long transaction while holding locks.
-connection.execute(text("SET lock_timeout = '5s'"))
+connection.execute(text(f"SET lock_timeout = '{LOCK_TIMEOUT}'"))
 connection.execute(text("SET statement_timeout = '5min'"))
 
 
