@@ -27,7 +27,7 @@ def load_yaml(path: Path) -> Any:
 
 
 def debian_tool(name: str, package: str) -> str:
-    """The path of a Debian package's command; skipped locally without it, failed in CI (which installs it)."""
+    """A Debian package's command: skipped locally without it, failed in CI (which installs it)."""
     found = shutil.which(name)
     if found is None:
         if os.environ.get("CI"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from tests.deploy.support import (
     load_yaml,
 )
 
+BASH = shutil.which("bash") or "/bin/bash"
 SCHEMA = Path(__file__).with_name("schemas") / "compose-spec.json"
 NODES = ("croupier-1", "croupier-2", "croupier-3")
 # A tag naming a patch release (postgres:17.6-bookworm, prom/prometheus:v3.5.0), never a moving one.
@@ -113,7 +115,9 @@ def test_no_secret_is_written_in_the_compose_file(compose: dict[str, Any]) -> No
             if SECRET_NAMES.search(variable) and not variable.endswith("_FILE"):
                 # The only secret-looking value allowed is a URL without a password.
                 assert variable == "CROUPIER_DATABASE_URL", f"{name}: {variable}"
-                assert re.match(r"^postgresql://[^:@/]+@", value), f"{name}: the database URL carries a password"
+                assert re.match(r"^postgresql://[^:@/]+@", value), (
+                    f"{name}: the database URL carries a password"
+                )
             if variable.endswith("_FILE") and value.startswith("/run/secrets/"):
                 secret = value.removeprefix("/run/secrets/")
                 assert secret in service["secrets"], f"{name}: {variable} names a secret it is not given"
@@ -154,7 +158,7 @@ def test_the_replica_follows_the_slot_the_primary_creates() -> None:
     assert "--write-recovery-conf" in replica
     assert "host replication replicator" in primary
     for script in ("init-primary.sh", "start-replica.sh"):
-        subprocess.run(["bash", "-n", REPO / "deploy" / "postgres" / script], check=True)
+        subprocess.run([BASH, "-n", REPO / "deploy" / "postgres" / script], check=True)  # noqa: S603 - our scripts
 
 
 def _haproxy_servers() -> list[tuple[str, str]]:
@@ -211,7 +215,7 @@ def certificate(tmp_path: Path) -> Path:
 
 def test_haproxy_accepts_the_compose_configuration_as_it_is(certificate: Path) -> None:
     haproxy = debian_tool("haproxy", "haproxy")
-    result = subprocess.run(
+    result = subprocess.run(  # noqa: S603 - Debian's haproxy, fixed arguments
         [haproxy, "-c", "-f", HAPROXY_COMPOSE_CONFIG],
         env={"TLS_CERTIFICATE": str(certificate), "PATH": "/usr/sbin:/usr/bin:/bin"},
         capture_output=True,
@@ -232,7 +236,7 @@ def test_prometheus_scrapes_every_node_on_its_metrics_port(compose: dict[str, An
     assert targets == [f"{node}:{port}" for node in NODES for port in ports]
     assert config["rule_files"] == ["/etc/prometheus/alerts.yml"]
     promtool = debian_tool("promtool", "prometheus")
-    result = subprocess.run(
+    result = subprocess.run(  # noqa: S603 - Debian's promtool, fixed arguments
         [promtool, "check", "config", "--syntax-only", PROMETHEUS_CONFIG],
         capture_output=True,
         text=True,

@@ -1,4 +1,4 @@
-"""requirements.lock, the image's dependencies: every runtime dependency pinned, hashed, and as pyproject.toml asks."""
+"""requirements.lock, what the image installs: each runtime dependency pinned as declared, hashed."""
 
 from __future__ import annotations
 

@@ -19,7 +19,8 @@ def renovate() -> dict[str, Any]:
 
 def _pattern(slashed: str) -> re.Pattern[str]:
     """Renovate's `/regex/` form of a file pattern (JavaScript syntax; these use Python's subset)."""
-    assert slashed.startswith("/") and slashed.endswith("/"), slashed
+    assert slashed.startswith("/"), slashed
+    assert slashed.endswith("/"), slashed
     return re.compile(slashed[1:-1])
 
 
