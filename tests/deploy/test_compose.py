@@ -21,6 +21,7 @@ from cryptography.x509.oid import NameOID
 from croupier.kit.settings import Settings
 from tests.deploy.support import (
     COMPOSE_FILE,
+    DOCKERFILE,
     HAPROXY_COMPOSE_CONFIG,
     PROMETHEUS_CONFIG,
     PROMETHEUS_RULES,
@@ -41,6 +42,12 @@ SECRET_NAMES = re.compile(r"PASSWORD|SECRET|TOKEN|API_KEY|KEYRING$|DATABASE_URL"
 def compose() -> dict[str, Any]:
     loaded: dict[str, Any] = load_yaml(COMPOSE_FILE)
     return loaded
+
+
+def _image_healthcheck() -> list[str]:
+    line = DOCKERFILE.read_text().split("HEALTHCHECK", 1)[1].split("CMD", 1)[1].splitlines()[0]
+    command: list[str] = json.loads(line)
+    return command
 
 
 def _services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -96,7 +103,7 @@ def test_the_nodes_wait_for_migrations_share_redis_limits_and_leave_jobs_to_the_
         assert service.get("command") in (None, ["jobs", "worker"])
     for name in NODES:
         assert services[name]["environment"]["CROUPIER_JOBS_WORKER"] == "off"
-        assert "/healthz" in " ".join(services[name]["healthcheck"]["test"])
+        assert services[name]["healthcheck"]["test"] == ["CMD", *_image_healthcheck()]
     assert services["worker"]["environment"].get("CROUPIER_JOBS_WORKER", "on") == "on"
 
 

@@ -7,8 +7,12 @@ import os
 import re
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -90,12 +94,49 @@ def test_the_final_image_is_production_and_listens_where_the_settings_say() -> N
     assert env["CROUPIER_PORT"] != env["CROUPIER_METRICS_PORT"]
 
 
-def test_the_health_check_asks_healthz_with_python_alone() -> None:
+def _healthcheck() -> list[str]:
     (healthcheck,) = _values(_final_stage(), "HEALTHCHECK")
-    command = json.loads(healthcheck.split("CMD", 1)[1])
+    command: list[str] = json.loads(healthcheck.split("CMD", 1)[1])
+    return command
+
+
+class _Healthz(BaseHTTPRequestHandler):
+    """Answers /healthz like Croupier, and 503 to anything else."""
+
+    def do_GET(self) -> None:
+        self.send_response(200 if self.path == "/healthz" else 503)
+        self.end_headers()
+
+    def log_message(self, *_: object) -> None:
+        return
+
+
+@pytest.fixture
+def healthz_port() -> Iterator[int]:
+    server = HTTPServer(("127.0.0.1", 0), _Healthz)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+
+
+def test_the_health_check_asks_healthz_on_the_configured_port_with_python_alone(healthz_port: int) -> None:
+    command = _healthcheck()
     assert command[:2] == ["python", "-c"]
-    assert "/healthz" in command[2]
-    assert "curl" not in healthcheck
+    env = {"PATH": os.environ["PATH"], "CROUPIER_PORT": str(healthz_port)}
+    healthy = subprocess.run([sys.executable, "-c", command[2]], env=env, check=False, timeout=10)  # noqa: S603 - the Dockerfile's own check
+    assert healthy.returncode == 0
+
+
+def test_the_health_check_fails_when_nothing_answers() -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    env = {"PATH": os.environ["PATH"], "CROUPIER_PORT": str(port)}
+    result = subprocess.run(  # noqa: S603 - the Dockerfile's own check
+        [sys.executable, "-c", _healthcheck()[2]], env=env, capture_output=True, check=False, timeout=10
+    )
+    assert result.returncode != 0
 
 
 def test_the_image_serves_by_default() -> None:
