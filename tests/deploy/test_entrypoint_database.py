@@ -3,12 +3,14 @@ file PGPASSWORD_FILE names, never from the URL, and a wrong one is refused witho
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -38,16 +40,29 @@ def password_role(pg_admin_url: str) -> Iterator[str]:
         if not os.access(hba, os.W_OK):
             pytest.skip("the test server's pg_hba.conf is not writable here")
         conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(role), PASSWORD))
-        before = hba.read_text()
         # First match wins: this role alone must authenticate, whatever the lines below allow.
-        hba.write_text(f"local all {role} scram-sha-256\nhost all {role} all scram-sha-256\n{before}")
-        conn.execute("SELECT pg_reload_conf()")
+        ours = f"local all {role} scram-sha-256\nhost all {role} all scram-sha-256\n"
+        with _locked(hba):
+            hba.write_text(ours + hba.read_text())
+            conn.execute("SELECT pg_reload_conf()")
         try:
             yield role
         finally:
-            hba.write_text(before)
-            conn.execute("SELECT pg_reload_conf()")
+            with _locked(hba):
+                hba.write_text(hba.read_text().replace(ours, ""))
+                conn.execute("SELECT pg_reload_conf()")
             conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+@contextmanager
+def _locked(hba: Path) -> Iterator[None]:
+    """The test workers share the server: one edits its pg_hba.conf at a time."""
+    with (hba.parent / "pg_hba.conf.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _entrypoint(
