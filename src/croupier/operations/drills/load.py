@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import ssl
 import time
 import uuid
 from collections import Counter
@@ -137,6 +138,8 @@ class LoadRecord:
     requests: int = 0  # HTTP requests sent, retries included
     operations: int = 0  # operations finished, acknowledged or failed
     retried: int = 0  # operations that took more than one attempt
+    # Why the client had to try again: "HTTP 503", "ConnectError", … and how often.
+    retry_reasons: Counter[str] = field(default_factory=Counter)
     rounds: list[AckedRound] = field(default_factory=list)
     wallet_reads: int = 0
     # Wallet reads that disagreed with the player's own acknowledged rounds (a stale or wrong balance).
@@ -192,15 +195,17 @@ class Client:
                         self.record.retried += 1
                     return response
                 problem = f"HTTP {response.status_code}"
+            self.record.retry_reasons[problem] += 1
             if not self.retry or time.monotonic() >= deadline:
                 raise GaveUp(f"{method} {path}: {problem} after {attempt} attempt(s)")
             await asyncio.sleep(min(1.0, 0.05 * 2 ** (attempt - 1)))
 
 
-async def sign_in(base_url: str, players: list[Player]) -> list[str]:
-    """A session token per player, signed in through ``base_url`` from the player's own address."""
+async def sign_in(base_url: str, players: list[Player], *, verify: ssl.SSLContext | bool = True) -> list[str]:
+    """A session token per player, signed in through ``base_url`` from the player's own address
+    (believed when ``base_url`` is a node: a proxy in between replaces it with its own view)."""
     record = LoadRecord()
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30, verify=verify) as http:
         client = Client(http, record)
         tokens = []
         for player in players:
@@ -224,30 +229,37 @@ async def run_load(
     seconds: float,
     retry: bool = True,
     record: LoadRecord | None = None,
+    stop: asyncio.Event | None = None,
+    verify: ssl.SSLContext | bool = True,
 ) -> LoadRecord:
-    """Every player plays back to back for ``seconds``; pass ``record`` to watch it fill while it runs."""
+    """Every player plays back to back for ``seconds``, or until ``stop`` is set; pass ``record`` to
+    watch it fill while it runs, ``verify`` to trust a drill's own TLS certificate."""
     record = record if record is not None else LoadRecord()
     stop_at = time.monotonic() + seconds
     started = time.monotonic()
     async with httpx.AsyncClient(
         base_url=base_url,
+        verify=verify,
         timeout=httpx.Timeout(10.0),
         limits=httpx.Limits(max_connections=len(players) * 2, max_keepalive_connections=len(players)),
     ) as http:
         client = Client(http, record, retry=retry)
         await asyncio.gather(
-            *(_play(client, player, token, stop_at) for player, token in zip(players, tokens, strict=True))
+            *(
+                _play(client, player, token, stop_at, stop or asyncio.Event())
+                for player, token in zip(players, tokens, strict=True)
+            )
         )
     record.seconds = time.monotonic() - started
     return record
 
 
-async def _play(client: Client, player: Player, token: str, stop_at: float) -> None:
+async def _play(client: Client, player: Player, token: str, stop_at: float, stop: asyncio.Event) -> None:
     record = client.record
     headers = {"Authorization": f"Bearer {token}", "X-Forwarded-For": player.address}
     expected = player.funds  # what the player's cash should be, from its acknowledged rounds
     count = 0
-    while time.monotonic() < stop_at:
+    while time.monotonic() < stop_at and not stop.is_set():
         count += 1
         t0 = time.perf_counter()
         key = uuid.uuid4().hex
