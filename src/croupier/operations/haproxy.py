@@ -61,8 +61,8 @@ PRODUCTION = Profile(
     https_bind=":443",
     http_bind=":80",
     stats_bind="127.0.0.1:8404",
-    # A node is out of rotation within about 2.5 s of failing (inter, then 2 x fastinter) and
-    # back 2 s after it answers again.
+    # A node is out of rotation within about 3 s of failing (up to inter, then 2 x fastinter)
+    # and back 2 checks (about 2 s) after it answers again.
     check=CheckTiming(inter="2s", fastinter="500ms", downinter="1s", fall=3, rise=2),
     servers=[("node-1", "10.0.1.11:8000"), ("node-2", "10.0.1.12:8000"), ("node-3", "10.0.1.13:8000")],
 )
