@@ -20,6 +20,8 @@ from croupier.operations import haproxy
 from croupier.operations.drills.proxy import HAProxy
 from tests.operations.debian_tools import require
 
+pytestmark = pytest.mark.slow  # starts haproxy
+
 DEPLOYED = Path(__file__).resolve().parents[2] / "deploy" / "haproxy" / "haproxy.cfg"
 
 

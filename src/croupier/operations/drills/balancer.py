@@ -133,7 +133,7 @@ class Failover:
 
 
 async def _run(plan: Plan, report: DrillReport, workdir: Path, database_url: str) -> None:
-    keyring = Keyring.generate().to_json()
+    keyring = Keyring.generate().to_json()  # what `croupier keys generate` prints
     settings = load.drill_settings(database_url, keyring, workdir / "drill")
     runtime = await Runtime.start(settings)
     try:
