@@ -167,7 +167,7 @@ class Refused(Exception):
 
 
 class GaveUp(Exception):
-    """Still a connection error or a 502/503/504 after retrying for ``RETRY_FOR_SECONDS``."""
+    """Still a connection error or a 502/503/504 after retrying for ``retry_for`` seconds."""
 
 
 @dataclass
@@ -177,10 +177,11 @@ class Client:
     http: httpx.AsyncClient
     record: LoadRecord
     retry: bool = True
+    retry_for: float = RETRY_FOR_SECONDS
 
     async def send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """The response to ``method path``, the same request repeated while the failure is transient."""
-        deadline = time.monotonic() + RETRY_FOR_SECONDS
+        deadline = time.monotonic() + self.retry_for
         attempt = 0
         while True:
             attempt += 1
@@ -231,9 +232,11 @@ async def run_load(
     record: LoadRecord | None = None,
     stop: asyncio.Event | None = None,
     verify: ssl.SSLContext | bool = True,
+    retry_for: float = RETRY_FOR_SECONDS,
 ) -> LoadRecord:
     """Every player plays back to back for ``seconds``, or until ``stop`` is set; pass ``record`` to
-    watch it fill while it runs, ``verify`` to trust a drill's own TLS certificate."""
+    watch it fill while it runs, ``verify`` to trust a drill's own TLS certificate, ``retry_for`` to
+    let the client keep retrying longer than a database failover takes."""
     record = record if record is not None else LoadRecord()
     stop_at = time.monotonic() + seconds
     started = time.monotonic()
@@ -243,7 +246,7 @@ async def run_load(
         timeout=httpx.Timeout(10.0),
         limits=httpx.Limits(max_connections=len(players) * 2, max_keepalive_connections=len(players)),
     ) as http:
-        client = Client(http, record, retry=retry)
+        client = Client(http, record, retry=retry, retry_for=retry_for)
         await asyncio.gather(
             *(
                 _play(client, player, token, stop_at, stop or asyncio.Event())

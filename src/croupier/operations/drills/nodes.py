@@ -202,6 +202,11 @@ class Nodes:
         node.start()
         return node.wait_ready(timeout)
 
+    def update_env(self, **variables: str) -> None:
+        """Change every node's environment from its next start (a new database URL after a failover)."""
+        for node in self.nodes:
+            node.env.update(variables)
+
     def stop_all(self) -> None:
         for node in self.nodes:
             node.stop()
