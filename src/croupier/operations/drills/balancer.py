@@ -72,7 +72,9 @@ def balancer(  # noqa: PLR0917 - one parameter per command-line option
     nodes: Annotated[int, typer.Option("--nodes", min=2, max=8, help="Croupier nodes behind HAProxy.")] = 3,
     players: Annotated[
         int | None,
-        typer.Option("--players", min=1, max=200, help="Players playing at once [default: 8; 4 quick]."),
+        typer.Option(
+            "--players", min=1, max=200, help="Players playing at once (default 8; 4 with --quick)."
+        ),
     ] = None,
     rate_limit_storage: Annotated[
         LimitStorage,
