@@ -57,3 +57,6 @@ def monthly(
     broken = [run.name for run in runs if not run.held]
     if broken:
         fail(f"promises broken in: {', '.join(broken)} (see {path})")
+
+
+from croupier.operations.drills import balancer  # noqa: E402, F401 - croupier drill balancer
