@@ -1,0 +1,193 @@
+"""What an on-call engineer reads beside HTTP, scraped from /metrics over HTTP.
+
+Money counters move when the bet's transaction commits (a refused bet counts nothing),
+with no query of their own; the figures kept in the database (outbox and webhook lag,
+failed jobs, replication, the periodic checks) are sampled by each process into gauges,
+so a scrape never queries.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+from prometheus_client import CollectorRegistry, Counter
+
+from croupier.kit.counting import count_on_commit
+from croupier.kit.runtime import Runtime
+from croupier.operations.monitoring.sampler import Sampler
+from tests.factories import register, signed_in_player
+from tests.games.test_rounds_api import DICE, bet, funded
+from tests.kit.test_ops import Scrape, samples, value
+from tests.kit.test_ops import metrics_http as metrics_http  # noqa: PLC0414 - the fixture, re-exported
+from tests.kit.test_ops import scrape as scrape  # noqa: PLC0414
+from tests.providers.conftest import studio as studio  # noqa: PLC0414
+from tests.providers.conftest import studio_key as studio_key  # noqa: PLC0414
+from tests.providers.support import EUR_CENT, Studio
+from tests.sql import sql
+
+
+def games(text: str, name: str) -> float:
+    return value(text, name, source="games", currency="EUR")
+
+
+def hub88(text: str, name: str) -> float:
+    return value(text, name, source="hub88", currency="EUR")
+
+
+class TestMoneyInPlay:
+    async def test_a_dice_round_counts_its_bet_stake_payout_and_ledger_transfer(
+        self, client: httpx.AsyncClient, runtime: Runtime, scrape: Scrape
+    ) -> None:
+        player = await funded(client, runtime)
+        before = await scrape()
+
+        played = await bet(client, player, "dice", DICE)
+
+        assert played.status_code == 201, played.text
+        after = await scrape()
+        assert games(after, "croupier_bets_total") - games(before, "croupier_bets_total") == 1
+        stakes = "croupier_bet_stakes_minor_total"
+        assert games(after, stakes) - games(before, stakes) == DICE["stake"]
+        payouts = "croupier_bet_payouts_minor_total"
+        assert games(after, payouts) - games(before, payouts) == played.json()["payout"]
+        transfers = "croupier_ledger_transfers_total"
+        assert value(after, transfers, kind="round") - value(before, transfers, kind="round") == 1
+
+    async def test_a_refused_bet_counts_nothing(
+        self, client: httpx.AsyncClient, runtime: Runtime, scrape: Scrape
+    ) -> None:
+        broke = await funded(client, runtime, amount=50)
+        before = await scrape()
+
+        refused = await bet(client, broke, "dice", DICE)
+
+        assert refused.status_code == 422, refused.text
+        after = await scrape()
+        for name in ("croupier_bets_total", "croupier_bet_stakes_minor_total"):
+            assert games(after, name) == games(before, name), name
+        transfers = "croupier_ledger_transfers_total"
+        assert value(after, transfers, kind="round") == value(before, transfers, kind="round")
+
+    async def test_a_deposit_counts_as_a_ledger_transfer_of_its_kind(
+        self, client: httpx.AsyncClient, runtime: Runtime, scrape: Scrape
+    ) -> None:
+        before = await scrape()
+
+        await funded(client, runtime)
+
+        after = await scrape()
+        transfers = "croupier_ledger_transfers_total"
+        assert value(after, transfers, kind="deposit") - value(before, transfers, kind="deposit") == 1
+
+    async def test_the_seamless_wallet_counts_bets_wins_and_returned_stakes(
+        self, studio: Studio, scrape: Scrape
+    ) -> None:
+        player = await studio.player()
+        before = await scrape()
+
+        placed = studio.bet_body(player, 100 * EUR_CENT)
+        assert (await studio.post("transaction/bet", placed))["status"] == "RS_OK"
+        await studio.win(player, 250 * EUR_CENT, placed["transaction_uuid"])
+        returned = studio.bet_body(player, 40 * EUR_CENT)
+        await studio.post("transaction/bet", returned)
+        assert (await studio.rollback(player, returned["transaction_uuid"]))["status"] == "RS_OK"
+
+        after = await scrape()
+        grew = {
+            name: hub88(after, name) - hub88(before, name)
+            for name in (
+                "croupier_bets_total",
+                "croupier_bet_stakes_minor_total",
+                "croupier_bet_payouts_minor_total",
+                "croupier_bet_stakes_returned_minor_total",
+            )
+        }
+        assert grew == {
+            "croupier_bets_total": 2,
+            "croupier_bet_stakes_minor_total": 140,
+            "croupier_bet_payouts_minor_total": 250,
+            "croupier_bet_stakes_returned_minor_total": 40,
+        }
+
+
+class TestDatabasePools:
+    async def test_every_connection_taken_is_timed_and_the_pools_are_sampled(
+        self, client: httpx.AsyncClient, runtime: Runtime, scrape: Scrape
+    ) -> None:
+        before = await scrape()
+        await signed_in_player(client)
+        await Sampler(runtime).sample()
+
+        after = await scrape()
+        waits = "croupier_database_pool_wait_seconds_count"
+        assert value(after, waits, pool="main") > value(before, waits, pool="main")
+        settings = runtime.settings
+        limit = settings.database_pool_size + settings.database_max_overflow
+        assert value(after, "croupier_database_pool_connections_limit", pool="main") == limit
+        # The sample's own transaction holds one; nothing else runs.
+        assert value(after, "croupier_database_pool_connections_in_use", pool="main") <= 1
+        assert value(after, "croupier_database_pool_waiting", pool="main") == 0
+
+
+class TestSampledFromTheDatabase:
+    async def test_the_mail_outbox_lag_is_the_age_of_the_oldest_waiting_message(
+        self, client: httpx.AsyncClient, runtime: Runtime, scrape: Scrape
+    ) -> None:
+        await register(client)  # queues a verification message; no relay runs here
+        await sql(runtime, "UPDATE mail_outbox SET created_at = now() - interval '10 minutes'")
+
+        await Sampler(runtime).sample()
+
+        lag = value(await scrape(), "croupier_mail_outbox_lag_seconds")
+        assert 600 <= lag < 900
+
+    async def test_failed_jobs_are_counted_by_task_and_cleared_ones_go_back_to_zero(
+        self, runtime: Runtime, scrape: Scrape
+    ) -> None:
+        task = f"gdpr:export-{uuid.uuid4().hex[:8]}"  # a series of this test's own
+        for _ in range(2):
+            await sql(
+                runtime,
+                "INSERT INTO procrastinate_jobs (queue_name, task_name, status, args)"
+                " VALUES ('default', :task, 'failed', '{}')",
+                task=task,
+            )
+        sampler = Sampler(runtime)
+        await sampler.sample()
+        assert value(await scrape(), "croupier_jobs_failed", task=task) == 2
+
+        await sql(runtime, "DELETE FROM procrastinate_jobs WHERE task_name = :task", task=task)
+        await sampler.sample()
+        assert [
+            v for _, labels, v in samples(await scrape(), "croupier_jobs_failed") if labels["task"] == task
+        ] == [0]
+
+    async def test_replication_lag_is_absent_without_a_standby(
+        self, runtime: Runtime, scrape: Scrape
+    ) -> None:
+        await Sampler(runtime).sample()
+
+        text = await scrape()
+        assert samples(text, "croupier_database_replication_lag_seconds") == []
+        assert value(text, "croupier_monitoring_sampled_timestamp_seconds") > 0
+
+
+class TestCountedOnCommit:
+    async def test_an_increment_waits_for_the_commit_and_a_rollback_drops_it(self, runtime: Runtime) -> None:
+        counter = Counter("probe_total", "A counter of this test's own.", registry=CollectorRegistry())
+
+        async def rolled_back() -> None:
+            async with runtime.database.unit_of_work() as session:
+                count_on_commit(session, counter, 5)
+                raise RuntimeError("rolled back")
+
+        with pytest.raises(RuntimeError):
+            await rolled_back()
+        async with runtime.database.unit_of_work() as session:
+            count_on_commit(session, counter, 2)
+            count_on_commit(session, counter, 1)
+            assert counter._value.get() == 0
+
+        assert counter._value.get() == 3
