@@ -9,17 +9,25 @@ so a scrape never queries.
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from prometheus_client import CollectorRegistry, Counter
 
+from croupier.api import create_app
 from croupier.kit.counting import count_on_commit
 from croupier.kit.runtime import Runtime
 from croupier.operations.monitoring.sampler import Sampler
+from tests.conftest import TEST_IP, make_settings
 from tests.factories import register, signed_in_player
 from tests.games.test_rounds_api import DICE, bet, funded
-from tests.kit.test_ops import Scrape, samples, value
+from tests.kit.test_ops import METRICS_TOKEN, Scrape, samples, value
 from tests.kit.test_ops import metrics_http as metrics_http  # noqa: PLC0414 - the fixture, re-exported
 from tests.kit.test_ops import scrape as scrape  # noqa: PLC0414
 from tests.providers.conftest import studio as studio  # noqa: PLC0414
@@ -191,3 +199,36 @@ class TestCountedOnCommit:
             assert counter._value.get() == 0
 
         assert counter._value.get() == 3
+
+
+def _self_signed(path: Path, not_after: datetime) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "croupier.test")])
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_after - timedelta(days=90))
+        .not_valid_after(not_after)
+        .sign(key, hashes.SHA256())
+    )
+    path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+
+
+class TestTlsCertificate:
+    async def test_the_served_certificates_expiry_is_a_gauge(
+        self, database_url: str, keyring_json: str, tmp_path: Path
+    ) -> None:
+        not_after = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
+        certfile = tmp_path / "cert.pem"
+        _self_signed(certfile, not_after)
+        settings = make_settings(
+            database_url, keyring_json, tmp_path, metrics_token=METRICS_TOKEN, tls_certfile=certfile
+        )
+        transport = httpx.ASGITransport(app=create_app(settings), client=(TEST_IP, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            text = (await http.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})).text
+
+        assert value(text, "croupier_tls_certificate_expiry_timestamp_seconds") == not_after.timestamp()
