@@ -8,6 +8,7 @@ so a scrape never queries.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,9 +20,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from prometheus_client import CollectorRegistry, Counter
+from sqlalchemy import text
 
 from croupier.api import create_app
 from croupier.kit.counting import count_on_commit
+from croupier.kit.db import Database
 from croupier.kit.runtime import Runtime
 from croupier.operations.monitoring.sampler import Sampler
 from tests.conftest import TEST_IP, make_settings
@@ -137,6 +140,34 @@ class TestDatabasePools:
         # The sample's own transaction holds one; nothing else runs.
         assert value(after, "croupier_database_pool_connections_in_use", pool="main") <= 1
         assert value(after, "croupier_database_pool_waiting", pool="main") == 0
+
+    async def test_a_caller_waiting_for_a_full_pool_is_counted_and_its_wait_timed(
+        self, database_url: str, scrape: Scrape
+    ) -> None:
+        small = Database.from_url(database_url, pool_size=1, max_overflow=0, pool_timeout=10)
+        waits = "croupier_database_pool_wait_seconds_bucket"
+        slow_before = value(await scrape(), waits, pool="main", le="+Inf") - value(
+            await scrape(), waits, pool="main", le="1.0"
+        )
+        try:
+            async with small.engine.connect() as held:
+                await held.execute(text("SELECT 1"))
+                waiter = asyncio.create_task(_one_query(small))
+                await asyncio.sleep(1.2)
+                assert value(await scrape(), "croupier_database_pool_waiting", pool="main") == 1
+            await waiter
+        finally:
+            await small.dispose()
+
+        after = await scrape()
+        assert value(after, "croupier_database_pool_waiting", pool="main") == 0
+        slow_after = value(after, waits, pool="main", le="+Inf") - value(after, waits, pool="main", le="1.0")
+        assert slow_after - slow_before == 1  # the waiter's 1.2 s (a new connection takes far less)
+
+
+async def _one_query(database: Database) -> None:
+    async with database.engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
 
 
 class TestSampledFromTheDatabase:
