@@ -23,9 +23,11 @@ from prometheus_client import CollectorRegistry, Counter
 from sqlalchemy import text
 
 from croupier.api import create_app
+from croupier.events import repository as events
 from croupier.kit.counting import count_on_commit
 from croupier.kit.db import Database
 from croupier.kit.runtime import Runtime
+from croupier.kit.settings import Settings
 from croupier.operations.monitoring.sampler import Sampler
 from tests.conftest import TEST_IP, make_settings
 from tests.factories import register, signed_in_player
@@ -180,6 +182,24 @@ class TestSampledFromTheDatabase:
         await Sampler(runtime).sample()
 
         lag = value(await scrape(), "croupier_mail_outbox_lag_seconds")
+        assert 600 <= lag < 900
+
+    async def test_domain_event_lag_is_sampled_where_no_consumer_runs(
+        self, client: httpx.AsyncClient, settings: Settings, scrape: Scrape
+    ) -> None:
+        apart = await Runtime.start(settings.model_copy(update={"event_consumer": "off"}))
+        try:
+            consumer = f"probe-{uuid.uuid4().hex[:8]}"  # a consumer of this test's own, never run here
+            async with apart.database.unit_of_work() as session:
+                await events.ensure_consumer(session, consumer)
+            await signed_in_player(client)  # its registration is a domain event
+            await sql(apart, "UPDATE domain_events SET occurred_at = now() - interval '10 minutes'")
+
+            await Sampler(apart).sample()
+        finally:
+            await apart.close()
+
+        lag = value(await scrape(), "croupier_event_consumer_lag_seconds", consumer=consumer)
         assert 600 <= lag < 900
 
     async def test_failed_jobs_are_counted_by_task_and_cleared_ones_go_back_to_zero(

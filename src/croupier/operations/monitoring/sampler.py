@@ -12,6 +12,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from croupier.events import repository as events
+from croupier.events.consumer import publish_lag
 from croupier.kit import pools, replication
 from croupier.kit.background import Sweeper
 from croupier.kit.clock import utcnow
@@ -43,6 +45,8 @@ class Sampler(Sweeper):
 
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(runtime.database, sweep_seconds=runtime.settings.metrics_sample_seconds)
+        # A process that runs the event consumers has their lag gauges set by them already.
+        self._event_lag = runtime.settings.event_consumer == "off"
         self._failed_tasks: set[str] = set()
         self._replication_role: str | None = None
 
@@ -66,6 +70,8 @@ class Sampler(Sweeper):
             await self._mail(session, now)
             PAYMENT_WEBHOOK_LAG.set(_age(await payments.oldest_awaiting_provider(session), now))
             await self._jobs(session)
+            if self._event_lag:
+                await self._events(session)
             await self._checks(session)
             await self._replication(session)
         SAMPLED_AT.set(now.timestamp())
@@ -74,6 +80,11 @@ class Sampler(Sweeper):
         lag, given_up = await mail.backlog(session, now=now)
         MAIL_OUTBOX_LAG.set(lag)
         MAIL_OUTBOX_GIVEN_UP.set(given_up)
+
+    async def _events(self, session: AsyncSession) -> None:
+        """Every consumer's lag, when the consumers run in other processes (``croupier risk worker``)."""
+        for name in await events.consumer_names(session):
+            await publish_lag(session, name, horizon=await events.horizon_of(session, name))
 
     async def _jobs(self, session: AsyncSession) -> None:
         failed = await failed_by_task(session)
