@@ -35,6 +35,8 @@ from tests.games.test_rounds_api import DICE, bet, funded
 from tests.kit.test_ops import METRICS_TOKEN, Scrape, samples, value
 from tests.kit.test_ops import metrics_http as metrics_http  # noqa: PLC0414 - the fixture, re-exported
 from tests.kit.test_ops import scrape as scrape  # noqa: PLC0414
+from tests.payments.support import Live
+from tests.payments.support import live as live  # noqa: PLC0414
 from tests.providers.conftest import studio as studio  # noqa: PLC0414
 from tests.providers.conftest import studio_key as studio_key  # noqa: PLC0414
 from tests.providers.support import EUR_CENT, Studio
@@ -183,6 +185,24 @@ class TestSampledFromTheDatabase:
 
         lag = value(await scrape(), "croupier_mail_outbox_lag_seconds")
         assert 600 <= lag < 900
+
+    async def test_the_webhook_lag_is_the_age_of_the_oldest_payment_waiting_for_the_provider(
+        self, live: Live, scrape: Scrape
+    ) -> None:
+        await live.funded(kyc=None)
+        await Sampler(live.runtime).sample()
+        assert value(await scrape(), "croupier_payment_webhook_lag_seconds") == 0  # credited at once
+
+        # As if the provider had answered "pending" 40 minutes ago and never sent its webhook.
+        await sql(
+            live.runtime,
+            "UPDATE deposits SET status = 'pending', credit_transfer_id = NULL,"
+            " updated_at = now() - interval '40 minutes'",
+        )
+        await Sampler(live.runtime).sample()
+
+        lag = value(await scrape(), "croupier_payment_webhook_lag_seconds")
+        assert 2400 <= lag < 2700
 
     async def test_domain_event_lag_is_sampled_where_no_consumer_runs(
         self, client: httpx.AsyncClient, settings: Settings, scrape: Scrape
