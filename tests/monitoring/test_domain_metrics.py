@@ -141,7 +141,7 @@ class TestDatabasePools:
         settings = runtime.settings
         limit = settings.database_pool_size + settings.database_max_overflow
         assert value(after, "croupier_database_pool_connections_limit", pool="main") == limit
-        # The sample's own transaction holds one; nothing else runs.
+        # Read before the sample takes its own connection; nothing else holds one now.
         assert value(after, "croupier_database_pool_connections_in_use", pool="main") <= 1
         assert value(after, "croupier_database_pool_waiting", pool="main") == 0
 
