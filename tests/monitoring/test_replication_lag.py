@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import shutil
 import subprocess  # nosec B404 - PostgreSQL's own tools, fixed arguments
 import tempfile
 import time
@@ -102,6 +103,9 @@ def pair() -> Iterator[Pair]:
     yield pair
     if (standby_dir / "postmaster.pid").exists():
         pair.stop_standby()
+    # The primary's folder goes when this process ends (pgserver); the standby's is ours to remove.
+    shutil.rmtree(standby_dir, ignore_errors=True)
+    shutil.rmtree(standby_socket, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
