@@ -33,12 +33,15 @@ from croupier.kit.docs import install_docs
 from croupier.kit.errors import install_error_handlers, install_problem_openapi
 from croupier.kit.http import RequestContextMiddleware
 from croupier.kit.idempotency import declare_required_keys
+from croupier.kit.metrics import TLS_CERTIFICATE_EXPIRY
 from croupier.kit.ops import metrics_router
 from croupier.kit.ops import router as ops_router
 from croupier.kit.retry import RetryConflicts
 from croupier.kit.runtime import Runtime
 from croupier.kit.settings import Settings, get_settings
+from croupier.kit.tls import certificate_expiry
 from croupier.mail.relay import MailRelay
+from croupier.operations.monitoring.sampler import Sampler
 from croupier.payments.endpoints import router as payments_router
 from croupier.payments.staff_endpoints import router as payments_staff_router
 from croupier.payments.submissions import SubmissionRelay
@@ -99,11 +102,16 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         # Domain events reach their handlers from here unless workers do it (CROUPIER_EVENT_CONSUMER=off).
         events = EventDelivery.for_runtime(app.state.runtime)
         await events.start()
+        sampler = Sampler.for_runtime(app.state.runtime)
+        if sampler is not None:
+            sampler.start()
         try:
             # Every API process can defer jobs; it runs them too unless workers do (CROUPIER_JOBS_WORKER=off).
             async with serving_jobs(app.state.runtime):
                 yield
         finally:
+            if sampler is not None:
+                await sampler.stop()
             await events.stop()
             if submissions is not None:
                 await submissions.stop()
@@ -123,6 +131,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     if runtime is not None:
         app.state.runtime = runtime
+    if settings.tls_certfile is not None:
+        # The certificate is loaded once, when serving starts: its expiry now is the served one's.
+        TLS_CERTIFICATE_EXPIRY.set(certificate_expiry(settings.tls_certfile))
     install_error_handlers(app, pages=page_errors)
     install_game_errors(app)
     install_problem_openapi(app, finishers=[declare_required_keys, declare_oauth_errors])

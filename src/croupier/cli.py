@@ -226,14 +226,14 @@ def db_revision(message: str) -> None:
 
 def ledger_check() -> None:
     """Verify the books add up, the payment records with them; print each problem and exit 1 if not."""
-    # Composed here, where every domain may be imported: the ledger knows nothing of payments.
-    from croupier.payments import books as payment_books
+    # Composed in operations.monitoring, where every domain may be imported (the ledger knows
+    # nothing of payments); the periodic check (monitoring:run_checks) runs the same.
+    from croupier.operations.monitoring import checks
     from croupier.wallet import books
 
     async def _work(runtime: Runtime) -> tuple[books.BooksReport, list[str]]:
         async with runtime.database.unit_of_work() as session:
-            report = await books.examine(session)
-            return report, report.problems + await payment_books.problems(session)
+            return await checks.examine_books(session)
 
     report, problems = run_command(_work)
     if problems:

@@ -19,8 +19,13 @@ from croupier.kit.runtime import Runtime
 def blueprints() -> dict[str, procrastinate.Blueprint]:
     from croupier.backoffice.approvals import tasks as approvals
     from croupier.compliance.gdpr import tasks as gdpr
+    from croupier.operations.monitoring import tasks as monitoring
 
-    return {"gdpr": gdpr.blueprint(), "approvals": approvals.blueprint()}
+    return {
+        "gdpr": gdpr.blueprint(),
+        "approvals": approvals.blueprint(),
+        "monitoring": monitoring.blueprint(),
+    }
 
 
 def jobs_for(runtime: Runtime) -> Jobs:

@@ -25,6 +25,7 @@ from croupier.identity.models import (
 )
 from croupier.kit.models import Base
 from croupier.mail.models import OutgoingMail
+from croupier.operations.monitoring.models import OperationalCheck
 from croupier.payments.models import (
     Chargeback,
     Deposit,
@@ -90,6 +91,7 @@ __all__ = [
     "OAuthAccessToken",
     "OAuthAssertion",
     "OAuthClient",
+    "OperationalCheck",
     "OutgoingMail",
     "Passkey",
     "PasswordReset",

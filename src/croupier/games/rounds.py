@@ -35,8 +35,10 @@ from croupier.games.verify import parse_bet
 from croupier.games.verify import play as play_single_step
 from croupier.kit.client import ClientInfo
 from croupier.kit.clock import utcnow
+from croupier.kit.counting import count_on_commit
 from croupier.kit.errors import ConcurrentAttempt, Conflict, NotFound
 from croupier.kit.idempotency import IdempotencyKeyReused, request_hash
+from croupier.kit.metrics import BETS, PAYOUTS, STAKES
 from croupier.kit.settings import Settings
 from croupier.risk import service as risk
 from croupier.risk.rules import Action
@@ -163,6 +165,7 @@ async def play(
         # Committing now would keep a nonce and a transfer without their round: run the
         # request again instead; it then finds the other attempt's round and answers it.
         raise ConcurrentAttempt()
+    count_on_commit(session, BETS.labels(SOURCE, currency))
     # The bet and, once settled, its win: one statement, after the round is known to be ours.
     events = [_event(EventKind.BET, played, parsed.stake, client)]
     if played.status == SETTLED and played.payout:
@@ -360,6 +363,9 @@ async def _settle(
     )
     played.status, played.payout, played.outcome = SETTLED, outcome.payout, outcome.detail
     played.settled_at = at or utcnow()
+    # Counted when settled, as the ledger books it: GGR from these counters matches the books.
+    count_on_commit(session, STAKES.labels(SOURCE, played.currency), outcome.stake)
+    count_on_commit(session, PAYOUTS.labels(SOURCE, played.currency), outcome.payout)
 
 
 async def _move_money(

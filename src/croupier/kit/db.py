@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from croupier.kit.embedded import embedded_url, start_embedded_server, to_sqlalchemy_url
+from croupier.kit.pools import MeasuredAutonomousPool, MeasuredPool
 from croupier.kit.settings import Settings
 
 BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
@@ -44,6 +45,11 @@ def before_commit(session: AsyncSession, key: str, hook: BeforeCommit) -> None:
 def after_commit(session: AsyncSession, key: str, hook: AfterCommit) -> None:
     """Run ``hook`` once after a successful commit; dropped on rollback."""
     session.info.setdefault(_AFTER, {}).setdefault(key, hook)
+
+
+def registered_after_commit(session: AsyncSession, key: str) -> bool:
+    """Whether a hook under ``key`` waits for this session's next commit."""
+    return key in session.info.get(_AFTER, {})
 
 
 @dataclass
@@ -89,6 +95,7 @@ class Database:
             max_overflow=max_overflow,
             pool_timeout=pool_timeout,
             pool_pre_ping=True,
+            poolclass=MeasuredPool,
             connect_args={"application_name": "croupier"},
         )
         # Autonomous transactions get a pool of their own: they are opened by
@@ -100,6 +107,7 @@ class Database:
             max_overflow=max(4, max_overflow),
             pool_timeout=pool_timeout,
             pool_pre_ping=True,
+            poolclass=MeasuredAutonomousPool,
             connect_args={"application_name": "croupier-autonomous"},
         )
         health = create_async_engine(
@@ -122,6 +130,11 @@ class Database:
             health_engine=health,
             embedded_server=embedded_server,
         )
+
+    @property
+    def autonomous_engine(self) -> AsyncEngine:
+        engine: AsyncEngine = self.shared[_AUTONOMOUS_ENGINE]
+        return engine
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -22,6 +22,7 @@ from typing import Any
 import procrastinate
 import structlog
 from procrastinate import exceptions as procrastinate_errors
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from croupier.kit.db import after_commit, shared_context
@@ -91,6 +92,16 @@ def defer_after_commit(session: AsyncSession, task: str, *, lock: str, **kwargs:
             _log.warning("job_defer_failed", task=task)
 
     after_commit(session, f"jobs:{task}:{lock}", _defer)
+
+
+_FAILED_BY_TASK = text(
+    "SELECT task_name, count(*) AS failed FROM procrastinate_jobs WHERE status = 'failed' GROUP BY task_name"
+)
+
+
+async def failed_by_task(session: AsyncSession) -> dict[str, int]:
+    """Failed jobs kept for an operator, by task (successful ones are deleted, so the table is small)."""
+    return {row.task_name: int(row.failed) for row in await session.execute(_FAILED_BY_TASK)}
 
 
 def _report_stopped(task: asyncio.Task[None]) -> None:

@@ -82,6 +82,13 @@ class Settings(BaseSettings):
         description="Also serve /metrics on the API's port, to `Authorization: Bearer <token>` only."
         " Unset: the API's port has no /metrics.",
     )
+    metrics_sample_seconds: float = Field(
+        15.0,
+        ge=1,
+        le=600,
+        description="How often each process samples the monitoring figures kept in the database (outbox"
+        " and webhook lag, failed jobs, replication lag, check results) for /metrics.",
+    )
     docs: bool = Field(
         True,
         description="`off` stops serving the API docs pages (/docs, /redoc) and the OpenAPI document"

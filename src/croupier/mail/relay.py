@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from croupier.crypto.service import PersonalDataErased
 from croupier.kit.background import Sweeper
@@ -141,3 +142,12 @@ class MailRelay(Sweeper):
     async def counts(self) -> tuple[int, int]:
         async with self.database.unit_of_work() as session:
             return await repository.counts(session, max_attempts=self.max_attempts)
+
+
+async def backlog(
+    session: AsyncSession, *, now: datetime, max_attempts: int = MAX_ATTEMPTS
+) -> tuple[float, int]:
+    """``(seconds the oldest waiting message has waited, messages given up on)`` for monitoring."""
+    oldest = await repository.oldest_waiting(session, max_attempts=max_attempts)
+    _, given_up = await repository.counts(session, max_attempts=max_attempts)
+    return (max((now - oldest).total_seconds(), 0.0) if oldest else 0.0), given_up

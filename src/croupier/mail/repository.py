@@ -46,6 +46,14 @@ async def counts(session: AsyncSession, *, max_attempts: int) -> tuple[int, int]
     return int(waiting), int(failed)
 
 
+async def oldest_waiting(session: AsyncSession, *, max_attempts: int) -> datetime | None:
+    """When the oldest message still to be sent (not given up on) was queued; None when none waits."""
+    stmt = select(func.min(OutgoingMail.created_at)).where(
+        OutgoingMail.sent_at.is_(None), OutgoingMail.attempts < max_attempts
+    )
+    return await session.scalar(stmt)
+
+
 async def delete_for_player(session: AsyncSession, player_id: uuid.UUID) -> int:
     """Every message to the player, sent or not (erasure)."""
     result = await session.execute(delete(OutgoingMail).where(OutgoingMail.player_id == player_id))

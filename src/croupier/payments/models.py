@@ -130,6 +130,8 @@ class Deposit(CreatedAt, UpdatedAt, Base):
             name="reversals_within_amount",
         ),
         Index("ix_deposits_player_newest", "player_id", "created_at"),
+        # The monitoring's webhook lag: the oldest payment the provider has yet to report on.
+        Index("ix_deposits_awaiting_provider", "updated_at", postgresql_where="status = 'pending'"),
     )
 
 
@@ -169,6 +171,7 @@ class Withdrawal(CreatedAt, UpdatedAt, Base):
         # The payout relay looks only at approved withdrawals that are due.
         Index("ix_withdrawals_due", "next_attempt_at", postgresql_where="status = 'approved'"),
         Index("ix_withdrawals_awaiting_review", "created_at", postgresql_where="status = 'pending_approval'"),
+        Index("ix_withdrawals_awaiting_provider", "updated_at", postgresql_where="status = 'submitted'"),
     )
 
 
@@ -203,6 +206,7 @@ class Refund(CreatedAt, UpdatedAt, Base):
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint(one_of("status", RefundStatus), name="status_known"),
         Index("ix_refunds_due", "next_attempt_at", postgresql_where="status = 'requested'"),
+        Index("ix_refunds_awaiting_provider", "updated_at", postgresql_where="status = 'submitted'"),
     )
 
 

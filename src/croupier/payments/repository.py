@@ -213,6 +213,22 @@ async def awaiting_review(session: AsyncSession, limit: int) -> list[Withdrawal]
 # ---------------------------------------------------------------- webhook inbox
 
 
+async def oldest_awaiting_provider(session: AsyncSession) -> datetime | None:
+    """When the longest-waiting payment the provider has yet to report on (by webhook) began waiting.
+
+    Deposits ``pending``, payouts and refunds ``submitted``; each read from its partial index.
+    """
+    waiting = [
+        select(func.min(Deposit.updated_at)).where(Deposit.status == DepositStatus.PENDING),
+        select(func.min(Withdrawal.updated_at)).where(Withdrawal.status == WithdrawalStatus.SUBMITTED),
+        select(func.min(Refund.updated_at)).where(Refund.status == RefundStatus.SUBMITTED),
+    ]
+    found = [
+        at for at in (await session.execute(select(*(q.scalar_subquery() for q in waiting)))).one() if at
+    ]
+    return min(found, default=None)
+
+
 async def record_event(session: AsyncSession, values: Mapping[str, Any]) -> bool:
     """Insert the event; False when it was received before (a duplicate delivery)."""
     stmt = (

@@ -47,9 +47,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from croupier.kit import idempotency
 from croupier.kit.clock import utcnow
+from croupier.kit.counting import count_on_commit
 from croupier.kit.db import autonomous_unit_of_work, shared_context
 from croupier.kit.errors import CroupierError, NotFound
 from croupier.kit.jsonb import plain
+from croupier.kit.metrics import LEDGER_TRANSFERS
 from croupier.wallet import repository
 from croupier.wallet.models import HoldStatus, TransferStatus
 from croupier.wallet.repository import PostOutcome
@@ -402,6 +404,7 @@ async def transfer(
             raise error
         return await _record_failure(session, failed, error)
     _raise_unless_posted(outcome)
+    count_on_commit(session, LEDGER_TRANSFERS.labels(kind))
     return TransferResult(id=claim.id, kind=kind, created_at=claim.created_at, legs=tuple(legs))
 
 
@@ -594,6 +597,7 @@ async def post_hold(
         transfer_id=claim.id,
         resolved_at=now,
     )
+    count_on_commit(session, LEDGER_TRANSFERS.labels(kind))
     return TransferResult(id=claim.id, kind=kind, created_at=now, legs=legs)
 
 

@@ -38,6 +38,8 @@ from croupier.compliance.responsible.exclusions.gate import GamblingBlocked
 from croupier.events.kinds import EventKind
 from croupier.events.outbox import NewEvent, record_events
 from croupier.kit.clock import utcnow
+from croupier.kit.counting import count_on_commit
+from croupier.kit.metrics import BETS, PAYOUTS, STAKES, STAKES_RETURNED
 from croupier.kit.settings import Settings
 from croupier.providers import repository, tokens
 from croupier.providers.hub88.amounts import to_minor
@@ -78,6 +80,8 @@ from croupier.wallet.service import (
 
 # Every ledger transfer of a Hub88 provider's calls has this source, then the provider's name.
 SOURCE_PREFIX = "hub88:"
+# The metrics' source label: one series per currency, however many Hub88 providers there are.
+METRICS_SOURCE = "hub88"
 
 
 def source(provider: ProviderRow) -> str:
@@ -225,6 +229,8 @@ async def bet(session: AsyncSession, settings: Settings, provider: ProviderRow, 
             metadata={"game": request.game_code, "round": request.round},
         )
     if status is Status.OK:
+        count_on_commit(session, BETS.labels(METRICS_SOURCE, currency))
+        count_on_commit(session, STAKES.labels(METRICS_SOURCE, currency), stake)
         await tokens.keep_alive(session, request.token, token, now)
         await _event(
             session,
@@ -389,6 +395,7 @@ async def win(session: AsyncSession, settings: Settings, provider: ProviderRow, 
                 session, settings, player_id=player_id, currency=currency, payout=-amount, sign_in=sign_in
             )
         if status is Status.OK and amount:
+            count_on_commit(session, PAYOUTS.labels(METRICS_SOURCE, currency), amount)
             await _event(
                 session,
                 provider,
@@ -548,6 +555,8 @@ async def _reverse(
             stake=-target.amount,
             sign_in=sign_in,
         )
+    else:
+        count_on_commit(session, STAKES_RETURNED.labels(METRICS_SOURCE, target.currency), target.amount)
     return status, transfer_id
 
 

@@ -1,0 +1,48 @@
+"""Connection pools that say how busy they are: waiters and the time taken to get a connection.
+
+SQLAlchemy's queue pool counts what is checked out but not who waits, nor for how long.
+A subclass measures ``_do_get``, the one place a caller blocks for a connection (or opens
+a new one): a waiter is counted only when every connection the pool may open is out.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import ClassVar
+
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, Pool
+
+from croupier.kit.metrics import (
+    DATABASE_POOL_IN_USE,
+    DATABASE_POOL_LIMIT,
+    DATABASE_POOL_WAIT,
+    DATABASE_POOL_WAITING,
+)
+
+
+class MeasuredPool(AsyncAdaptedQueuePool):
+    label: ClassVar[str] = "main"
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        full = self.checkedout() >= self.size() + max(self._max_overflow, 0)
+        waiting = DATABASE_POOL_WAITING.labels(self.label)
+        if full:
+            waiting.inc()
+        started = time.perf_counter()
+        try:
+            return super()._do_get()
+        finally:
+            DATABASE_POOL_WAIT.labels(self.label).observe(time.perf_counter() - started)
+            if full:
+                waiting.dec()
+
+
+class MeasuredAutonomousPool(MeasuredPool):
+    label: ClassVar[str] = "autonomous"
+
+
+def sample(pool: Pool) -> None:
+    """Set the in-use and limit gauges of a measured pool (called periodically, not per checkout)."""
+    if isinstance(pool, MeasuredPool):
+        DATABASE_POOL_IN_USE.labels(pool.label).set(pool.checkedout())
+        DATABASE_POOL_LIMIT.labels(pool.label).set(pool.size() + max(pool._max_overflow, 0))
