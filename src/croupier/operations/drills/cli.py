@@ -7,3 +7,4 @@ import typer
 app = typer.Typer(no_args_is_help=True, help="Drills: break something under load and measure what users saw.")
 
 # Each drill module adds its command to ``app`` when imported, one line per drill below.
+from croupier.operations.drills import restore  # noqa: E402, F401
