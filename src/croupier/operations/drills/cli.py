@@ -7,4 +7,7 @@ import typer
 app = typer.Typer(no_args_is_help=True, help="Drills: break something under load and measure what users saw.")
 
 # Each drill module adds its command to ``app`` when imported, one line per drill below.
-from croupier.operations.drills import restore  # noqa: E402, F401
+from croupier.operations.drills import (  # noqa: E402
+    failover,  # noqa: F401
+    restore,  # noqa: F401
+)

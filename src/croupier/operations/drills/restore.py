@@ -86,10 +86,12 @@ def run(*, keep: bool = False) -> DrillReport:
                 f"restored balance is {available or said(balance)}, expected A only (10.00 EUR)",
             )
             books = croupier("ledger", "check", env=at_restore)
+            report.measure("ledger check", "passed" if books.returncode == 0 else "FAILED")
             report.promise(
                 books.returncode == 0, f"ledger check failed on the restored cluster: {said(books)}"
             )
             audit = croupier("audit", "verify", "--checkpoint", head, env=at_restore)
+            report.measure("audit verify", audit.stdout.strip() if audit.returncode == 0 else "FAILED")
             report.promise(
                 audit.returncode == 0, f"audit verify up to T failed on the restored cluster: {said(audit)}"
             )
