@@ -128,6 +128,18 @@ def test_restore_refuses_a_time_before_every_backup(primary: tuple[Cluster, Path
     refused(result, "no base backup finished before 2001-01-01")
 
 
+def test_restore_refuses_a_time_the_archive_does_not_reach_yet(
+    primary: tuple[Cluster, Path], scratch: Path, tmp_path: Path
+) -> None:
+    cluster, backups = primary
+    env = _env(tmp_path, cluster, backups)
+    succeeded(croupier("backup", "create", env=env))
+    result = croupier(
+        "backup", "restore", "--to", "2999-01-01T00:00:00Z", "--into", str(scratch / "future"), env=env
+    )
+    refused(result, "recovery ended before configured recovery target was reached")
+
+
 def test_archive_wal_copies_once_accepts_the_same_file_again_and_refuses_a_different_one(
     tmp_path: Path,
 ) -> None:

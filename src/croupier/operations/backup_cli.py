@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from croupier.kit.commands import explain, fail
+from croupier.kit.embedded import libpq_conninfo, start_embedded_server
 from croupier.kit.keyring import DEV_KEYRING_NAME, Keyring, KeyringError
 from croupier.kit.settings import Settings, get_settings
 from croupier.operations.backups import BackupStore, keyring_warning
@@ -24,8 +25,8 @@ def _store(settings: Settings) -> BackupStore:
 def _conninfo(settings: Settings) -> str:
     """The libpq URL of the configured database (the embedded server's when none is)."""
     if settings.database_url is not None:
-        return settings.database_url.get_secret_value().replace("postgresql+psycopg://", "postgresql://", 1)
-    from croupier.kit.embedded import start_embedded_server
+        # Several hosts (a primary and its standbys) become libpq's list: the backup reads the primary.
+        return libpq_conninfo(settings.database_url.get_secret_value())
 
     server = start_embedded_server(settings.data_dir)
     return str(server.get_uri("postgres"))

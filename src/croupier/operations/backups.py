@@ -27,6 +27,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg.conninfo
+
 from croupier.operations.postgres import (
     Binaries,
     Cluster,
@@ -182,17 +184,19 @@ class BackupStore:
         data = partial / "data"
         partial.mkdir(parents=True)
         try:
+            dbname, password = _without_password(conninfo)
             _run_tool(
                 binaries,
                 "pg_basebackup",
                 "--dbname",
-                conninfo,
+                dbname,
                 "--pgdata",
                 str(data),
                 "--wal-method=stream",
                 "--checkpoint=fast",
                 f"--label=croupier-{label}",
                 "--manifest-checksums=SHA256",
+                password=password,
             )
             _run_tool(binaries, "pg_verifybackup", "--quiet", str(data))
             label_file = _backup_label(data / "backup_label")
@@ -276,9 +280,9 @@ class BackupStore:
         try:
             cluster.wait_until(f"SELECT {expected[0]}", expected[1], timeout=RECOVERY_TIMEOUT_SECONDS)
         except PostgresError:
-            tail = cluster.log_tail()
+            said = _recovery_failure(cluster.log_file) or cluster.log_tail()
             cluster.stop(mode="immediate")
-            raise BackupError(f"recovery did not reach {target.isoformat()}:\n{tail}") from None
+            raise BackupError(f"recovery did not reach {target.isoformat()}: {said}") from None
         replay = cluster.sql(
             "SELECT coalesce(pg_last_xact_replay_timestamp()::text, ''), pg_last_wal_replay_lsn()"
         ).split("|")
@@ -344,8 +348,18 @@ def keyring_warning(record: KeyringRecord | None, current_versions: list[int] | 
     return None
 
 
-def _run_tool(binaries: Binaries, name: str, *args: str) -> str:
-    return run_binary([binaries(name), *args])
+def _run_tool(binaries: Binaries, name: str, *args: str, password: str | None = None) -> str:
+    env = None if password is None else {**os.environ, "PGPASSWORD": password}
+    return run_binary([binaries(name), *args], env=env)
+
+
+def _without_password(conninfo: str) -> tuple[str, str | None]:
+    """The connection string minus its password, and the password: a command line is visible to
+    every local user (ps), the environment of a process only to its owner."""
+    params = psycopg.conninfo.conninfo_to_dict(conninfo)
+    password = params.pop("password", None)
+    kept = {key: str(value) for key, value in params.items() if value is not None}
+    return psycopg.conninfo.make_conninfo("", **kept), None if password is None else str(password)
 
 
 def _let_server_read(folder: Path, user: str | None) -> None:
@@ -380,6 +394,15 @@ def _stop_line(log: Path) -> str:
     except FileNotFoundError:
         return ""
     return "; ".join(found)
+
+
+def _recovery_failure(log: Path) -> str:
+    """PostgreSQL's own FATAL line, e.g. 'recovery ended before configured recovery target was reached'."""
+    try:
+        fatal = [line for line in log.read_text(errors="replace").splitlines() if "FATAL:" in line]
+    except FileNotFoundError:
+        return ""
+    return fatal[-1].split("FATAL:", 1)[1].strip() if fatal else ""
 
 
 def _sha256(path: Path) -> str:

@@ -239,6 +239,8 @@ class Cluster:
         deadline = time.monotonic() + timeout
         last = ""
         while time.monotonic() < deadline:
+            if self.pid() is None:
+                raise PostgresError(f"the server stopped while waiting for {statement!r}:\n{self.log_tail()}")
             try:
                 last = self.sql(statement)
                 if last == expected:
