@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pwd
 import re
 import shlex
 import shutil
@@ -363,13 +364,17 @@ def _without_password(conninfo: str) -> tuple[str, str | None]:
 
 
 def _let_server_read(folder: Path, user: str | None) -> None:
+    """Let the server's user (not everyone: WAL holds the players' data) read the archive."""
     if user is None:
         return
-    for parent in [folder.resolve(), *folder.resolve().parents]:
-        parent.chmod(parent.stat().st_mode | 0o011)
-    folder.chmod(folder.stat().st_mode | 0o055)
+    group = pwd.getpwnam(user).pw_gid
+    for parent in folder.resolve().parents:
+        parent.chmod(parent.stat().st_mode | 0o011)  # traverse only; names stay unlisted
+    os.chown(folder, -1, group)
+    folder.chmod(folder.stat().st_mode | 0o050)
     for segment in folder.iterdir():
-        segment.chmod(segment.stat().st_mode | 0o044)
+        os.chown(segment, -1, group)
+        segment.chmod(segment.stat().st_mode | 0o040)
 
 
 def _backup_label(path: Path) -> dict[str, str]:

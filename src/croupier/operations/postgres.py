@@ -264,8 +264,8 @@ class Cluster:
     def create_standby(self, data_dir: Path, *, name: str) -> Cluster:
         """A streaming replica of this running cluster (pg_basebackup -R), not yet started."""
         standby = Cluster(data_dir=data_dir, binaries=self.binaries, user=self.user, name=name)
-        data_dir.parent.mkdir(parents=True, exist_ok=True)
-        hand_over(data_dir.parent, self.user)
+        data_dir.mkdir(parents=True, mode=0o700)  # pg_basebackup fills an empty folder
+        hand_over(data_dir, self.user)
         standby.run(
             [
                 self.binaries("pg_basebackup"),
