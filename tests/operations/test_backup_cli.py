@@ -85,7 +85,7 @@ def test_restore_to_a_time_keeps_what_committed_before_it_and_nothing_after(
     try:
         assert copy.sql("SELECT array_agg(id ORDER BY id) FROM bets") == "{1}"
     finally:
-        copy.stop()
+        copy.release()
 
 
 def test_backups_warn_loudly_until_a_copy_of_the_keyring_is_recorded(

@@ -158,7 +158,7 @@ def restore(
     typer.echo(f"WAL replayed: {restored.wal_replayed_bytes / 1e6:.1f} MB in {restored.seconds:.1f} s")
     if action == "pause":
         typer.echo("recovery is paused at the target: the server was stopped; starting it resumes recovery")
-    restored.cluster.stop()
+    restored.cluster.release()
     typer.echo(f"start it with: pg_ctl --pgdata {into} start (check port and archive settings first)")
     _warn_about_keyring(settings, store)
 

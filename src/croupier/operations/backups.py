@@ -282,7 +282,7 @@ class BackupStore:
             cluster.wait_until(f"SELECT {expected[0]}", expected[1], timeout=RECOVERY_TIMEOUT_SECONDS)
         except PostgresError:
             said = _recovery_failure(cluster.log_file) or cluster.log_tail()
-            cluster.stop(mode="immediate")
+            cluster.release(mode="immediate")
             raise BackupError(f"recovery did not reach {target.isoformat()}: {said}") from None
         replay = cluster.sql(
             "SELECT coalesce(pg_last_xact_replay_timestamp()::text, ''), pg_last_wal_replay_lsn()"
@@ -404,10 +404,13 @@ def _stop_line(log: Path) -> str:
 def _recovery_failure(log: Path) -> str:
     """PostgreSQL's own FATAL line, e.g. 'recovery ended before configured recovery target was reached'."""
     try:
-        fatal = [line for line in log.read_text(errors="replace").splitlines() if "FATAL:" in line]
+        lines = log.read_text(errors="replace").splitlines()
     except FileNotFoundError:
         return ""
-    return fatal[-1].split("FATAL:", 1)[1].strip() if fatal else ""
+    fatal = [line.split("FATAL:", 1)[1].strip() for line in lines if "FATAL:" in line]
+    # Connections refused while the server starts or stops are logged as FATAL too: not the reason.
+    reasons = [text for text in fatal if not text.startswith("the database system is")]
+    return reasons[-1] if reasons else ""
 
 
 def _sha256(path: Path) -> str:

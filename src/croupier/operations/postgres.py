@@ -300,6 +300,11 @@ class Cluster:
         """Run a PostgreSQL binary (as the server's user when it writes the server's files)."""
         return run_binary(args, user=self.user if as_server_user else None)
 
+    def release(self, mode: str = "fast") -> None:
+        """Stop the server and delete its socket folder; the data folder stays."""
+        self.stop(mode=mode)
+        shutil.rmtree(self.socket_dir, ignore_errors=True)
+
     def remove(self) -> None:
         """Stop (immediately) and delete the data folder, its log and its socket folder."""
         if self.pid() is not None:

@@ -133,7 +133,7 @@ def run(
         finally:
             for cluster in (standby, primary):
                 if cluster is not None:
-                    cluster.stop(mode="immediate")
+                    cluster.release(mode="immediate")
     return report.finish()
 
 

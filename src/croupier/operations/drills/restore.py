@@ -100,7 +100,7 @@ def run(*, keep: bool = False) -> DrillReport:
         finally:
             for cluster in (restored, primary):
                 if cluster is not None:
-                    cluster.stop(mode="immediate")
+                    cluster.release(mode="immediate")
     return report.finish()
 
 
