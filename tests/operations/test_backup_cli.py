@@ -14,7 +14,7 @@ import pytest
 
 from croupier.kit.keyring import Keyring
 from croupier.operations.backups import BackupStore
-from croupier.operations.postgres import Binaries, Cluster, hand_over
+from croupier.operations.postgres import Binaries, Cluster, free_port, hand_over
 from tests.cli_support import bare_env_for, croupier, refused, succeeded
 
 pytestmark = pytest.mark.slow
@@ -138,6 +138,19 @@ def test_restore_refuses_a_time_the_archive_does_not_reach_yet(
         "backup", "restore", "--to", "2999-01-01T00:00:00Z", "--into", str(scratch / "future"), env=env
     )
     refused(result, "recovery ended before configured recovery target was reached")
+
+
+def test_a_backup_of_an_unreachable_database_is_refused_without_showing_its_password(tmp_path: Path) -> None:
+    nobody = free_port()
+    env = bare_env_for(tmp_path / "data") | {
+        "CROUPIER_DATABASE_URL": f"postgresql://croupier:pw-not-shown@127.0.0.1:{nobody}/croupier",
+        "CROUPIER_KEYRING": Keyring.generate().to_json(),
+        "CROUPIER_BACKUP_DIR": str(tmp_path / "backups"),
+    }
+    result = croupier("backup", "create", env=env)
+    refused(result, "pg_basebackup failed")
+    assert "pw-not-shown" not in result.stderr + result.stdout
+    assert not list((tmp_path / "backups" / "base").iterdir())
 
 
 def test_archive_wal_copies_once_accepts_the_same_file_again_and_refuses_a_different_one(
