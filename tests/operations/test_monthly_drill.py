@@ -5,8 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from croupier.operations.drills.monthly import DrillRun, report_markdown, write_report
 from tests.cli_support import bare_env_for, croupier, usage_error
+
+pytestmark = pytest.mark.slow
 
 STARTED = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
 
@@ -51,3 +55,19 @@ def test_a_second_report_on_the_same_day_keeps_the_first(tmp_path: Path) -> None
     assert second != first
     assert first.read_text() == "one"
     assert second.read_text() == "two"
+
+
+def test_the_monthly_command_runs_the_drills_and_writes_the_dated_report(tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    result = croupier(
+        "drill", "monthly", "--quick", "--drill", "restore", "--out", str(out), env=bare_env_for(tmp_path)
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    (report,) = out.glob("crash-recovery-*.md")
+    assert f"report: {report}" in result.stdout
+    assert "restore: held" in result.stdout
+    text = report.read_text()
+    assert "**every promise held**" in text
+    assert "| restore | held |" in text
+    assert "transfer" in text  # the drill's own figures, kept in the report

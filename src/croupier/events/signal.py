@@ -18,10 +18,10 @@ from collections.abc import Callable
 import psycopg
 import structlog
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from croupier.events.outbox import WAKE_KEY
 from croupier.kit.db import Database
+from croupier.kit.embedded import libpq_conninfo
 
 CHANNEL = "croupier_events"
 RECONNECT_SECONDS = 1.0
@@ -33,7 +33,7 @@ _log = structlog.get_logger("croupier.events")
 
 def libpq_url(database: Database) -> str:
     """The database's address for a plain psycopg connection (the listener's)."""
-    return make_url(database.url).set(drivername="postgresql").render_as_string(hide_password=False)
+    return libpq_conninfo(database.url)
 
 
 class EventSignal:

@@ -53,3 +53,18 @@ def to_sqlalchemy_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     raise ValueError("database URL must be a postgresql:// URL")
+
+
+def libpq_conninfo(url: str) -> str:
+    """The connection string psycopg itself takes for a SQLAlchemy URL, as SQLAlchemy would pass it.
+
+    Several hosts (``?host=a:5432&host=b:5432&target_session_attrs=read-write``, SQLAlchemy's form)
+    become libpq's ``host=a,b port=5432,5432``; a plain text substitution would leave libpq one
+    host named ``a:5432``.
+    """
+    from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+    from sqlalchemy.engine import make_url
+
+    dialect = PGDialect_psycopg()  # type: ignore[no-untyped-call]
+    _, params = dialect.create_connect_args(make_url(to_sqlalchemy_url(url)))  # type: ignore[no-untyped-call]
+    return psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in params.items()})

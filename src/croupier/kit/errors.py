@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     PageErrors = Callable[[Request, int, str, str, str], Response | None]
 
 from croupier.kit.metrics import DATABASE_BUSY
-from croupier.kit.retry import RETRY_MARKER, is_retryable
+from croupier.kit.retry import RETRY_MARKER, is_retryable, is_unavailable
 
 PROBLEM_JSON = "application/problem+json"
 # Seconds a client is asked to wait when every database connection is taken.
@@ -196,6 +196,18 @@ def install_error_handlers(app: FastAPI, *, pages: PageErrors | None = None) -> 
     @app.exception_handler(DBAPIError)
     @app.exception_handler(ConcurrentAttempt)  # its sqlstate makes it retryable like the database's own
     async def _conflict(request: Request, exc: DBAPIError | ConcurrentAttempt) -> JSONResponse:
+        if is_unavailable(exc):
+            # Nothing was committed that the client was told of; with its idempotency key a retry
+            # is safe, and after a failover it reaches the new primary.
+            _log.warning("database_unavailable", error_type=type(exc).__name__)
+            response = problem(
+                503,
+                "database_unavailable",
+                "Database unavailable",
+                "The database is unreachable; try again shortly.",
+            )
+            response.headers["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+            return response
         if not is_retryable(exc):
             return await _unexpected(request, exc)
         _log.info("transaction_conflict", sqlstate=getattr(getattr(exc, "orig", exc), "sqlstate", None))

@@ -26,6 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from croupier.kit.db import after_commit, shared_context
+from croupier.kit.embedded import libpq_conninfo
 from croupier.kit.runtime import Runtime
 
 APP_KEY = "jobs.app"
@@ -40,7 +41,7 @@ _log = structlog.get_logger("croupier.jobs")
 
 def conninfo(database_url: str) -> str:
     """libpq's form of the SQLAlchemy URL (procrastinate speaks psycopg directly)."""
-    return database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    return libpq_conninfo(database_url)
 
 
 def build_app(database_url: str, blueprints: Mapping[str, procrastinate.Blueprint]) -> procrastinate.App:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 
+import psycopg
 from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,6 +31,28 @@ def is_retryable(exc: BaseException) -> bool:
     while seen is not None:
         original = seen.orig if isinstance(seen, DBAPIError) else seen
         if getattr(original, "sqlstate", None) in RETRYABLE_SQLSTATES:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+# Connection exceptions (class 08), the server shutting down or starting (57P01-57P03), and a
+# read-only transaction: the standby a connection reached has not been promoted yet.
+UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "57P01", "57P02", "57P03", "25006")
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether the database could not be reached or went away (a failover, a restart)."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    seen: BaseException | None = exc
+    while seen is not None:
+        original = seen.orig if isinstance(seen, DBAPIError) else seen
+        sqlstate = getattr(original, "sqlstate", None)
+        if sqlstate is not None and sqlstate.startswith(UNAVAILABLE_SQLSTATE_PREFIXES):
+            return True
+        # psycopg says "connection failed" or "the connection is lost" without a SQLSTATE.
+        if type(original) is psycopg.OperationalError:
             return True
         seen = seen.__cause__ or seen.__context__
     return False

@@ -51,6 +51,17 @@ class Settings(BaseSettings):
         " (with Retry-After) instead of queueing on.",
     )
 
+    backup_dir: Path | None = Field(
+        None,
+        description="Base backups and archived WAL (croupier backup); unset: data_dir/backups."
+        " Keep it on other storage than the database.",
+    )
+    pg_bin: Path | None = Field(
+        None,
+        description="The PostgreSQL bin folder (pg_basebackup, pg_ctl...) backups and drills use;"
+        " unset: the embedded mode's, else pg_config's. Same major version as the server.",
+    )
+
     keyring_file: Path | None = Field(
         None, description="JSON keyring (KEK versions and blind-index key). See README."
     )
@@ -474,6 +485,10 @@ class Settings(BaseSettings):
     @property
     def kyc_documents_dir(self) -> Path:
         return self.kyc_document_dir or self.data_dir / "kyc-documents"
+
+    @property
+    def backups_dir(self) -> Path:
+        return self.backup_dir or self.data_dir / "backups"
 
     @property
     def mailbox_dir(self) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 
 from croupier.kit.commands import fail
@@ -12,16 +13,18 @@ from croupier.operations.drills import monthly as monthly_test
 
 app = typer.Typer(no_args_is_help=True, help="Drills: break something under load and measure what users saw.")
 
-# Each drill module adds its command to ``app`` when imported, one line per drill below.
+# Each drill module adds its command to ``app`` when imported (the imports at the end).
 
 
-def _drill_names() -> list[str]:
-    """Every drill command but this one, in the order they were added."""
-    names = [
-        info.name or getattr(info.callback, "__name__", "").replace("_", "-")
-        for info in app.registered_commands
-    ]
-    return [name for name in names if name and name != "monthly"]
+def _drills() -> dict[str, bool]:
+    """Every drill command but this one, in the order they were added: whether each has ``--quick``."""
+    group = typer.main.get_command(app)
+    commands: dict[str, click.Command] = getattr(group, "commands", {})
+    return {
+        name: any(param.name == "quick" for param in command.params)
+        for name, command in commands.items()
+        if name != "monthly"
+    }
 
 
 @app.command("monthly")
@@ -35,7 +38,8 @@ def monthly(
     ] = False,
 ) -> None:
     """Run every drill, write a dated Markdown report, and exit 1 if any promise broke."""
-    known = _drill_names()
+    drills = _drills()
+    known = list(drills)
     unknown = sorted(set(drill or []) - set(known))
     if unknown:
         raise typer.BadParameter(
@@ -47,7 +51,7 @@ def monthly(
     runs = []
     for name in drill or known:
         typer.echo(f"drill {name} …", err=True)
-        runs.append(monthly_test.run_drill(name, quick=quick))
+        runs.append(monthly_test.run_drill(name, quick=quick and drills[name]))
         typer.echo(f"  {'held' if runs[-1].held else 'BROKEN'} in {runs[-1].seconds:.0f} s", err=True)
     report = monthly_test.report_markdown(runs, started=started, quick=quick)
     path = monthly_test.write_report(out, report, started=started)
@@ -59,4 +63,9 @@ def monthly(
         fail(f"promises broken in: {', '.join(broken)} (see {path})")
 
 
-from croupier.operations.drills import balancer  # noqa: E402, F401 - croupier drill balancer
+# The drills, in the order the monthly test runs them.
+from croupier.operations.drills import (  # noqa: E402
+    balancer,  # noqa: F401
+    failover,  # noqa: F401
+    restore,  # noqa: F401
+)

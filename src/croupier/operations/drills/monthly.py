@@ -36,7 +36,10 @@ class DrillRun:
 
 
 def run_drill(name: str, *, quick: bool) -> DrillRun:
-    """``croupier drill NAME``, in a process of its own, with this process's environment."""
+    """``croupier drill NAME``, in a process of its own, with this process's environment.
+
+    ``quick`` asks for the drill's short run (``--quick``, which only some drills have).
+    """
     command = [sys.executable, "-m", "croupier", "drill", name, *(["--quick"] if quick else [])]
     started = time.monotonic()
     try:

@@ -1,0 +1,216 @@
+"""``croupier drill failover``: the primary dies under load; its synchronous standby takes over.
+
+A primary and a synchronous streaming standby (a commit is acknowledged only once the standby has
+it on disk); Croupier nodes whose database URL names both hosts with
+``target_session_attrs=read-write``, so that libpq connects to whichever accepts writes. Players
+play dice on every node; the primary is SIGKILLed; the standby is promoted (what Patroni does in
+production); the nodes find it on their own (the pool's pre-ping drops dead connections, a new
+one tries each host). The drill then asks the database whether every acknowledged round is there
+exactly once, whether the balances add up, and runs ``croupier ledger check`` and
+``croupier audit verify``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from croupier.kit.errors import CroupierError
+from croupier.kit.keyring import Keyring
+from croupier.kit.logging import configure_logging
+from croupier.kit.settings import get_settings
+from croupier.operations.drills import load
+from croupier.operations.drills.cli import app
+from croupier.operations.drills.nodes import NodeFailed, Nodes
+from croupier.operations.drills.report import DrillReport, print_and_exit
+from croupier.operations.drills.support import croupier, drill_env, said, scratch_folder
+from croupier.operations.postgres import Binaries, Cluster
+
+STANDBY = "standby1"
+SAMPLE_SECONDS = 0.02
+
+
+@dataclass
+class _Timeline:
+    """Acknowledgements counted every few milliseconds: the longest time without a new one is
+    the downtime players saw (their requests waited, retried, and then went through)."""
+
+    record: load.LoadRecord
+    last_count: int = 0
+    last_change: float = field(default_factory=time.monotonic)
+    longest_silence: float = 0.0
+
+    async def watch(self, until: float) -> None:
+        while time.monotonic() < until:
+            now = time.monotonic()
+            count = len(self.record.rounds)
+            if count != self.last_count:
+                if self.last_count:  # from the first acknowledgement on: set-up is not downtime
+                    self.longest_silence = max(self.longest_silence, now - self.last_change)
+                self.last_count, self.last_change = count, now
+            await asyncio.sleep(SAMPLE_SECONDS)
+
+
+def multi_host_url(clusters: list[Cluster], database: str) -> str:
+    """One SQLAlchemy URL naming every host; libpq picks the one that accepts writes."""
+    hosts = "&".join(f"host=127.0.0.1:{c.port}" for c in clusters)
+    return f"postgresql+psycopg://postgres@/{database}?{hosts}&target_session_attrs=read-write"
+
+
+def run(
+    *, nodes: int = 2, players: int = 8, seconds: float = 16.0, kill_after: float = 5.0, keep: bool = False
+) -> DrillReport:
+    report = DrillReport("failover")
+    configure_logging("warning")  # the drill prints its report, not the service's log
+    binaries = Binaries.find(get_settings().pg_bin)
+    with scratch_folder("failover", keep=keep) as folder:
+        primary = Cluster(folder / "primary", binaries, name="primary")
+        standby: Cluster | None = None
+        try:
+            standby = _start_pair(primary, folder / "standby")
+            url = multi_host_url([primary, standby], "croupier")
+            keyring = Keyring.generate().to_json()
+            env = drill_env(data_dir=folder / "data", database_url=url, keyring=keyring)
+            migrated = croupier("db", "upgrade", env=env)
+            if migrated.returncode != 0:
+                raise _Broken(f"the migrations failed: {said(migrated)}")
+            settings = load.drill_settings(url, keyring, folder / "data")
+            with Nodes(
+                nodes, database_url=url, keyring=keyring, workdir=folder, extra_env=load.FAST_HASHING_ENV
+            ) as fleet:
+                fleet.start_all()
+                enrolled = asyncio.run(load.enrol(settings, players))
+                shares = [enrolled[i :: len(fleet)] for i in range(len(fleet))]
+                tokens = [
+                    asyncio.run(load.sign_in(node.url, share))
+                    for node, share in zip(fleet, shares, strict=True)
+                ]
+                record = load.LoadRecord()
+                killed, promoted, silence = asyncio.run(
+                    _load_through_failover(
+                        fleet=fleet,
+                        shares=shares,
+                        tokens=tokens,
+                        record=record,
+                        primary=primary,
+                        standby=standby,
+                        seconds=seconds,
+                        kill_after=kill_after,
+                    )
+                )
+                report.measure("nodes", len(fleet))
+                report.measure("players", players)
+                report.measure("load seconds", round(record.seconds, 1))
+                report.measure("operations", record.operations)
+                report.measure("acknowledged rounds", len(record.rounds))
+                report.measure("failed after retries", len(record.failures))
+                report.measure("retried operations", record.retried)
+                if record.failures:
+                    report.measure("first failure", record.failures[0][:160])
+                report.measure("kill to promoted seconds", round(promoted - killed, 3))
+                report.measure("downtime seconds", round(silence, 2))
+                _judge(report, asyncio.run(load.verify(settings, enrolled, record)))
+                report.promise(
+                    not record.failures,
+                    f"{len(record.failures)} operation(s) failed despite the client's retries:"
+                    f" {record.failures[:1]}",
+                )
+                report.promise(all(node.running for node in fleet), "a node died instead of reconnecting")
+                report.promise(len(record.rounds) > 0, "no round was acknowledged at all")
+            books = croupier("ledger", "check", env=env)
+            report.measure("ledger check", "passed" if books.returncode == 0 else "FAILED")
+            report.promise(books.returncode == 0, f"ledger check failed after failover: {said(books)}")
+            audit = croupier("audit", "verify", env=env)
+            report.measure("audit verify", audit.stdout.strip() if audit.returncode == 0 else "FAILED")
+            report.promise(audit.returncode == 0, f"audit verify failed after failover: {said(audit)}")
+        except (CroupierError, NodeFailed, RuntimeError) as exc:
+            report.promise(False, str(getattr(exc, "detail", exc)).splitlines()[0])
+        finally:
+            for cluster in (standby, primary):
+                if cluster is not None:
+                    cluster.release(mode="immediate")
+    return report.finish()
+
+
+def _start_pair(primary: Cluster, standby_dir: Path) -> Cluster:
+    """The primary with a database, and its synchronous standby streaming from it."""
+    primary.init()
+    primary.start()
+    primary.sql("CREATE DATABASE croupier")
+    standby = primary.create_standby(standby_dir, name=STANDBY)
+    standby.start()
+    primary.require_synchronous([STANDBY])
+    primary.wait_until("SELECT string_agg(sync_state, ',') FROM pg_stat_replication", "sync")
+    return standby
+
+
+def _judge(report: DrillReport, verdict: load.Verification) -> None:
+    report.measure("acknowledged rounds lost", len(verdict.lost))
+    report.measure("duplicate rounds", len(verdict.duplicates))
+    report.promise(not verdict.lost, f"{len(verdict.lost)} acknowledged round(s) lost: {verdict.lost[:3]}")
+    report.promise(
+        not verdict.duplicates, f"{len(verdict.duplicates)} duplicate(s): {verdict.duplicates[:3]}"
+    )
+    report.promise(not verdict.phantoms, f"{len(verdict.phantoms)} round(s) nobody asked for")
+    report.promise(not verdict.balances_off, f"balances off: {verdict.balances_off[:3]}")
+
+
+class _Broken(CroupierError):
+    code = "drill_step_failed"
+
+
+async def _load_through_failover(
+    *,
+    fleet: Nodes,
+    shares: list[list[load.Player]],
+    tokens: list[list[str]],
+    record: load.LoadRecord,
+    primary: Cluster,
+    standby: Cluster,
+    seconds: float,
+    kill_after: float,
+) -> tuple[float, float, float]:
+    """Load on every node; KILL_AFTER seconds in, SIGKILL the primary and promote the standby."""
+    timeline = _Timeline(record)
+    started = time.monotonic()
+    players = [
+        load.run_load(node.url, share, share_tokens, seconds=seconds, record=record)
+        for node, share, share_tokens in zip(fleet, shares, tokens, strict=True)
+    ]
+    watching = asyncio.create_task(timeline.watch(started + seconds))
+    loading = asyncio.gather(*players)
+    await asyncio.sleep(kill_after)
+    killed = time.monotonic()
+    await asyncio.to_thread(primary.kill)
+    await asyncio.to_thread(standby.promote)
+    promoted = time.monotonic()
+    await loading
+    await watching
+    record.seconds = time.monotonic() - started
+    return killed, promoted, timeline.longest_silence
+
+
+@app.command("failover")
+def failover_drill(  # noqa: PLR0917 - one parameter per command-line option
+    nodes: Annotated[int, typer.Option(min=1, max=8, help="Croupier nodes.")] = 2,
+    players: Annotated[int, typer.Option(min=1, max=200, help="Players playing at once.")] = 8,
+    seconds: Annotated[float, typer.Option(min=5, max=3600, help="How long the load runs.")] = 16.0,
+    kill_after: Annotated[
+        float, typer.Option(min=1, help="Seconds of load before the primary is killed.")
+    ] = 5.0,
+    keep: Annotated[bool, typer.Option("--keep", help="Keep the clusters and logs for inspection.")] = False,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="A short run for CI: 10 s of load, 4 players, kill after 4 s.")
+    ] = False,
+) -> None:
+    """Kill the primary under load, promote its synchronous standby; count what players lost."""
+    if quick:
+        players, seconds, kill_after = 4, 10.0, 4.0
+    if kill_after >= seconds:
+        raise typer.BadParameter("must be less than --seconds", param_hint="--kill-after")
+    print_and_exit(run(nodes=nodes, players=players, seconds=seconds, kill_after=kill_after, keep=keep))
