@@ -31,7 +31,7 @@ from croupier.identity.mfa.endpoints import router as mfa_router
 from croupier.jobs import serving_jobs
 from croupier.kit.docs import install_docs
 from croupier.kit.errors import install_error_handlers, install_problem_openapi
-from croupier.kit.http import RequestContextMiddleware
+from croupier.kit.http import ClientCertificateGate, RequestContextMiddleware
 from croupier.kit.idempotency import declare_required_keys
 from croupier.kit.ops import metrics_router
 from croupier.kit.ops import router as ops_router
@@ -135,6 +135,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.include_router(router)
     install_console(app)
     app.add_middleware(RetryConflicts)
+    if settings.tls_client_cert_required:
+        app.add_middleware(ClientCertificateGate)
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,

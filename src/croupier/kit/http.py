@@ -79,6 +79,37 @@ def _duplicate_key() -> HTTPProblem:
     return HTTPProblem(422, "duplicate_json_key", "Duplicate key in JSON body", detail)
 
 
+# Where game providers, the PSP and the KYC provider call in: behind a client certificate when
+# CROUPIER_TLS_CLIENT_CERT_REQUIRED is set.
+CLIENT_CERTIFICATE_PATHS = ("/providers/", "/v1/webhooks/")
+
+
+class ClientCertificateGate:
+    """Refuses the provider paths to a connection without a verified client certificate.
+
+    Reads the ASGI ``tls`` extension, which ``croupier serve`` fills in when
+    CROUPIER_TLS_CLIENT_CA is set (``kit.tls.ClientCertificateProtocol``).
+    """
+
+    def __init__(self, app: ASGIApp, *, prefixes: tuple[str, ...] = CLIENT_CERTIFICATE_PATHS) -> None:
+        self.app = app
+        self.prefixes = prefixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(self.prefixes):
+            tls = scope.get("extensions", {}).get("tls")
+            if not (tls and tls["client_cert_chain"]):
+                refused = problem(
+                    403,
+                    "client_certificate_required",
+                    "Client certificate required",
+                    "This path needs a TLS client certificate from the configured authority.",
+                )
+                await refused(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 class RequestContextMiddleware:
     """Outermost layer: everything inside it runs with a request id bound to the logs."""
 
