@@ -38,6 +38,8 @@ from croupier.kit.ops import router as ops_router
 from croupier.kit.retry import RetryConflicts
 from croupier.kit.runtime import Runtime
 from croupier.kit.settings import Settings, get_settings
+from croupier.kit.shutdown import Drain
+from croupier.kit.shutdown import drain_on_sigterm as draining
 from croupier.mail.relay import MailRelay
 from croupier.payments.endpoints import router as payments_router
 from croupier.payments.staff_endpoints import router as payments_staff_router
@@ -82,9 +84,16 @@ DOMAIN_ROUTERS = (
 )
 
 
-def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
-    """Build the app. Given a ``runtime`` the caller owns it; otherwise the app starts its own."""
+def create_app(
+    settings: Settings | None = None, *, runtime: Runtime | None = None, drain_on_sigterm: bool = False
+) -> FastAPI:
+    """Build the app. Given a ``runtime`` the caller owns it; otherwise the app starts its own.
+
+    ``drain_on_sigterm``: the process serves it (``croupier serve``), and SIGTERM first turns
+    ``/readyz`` unready for ``CROUPIER_SHUTDOWN_DRAIN_SECONDS`` (``kit.shutdown``).
+    """
     settings = runtime.settings if runtime is not None else (settings or get_settings())
+    drain = Drain()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -102,7 +111,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         try:
             # Every API process can defer jobs; it runs them too unless workers do (CROUPIER_JOBS_WORKER=off).
             async with serving_jobs(app.state.runtime):
-                yield
+                if drain_on_sigterm:
+                    with draining(drain, settings.shutdown_drain_seconds):
+                        yield
+                else:
+                    yield
         finally:
             await events.stop()
             if submissions is not None:
@@ -121,6 +134,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         redoc_url=None,
         openapi_url=OPENAPI_PATH if settings.docs else None,
     )
+    app.state.drain = drain
     if runtime is not None:
         app.state.runtime = runtime
     install_error_handlers(app, pages=page_errors)

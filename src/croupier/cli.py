@@ -114,8 +114,10 @@ def serve(
             return None
 
         run_command(_prepare, quiet=False)
-    # uvicorn shuts down gracefully on SIGTERM, then re-raises it with the handler it
-    # found installed: make that an orderly exit so the embedded database stops too.
+    # uvicorn shuts down gracefully on SIGTERM (after the app's drain, kit.shutdown), then
+    # re-raises it with the handler it found installed: make that an orderly exit (0) so the
+    # embedded database stops too. With several workers the supervisor handles SIGTERM itself
+    # and passes it to each worker, which drains and stops; the supervisor then returns.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     worker_count = workers or settings.workers
     if worker_count > 1:
@@ -134,6 +136,8 @@ def serve(
         proxy_headers=True,
         forwarded_allow_ips=settings.trusted_proxies,
         **_tls_options(settings),
+        # After the drain (kit.shutdown): how long in-flight requests may take before they are cancelled.
+        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
         log_config=None,
         server_header=False,
         date_header=True,

@@ -77,6 +77,20 @@ class Settings(BaseSettings):
         description="Answer 403 client_certificate_required on the provider paths (/providers/...,"
         " /v1/webhooks/...) to a connection without a certificate from tls_client_ca.",
     )
+    shutdown_drain_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=600,
+        description="On SIGTERM, answer /readyz 503 shutting_down for this long, still serving every"
+        " request, so that load balancers stop sending new ones; then stop.",
+    )
+    shutdown_timeout_seconds: int = Field(
+        30,
+        gt=0,
+        le=3600,
+        description="After the drain, how long in-flight requests may take before they are cancelled"
+        " (background work then gets its own short grace).",
+    )
     trusted_proxies: str = Field(
         "127.0.0.1",
         description="Comma-separated addresses whose X-Forwarded-For is believed.",
