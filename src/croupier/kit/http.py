@@ -1,4 +1,4 @@
-"""ASGI middleware: request id, structured access log, metrics, body limit, duplicate JSON keys, headers."""
+"""ASGI middleware: request id, trace context, access log, metrics, body limit, duplicate keys, headers."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ import structlog
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from croupier.kit import tracing
 from croupier.kit.errors import HTTPProblem, problem
 from croupier.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from croupier.kit.tracing import context_for
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _log = structlog.get_logger("croupier.http")
@@ -128,8 +130,13 @@ class RequestContextMiddleware:
         headers = dict(scope["headers"])
         supplied = headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        # W3C trace context: the caller's trace continued (or a new one), this request's span.
+        trace = context_for(headers.get(b"traceparent"))
+        tracing.CURRENT.set(trace)
         structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        structlog.contextvars.bind_contextvars(
+            request_id=request_id, trace_id=trace.trace_id, span_id=trace.span_id
+        )
         started = time.perf_counter()
         status = 500
         declared = headers.get(b"content-length", b"0")
