@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -117,10 +118,12 @@ def create_app(
                 else:
                     yield
         finally:
-            await events.stop()
+            # Side by side: each lets its current item finish (its own grace), so a stop takes
+            # the longest grace, not their sum.
+            stopping = [events.stop(), relay.stop()]
             if submissions is not None:
-                await submissions.stop()
-            await relay.stop()
+                stopping.append(submissions.stop())
+            await asyncio.gather(*stopping)
             if owned:
                 await app.state.runtime.close()
 
