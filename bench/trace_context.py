@@ -8,15 +8,15 @@ Times the per-request work of ``kit.http``'s middleware that concerns the logs'
 context, before (the request id only) and after (the request id, the parsed or new
 trace context, its span id), with and without an incoming ``traceparent``; and, for
 comparison, OpenTelemetry's W3C propagator extracting the same header (the API
-package, which FastAPI already installs; starting a recorded span would add the SDK's
-cost on top). Best of five runs; figures are for this machine.
+package, which FastAPI already installs), and what the SDK adds per request when spans
+are exported (the ``otel`` extra). Best of five runs; figures are for this machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import timeit
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import structlog
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
@@ -53,6 +53,30 @@ def _otel_extract() -> Callable[[], None]:
     return extract
 
 
+def _otel_span() -> Callable[[], None]:
+    """What exporting costs per request: the SDK extracts, starts and ends a span, batched."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+    class Discard(SpanExporter):
+        def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:  # noqa: ARG002 - all dropped
+            return SpanExportResult.SUCCESS
+
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(Discard()))
+    tracer = provider.get_tracer("bench")
+    propagator = TraceContextTextMapPropagator()
+    carrier = {"traceparent": TRACEPARENT.decode()}
+    attributes = {"http.request.method": "GET", "http.route": "/healthz", "http.response.status_code": 200}
+
+    def span() -> None:
+        parent = propagator.extract(carrier)
+        tracer.start_span("GET /healthz", parent, kind=trace.SpanKind.SERVER, attributes=attributes).end()
+
+    return span
+
+
 def microseconds(work: Callable[[], None], number: int) -> float:
     return min(timeit.repeat(work, number=number, repeat=5)) / number * 1e6
 
@@ -68,6 +92,7 @@ def main() -> None:
         ("after: no traceparent (new trace)", _after(None)),
         ("parse alone: kit.tracing.context_for", lambda: tracing.context_for(TRACEPARENT) and None),
         ("for comparison: OpenTelemetry propagator.extract", _otel_extract()),
+        ("exporting (otel extra): SDK extract + span + end", _otel_span()),
     ]
     for name, work in cases:
         took = before if work is _before else microseconds(work, number)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
@@ -30,6 +32,7 @@ from croupier.identity.account.endpoints import router as account_router
 from croupier.identity.endpoints import router as identity_router
 from croupier.identity.mfa.endpoints import router as mfa_router
 from croupier.jobs import serving_jobs
+from croupier.kit import tracing
 from croupier.kit.docs import install_docs
 from croupier.kit.errors import install_error_handlers, install_problem_openapi
 from croupier.kit.http import ClientCertificateGate, RequestContextMiddleware
@@ -52,6 +55,9 @@ from croupier.risk.rule_endpoints import router as risk_rules_router
 from croupier.staff.endpoints import router as staff_router
 from croupier.wallet.endpoints import router as wallet_router
 from croupier.wallet.staff_endpoints import router as wallet_staff_router
+
+if TYPE_CHECKING:
+    from croupier.kit.otel import OtlpRecorder
 
 OPENAPI_PATH = "/openapi.json"
 
@@ -85,6 +91,23 @@ DOMAIN_ROUTERS = (
 )
 
 
+def start_span_export(settings: Settings) -> OtlpRecorder | None:
+    """Spans to an OTLP collector when one is configured (the ``otel`` extra)."""
+    endpoint = settings.otel_exporter_otlp_endpoint or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    if not endpoint:
+        return None
+    try:
+        from croupier.kit.otel import OtlpRecorder
+    except ImportError as exc:
+        raise RuntimeError(
+            "exporting spans (CROUPIER_OTEL_EXPORTER_OTLP_ENDPOINT) needs the otel extra:"
+            " pip install 'croupier[otel]'"
+        ) from exc
+    recorder = OtlpRecorder(endpoint, version=__version__)
+    tracing.start_recording(recorder)
+    return recorder
+
+
 def create_app(
     settings: Settings | None = None, *, runtime: Runtime | None = None, drain_on_sigterm: bool = False
 ) -> FastAPI:
@@ -109,6 +132,7 @@ def create_app(
         # Domain events reach their handlers from here unless workers do it (CROUPIER_EVENT_CONSUMER=off).
         events = EventDelivery.for_runtime(app.state.runtime)
         await events.start()
+        exporting = start_span_export(settings)
         try:
             # Every API process can defer jobs; it runs them too unless workers do (CROUPIER_JOBS_WORKER=off).
             async with serving_jobs(app.state.runtime):
@@ -124,6 +148,9 @@ def create_app(
             if submissions is not None:
                 stopping.append(submissions.stop())
             await asyncio.gather(*stopping)
+            if exporting is not None:
+                tracing.stop_recording()
+                await asyncio.to_thread(exporting.shutdown)
             if owned:
                 await app.state.runtime.close()
 

@@ -2,48 +2,22 @@
 
 from __future__ import annotations
 
-import json
-import logging
 import re
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import structlog
 
-from croupier.kit.logging import configure_logging
 from croupier.kit.tracing import context_for, parse_traceparent
+from tests.log_capture import capture_json_logs, json_lines, json_logs
 from tests.payments.support import VISA, Live, live
 
-__all__ = ["live"]  # the fixture: Croupier on a real socket next to the sandbox PSP
+# The fixtures: Croupier on a real socket next to the sandbox PSP; its JSON logs captured.
+__all__ = ["json_logs", "live"]
 
 TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 INCOMING = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
-
-
-@pytest.fixture
-def json_logs(capsys: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFixture[str]]:
-    """The service's own JSON logging restored to the tests' after (``_capture`` turns it on)."""
-    saved = structlog.get_config()
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield capsys
-    structlog.configure(**saved)
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
-def _capture(captured: pytest.CaptureFixture[str]) -> None:
-    # Here, in the test: the captured stderr a logger prints to is the one of this phase.
-    configure_logging("info")
-    captured.readouterr()
-
-
-def _lines(captured: pytest.CaptureFixture[str]) -> tuple[str, list[dict[str, Any]]]:
-    text = captured.readouterr().err
-    return text, [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
 
 async def _deposit(live: Live, traceparent: str) -> str:
@@ -76,9 +50,9 @@ async def _payment_calls_in(live: Live, trace_id: str) -> list[dict[str, Any]]:
 async def test_a_callers_trace_reaches_the_logs_and_the_payment_provider(
     live: Live, json_logs: pytest.CaptureFixture[str]
 ) -> None:
-    _capture(json_logs)
+    capture_json_logs(json_logs)
     request_id = await _deposit(live, INCOMING)
-    text, lines = _lines(json_logs)
+    text, lines = json_lines(json_logs)
 
     payment = await _payment_calls_in(live, TRACE_ID)
     assert len(payment) == 1, await live.psp.calls()
@@ -105,9 +79,9 @@ async def test_a_callers_trace_reaches_the_logs_and_the_payment_provider(
 async def test_a_malformed_traceparent_starts_a_new_trace_and_is_never_logged(
     live: Live, json_logs: pytest.CaptureFixture[str], malformed: str
 ) -> None:
-    _capture(json_logs)
+    capture_json_logs(json_logs)
     request_id = await _deposit(live, malformed)
-    text, lines = _lines(json_logs)
+    text, lines = json_lines(json_logs)
 
     of_request = [line for line in lines if line.get("request_id") == request_id]
     assert of_request, text

@@ -183,16 +183,30 @@ class RequestContextMiddleware:
             else:
                 await self.app(scope, limited_receive, send_wrapper)
         finally:
-            self._observe(scope, status, started)
+            self._observe(scope, status, started, trace)
 
     @staticmethod
-    def _observe(scope: Scope, status: int, started: float) -> None:
+    def _observe(scope: Scope, status: int, started: float, trace: tracing.TraceContext) -> None:
         elapsed = time.perf_counter() - started
         route: Any = scope.get("route")
         template = getattr(route, "path", None) or "unmatched"
         method = scope.get("method", "")
         HTTP_REQUESTS.labels(template, method, str(status)).inc()
         HTTP_LATENCY.labels(template, method).observe(elapsed)
+        recorder = tracing.RECORDER
+        if recorder is not None:
+            ended = time.time_ns()
+            recorder.record(
+                trace,
+                name=f"{method} {template}",
+                start_ns=ended - int(elapsed * 1e9),
+                end_ns=ended,
+                attributes={
+                    "http.request.method": method,
+                    "http.route": template,
+                    "http.response.status_code": status,
+                },
+            )
         _log.info(
             "http_request",
             method=method,

@@ -91,6 +91,12 @@ class Settings(BaseSettings):
         description="After the drain, how long in-flight requests may take before they are cancelled"
         " (background work then gets its own short grace).",
     )
+    otel_exporter_otlp_endpoint: str | None = Field(
+        None,
+        description="Export one span per request over OTLP/HTTP to this collector (its base URL, e.g."
+        " http://collector:4318); the standard OTEL_EXPORTER_OTLP_ENDPOINT is read too. Needs the"
+        " otel extra. Unset: trace context still reaches the logs and providers, nothing is exported.",
+    )
     trusted_proxies: str = Field(
         "127.0.0.1",
         description="Comma-separated addresses whose X-Forwarded-For is believed.",

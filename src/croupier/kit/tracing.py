@@ -14,6 +14,7 @@ import os
 import re
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Protocol
 
 import httpx
 
@@ -21,8 +22,9 @@ import httpx
 _TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?")
 _ZERO_TRACE = "0" * 32
 _ZERO_SPAN = "0" * 16
-# Not sampled: nothing here records spans; a caller's own decision is passed on unchanged.
+# A trace started here is sampled only when spans are exported; a caller's decision is kept.
 _NOT_SAMPLED = "00"
+_SAMPLED = "01"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,14 +32,16 @@ class TraceContext:
     trace_id: str
     span_id: str
     flags: str
+    # The caller's span, when the trace was continued.
+    parent_id: str | None = None
 
     def traceparent(self) -> str:
         """The header for a call made on behalf of this span: same trace, this span as parent."""
         return f"00-{self.trace_id}-{self.span_id}-{self.flags}"
 
 
-def parse_traceparent(value: str) -> tuple[str, str] | None:
-    """The (trace id, flags) of a valid ``traceparent``, else None."""
+def parse_traceparent(value: str) -> tuple[str, str, str] | None:
+    """The (trace id, parent id, flags) of a valid ``traceparent``, else None."""
     match = _TRACEPARENT.fullmatch(value)
     if match is None:
         return None
@@ -46,7 +50,7 @@ def parse_traceparent(value: str) -> tuple[str, str] | None:
         return None
     if trace_id == _ZERO_TRACE or parent_id == _ZERO_SPAN:
         return None
-    return trace_id, flags
+    return trace_id, parent_id, flags
 
 
 def new_span_id() -> str:
@@ -58,11 +62,36 @@ def context_for(traceparent: bytes | None) -> TraceContext:
     if traceparent:
         parsed = parse_traceparent(traceparent.decode("latin-1").strip())
         if parsed is not None:
-            return TraceContext(parsed[0], new_span_id(), parsed[1])
-    return TraceContext(os.urandom(16).hex(), new_span_id(), _NOT_SAMPLED)
+            trace_id, parent_id, flags = parsed
+            return TraceContext(trace_id, new_span_id(), flags, parent_id)
+    return TraceContext(os.urandom(16).hex(), new_span_id(), _new_trace_flags)
 
 
 CURRENT: ContextVar[TraceContext | None] = ContextVar("croupier_trace", default=None)
+
+
+class SpanRecorder(Protocol):
+    """Where a finished request's span goes when spans are exported (``kit.otel``)."""
+
+    def record(
+        self, trace: TraceContext, *, name: str, start_ns: int, end_ns: int, attributes: dict[str, str | int]
+    ) -> None: ...
+
+
+# Set while a process exports spans; None (the default) costs the middleware one comparison.
+RECORDER: SpanRecorder | None = None
+_new_trace_flags = _NOT_SAMPLED
+
+
+def start_recording(recorder: SpanRecorder) -> None:
+    """Export every request's span from now on; traces started here are then marked sampled."""
+    global RECORDER, _new_trace_flags
+    RECORDER, _new_trace_flags = recorder, _SAMPLED
+
+
+def stop_recording() -> None:
+    global RECORDER, _new_trace_flags
+    RECORDER, _new_trace_flags = None, _NOT_SAMPLED
 
 
 async def propagate(request: httpx.Request) -> None:
