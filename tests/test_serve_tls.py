@@ -10,6 +10,7 @@ import contextlib
 import shutil
 import socket
 import ssl
+import subprocess
 import tempfile
 import threading
 import time
@@ -21,7 +22,13 @@ import httpx
 import pytest
 
 from croupier.kit.tls import server_context
-from tests.test_serve_process import READY_WITHIN_SECONDS, Server, stop_embedded_database
+from tests.test_serve_process import (
+    READY_WITHIN_SECONDS,
+    Server,
+    clean_env,
+    croupier_command,
+    stop_embedded_database,
+)
 from tests.tls_support import Certificates, make_certificates
 
 pytestmark = pytest.mark.slow
@@ -207,3 +214,25 @@ def test_the_server_context_refuses_compression_and_renegotiation(tmp_path: Path
     tls12 = {c["name"] for c in context.get_ciphers() if c["protocol"] == "TLSv1.2"}
     assert tls12, "no TLS 1.2 suite at all"
     assert all(("GCM" in name or "CHACHA20" in name) and name.startswith("ECDHE") for name in tls12), tls12
+
+
+@pytest.mark.parametrize(
+    ("settings", "refusal"),
+    [
+        ({"CROUPIER_TLS_CLIENT_CERT_REQUIRED": "true"}, "CROUPIER_TLS_CLIENT_CERT_REQUIRED needs"),
+        ({"CROUPIER_TLS_CLIENT_CA": "/etc/ca.pem"}, "CROUPIER_TLS_CLIENT_CA needs CROUPIER_TLS_CERTFILE"),
+    ],
+)
+def test_incomplete_client_certificate_settings_are_refused_at_start(
+    tmp_path: Path, settings: dict[str, str], refusal: str
+) -> None:
+    refused = subprocess.run(  # noqa: S603 - our own console script, fixed arguments
+        [*croupier_command(), "serve"],
+        env=clean_env(tmp_path / "data", **settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 1
+    assert refusal in refused.stderr

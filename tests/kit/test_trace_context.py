@@ -6,9 +6,10 @@ import re
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 
-from croupier.kit.tracing import context_for, parse_traceparent
+from croupier.kit.tracing import CURRENT, context_for, parse_traceparent, propagate
 from tests.log_capture import capture_json_logs, json_lines, json_logs
 from tests.payments.support import VISA, Live, live
 
@@ -124,3 +125,17 @@ def test_each_request_gets_a_span_of_its_own_in_the_callers_trace() -> None:
     fresh = context_for(None)
     assert re.fullmatch(r"[0-9a-f]{32}", fresh.trace_id)
     assert fresh.trace_id != TRACE_ID
+
+
+async def test_provider_calls_carry_the_trace_only_from_inside_a_request() -> None:
+    inside = context_for(INCOMING.encode())
+    token = CURRENT.set(inside)
+    try:
+        request = httpx.Request("POST", "https://register.example/v2")
+        await propagate(request)
+        assert request.headers["traceparent"] == f"00-{TRACE_ID}-{inside.span_id}-01"
+    finally:
+        CURRENT.reset(token)
+    outside = httpx.Request("POST", "https://register.example/v2")
+    await propagate(outside)  # a relay or a job: no request, no trace to pass on
+    assert "traceparent" not in outside.headers
