@@ -237,6 +237,11 @@ class PspSandbox:
         result: list[dict[str, Any]] = await self._call("GET", f"/sandbox/events{query}")
         return result
 
+    async def calls(self) -> list[dict[str, Any]]:
+        """The calls its server API received (method, path, traceparent), oldest first."""
+        found: list[dict[str, Any]] = await self._call("GET", "/sandbox/requests")
+        return found
+
     async def payment(self, payment_id: str) -> dict[str, Any]:
         result: dict[str, Any] = await self._call("GET", f"/v1/payments/{payment_id}")
         return result

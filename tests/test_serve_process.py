@@ -101,7 +101,8 @@ class Server:
         with self.log.open("ab") as stderr:
             self.process = subprocess.Popen(  # noqa: S603 - our own console script, fixed arguments
                 [*self.command, "serve", "--port", str(self.port)],
-                env=clean_env(self.data_dir, **self.env),
+                # No drain on SIGTERM unless a test asks for one (test_serve_shutdown).
+                env=clean_env(self.data_dir, **{"CROUPIER_SHUTDOWN_DRAIN_SECONDS": "0", **self.env}),
                 cwd=self.data_dir.parent,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,

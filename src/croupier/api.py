@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
@@ -29,9 +32,10 @@ from croupier.identity.account.endpoints import router as account_router
 from croupier.identity.endpoints import router as identity_router
 from croupier.identity.mfa.endpoints import router as mfa_router
 from croupier.jobs import serving_jobs
+from croupier.kit import tracing
 from croupier.kit.docs import install_docs
 from croupier.kit.errors import install_error_handlers, install_problem_openapi
-from croupier.kit.http import RequestContextMiddleware
+from croupier.kit.http import ClientCertificateGate, RequestContextMiddleware
 from croupier.kit.idempotency import declare_required_keys
 from croupier.kit.metrics import TLS_CERTIFICATE_EXPIRY
 from croupier.kit.ops import metrics_router
@@ -39,6 +43,8 @@ from croupier.kit.ops import router as ops_router
 from croupier.kit.retry import RetryConflicts
 from croupier.kit.runtime import Runtime
 from croupier.kit.settings import Settings, get_settings
+from croupier.kit.shutdown import Drain
+from croupier.kit.shutdown import drain_on_sigterm as draining
 from croupier.kit.tls import certificate_expiry
 from croupier.mail.relay import MailRelay
 from croupier.operations.monitoring.sampler import Sampler
@@ -52,6 +58,9 @@ from croupier.risk.rule_endpoints import router as risk_rules_router
 from croupier.staff.endpoints import router as staff_router
 from croupier.wallet.endpoints import router as wallet_router
 from croupier.wallet.staff_endpoints import router as wallet_staff_router
+
+if TYPE_CHECKING:
+    from croupier.kit.otel import OtlpRecorder
 
 OPENAPI_PATH = "/openapi.json"
 
@@ -85,37 +94,80 @@ DOMAIN_ROUTERS = (
 )
 
 
-def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
-    """Build the app. Given a ``runtime`` the caller owns it; otherwise the app starts its own."""
+def start_span_export(settings: Settings) -> OtlpRecorder | None:
+    """Spans to an OTLP collector when one is configured (the ``otel`` extra)."""
+    endpoint = settings.otel_exporter_otlp_endpoint or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    if not endpoint:
+        return None
+    try:
+        from croupier.kit.otel import OtlpRecorder
+    except ImportError as exc:
+        raise RuntimeError(
+            "exporting spans (CROUPIER_OTEL_EXPORTER_OTLP_ENDPOINT) needs the otel extra:"
+            " pip install 'croupier[otel]'"
+        ) from exc
+    recorder = OtlpRecorder(endpoint, version=__version__)
+    tracing.start_recording(recorder)
+    return recorder
+
+
+@asynccontextmanager
+async def background_work(runtime: Runtime) -> AsyncIterator[None]:
+    """What an API process runs beside its requests, started before them and stopped after."""
+    # Every API process relays the mail outbox; SKIP LOCKED keeps them apart.
+    relay = MailRelay.for_runtime(runtime)
+    relay.start()
+    submissions = SubmissionRelay.for_runtime(runtime)
+    if submissions is not None:
+        submissions.start()
+    # Domain events reach their handlers from here unless workers do it (CROUPIER_EVENT_CONSUMER=off).
+    events = EventDelivery.for_runtime(runtime)
+    await events.start()
+    sampler = Sampler.for_runtime(runtime)
+    if sampler is not None:
+        sampler.start()
+    exporting = start_span_export(runtime.settings)
+    try:
+        # Every API process can defer jobs; it runs them too unless workers do (CROUPIER_JOBS_WORKER=off).
+        async with serving_jobs(runtime):
+            yield
+    finally:
+        if sampler is not None:
+            await sampler.stop()
+        # Side by side: each lets its current item finish (its own grace), so a stop takes
+        # the longest grace, not their sum.
+        stopping = [events.stop(), relay.stop()]
+        if submissions is not None:
+            stopping.append(submissions.stop())
+        await asyncio.gather(*stopping)
+        if exporting is not None:
+            tracing.stop_recording()
+            await asyncio.to_thread(exporting.shutdown)
+
+
+def create_app(
+    settings: Settings | None = None, *, runtime: Runtime | None = None, drain_on_sigterm: bool = False
+) -> FastAPI:
+    """Build the app. Given a ``runtime`` the caller owns it; otherwise the app starts its own.
+
+    ``drain_on_sigterm``: the process serves it (``croupier serve``), and SIGTERM first turns
+    ``/readyz`` unready for ``CROUPIER_SHUTDOWN_DRAIN_SECONDS`` (``kit.shutdown``).
+    """
     settings = runtime.settings if runtime is not None else (settings or get_settings())
+    drain = Drain()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = runtime is None
         app.state.runtime = runtime if runtime is not None else await Runtime.start(settings)
-        # Every API process relays the mail outbox; SKIP LOCKED keeps them apart.
-        relay = MailRelay.for_runtime(app.state.runtime)
-        relay.start()
-        submissions = SubmissionRelay.for_runtime(app.state.runtime)
-        if submissions is not None:
-            submissions.start()
-        # Domain events reach their handlers from here unless workers do it (CROUPIER_EVENT_CONSUMER=off).
-        events = EventDelivery.for_runtime(app.state.runtime)
-        await events.start()
-        sampler = Sampler.for_runtime(app.state.runtime)
-        if sampler is not None:
-            sampler.start()
         try:
-            # Every API process can defer jobs; it runs them too unless workers do (CROUPIER_JOBS_WORKER=off).
-            async with serving_jobs(app.state.runtime):
-                yield
+            async with background_work(app.state.runtime):
+                if drain_on_sigterm:
+                    with draining(drain, settings.shutdown_drain_seconds):
+                        yield
+                else:
+                    yield
         finally:
-            if sampler is not None:
-                await sampler.stop()
-            await events.stop()
-            if submissions is not None:
-                await submissions.stop()
-            await relay.stop()
             if owned:
                 await app.state.runtime.close()
 
@@ -129,6 +181,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         redoc_url=None,
         openapi_url=OPENAPI_PATH if settings.docs else None,
     )
+    app.state.drain = drain
     if runtime is not None:
         app.state.runtime = runtime
     if settings.tls_certfile is not None:
@@ -146,6 +199,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.include_router(router)
     install_console(app)
     app.add_middleware(RetryConflicts)
+    if settings.tls_client_cert_required:
+        app.add_middleware(ClientCertificateGate)
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pydantic
 import typer
@@ -113,8 +114,10 @@ def serve(
             return None
 
         run_command(_prepare, quiet=False)
-    # uvicorn shuts down gracefully on SIGTERM, then re-raises it with the handler it
-    # found installed: make that an orderly exit so the embedded database stops too.
+    # uvicorn shuts down gracefully on SIGTERM (after the app's drain, kit.shutdown), then
+    # re-raises it with the handler it found installed: make that an orderly exit (0) so the
+    # embedded database stops too. With several workers the supervisor handles SIGTERM itself
+    # and passes it to each worker, which drains and stops; the supervisor then returns.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     worker_count = workers or settings.workers
     if worker_count > 1:
@@ -132,8 +135,9 @@ def serve(
         workers=worker_count,
         proxy_headers=True,
         forwarded_allow_ips=settings.trusted_proxies,
-        ssl_certfile=settings.tls_certfile,
-        ssl_keyfile=settings.tls_keyfile,
+        **_tls_options(settings),
+        # After the drain (kit.shutdown): how long in-flight requests may take before they are cancelled.
+        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
         log_config=None,
         server_header=False,
         date_header=True,
@@ -141,6 +145,24 @@ def serve(
         # ping; uvicorn's default 5 s restarted every worker forever on a busy 2-core machine.
         timeout_worker_healthcheck=60,
     )
+
+
+def _tls_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's TLS options: the context comes whole from kit.tls (uvicorn cannot set a minimum version)."""
+    if settings.tls_certfile is None:
+        return {}
+    from croupier.kit.tls import uvicorn_context
+
+    options: dict[str, Any] = {
+        "ssl_certfile": settings.tls_certfile,
+        "ssl_keyfile": settings.tls_keyfile,
+        "ssl_ca_certs": settings.tls_client_ca,
+        "ssl_context_factory": uvicorn_context,
+    }
+    if settings.tls_client_ca is not None:
+        # Tells the app which connections presented a certificate (the ASGI tls extension).
+        options["http"] = "croupier.kit.tls:ClientCertificateProtocol"
+    return options
 
 
 def _share_metrics_between_workers(folder: Path) -> None:

@@ -1,4 +1,4 @@
-"""ASGI middleware: request id, structured access log, metrics, body limit, duplicate JSON keys, headers."""
+"""ASGI middleware: request id, trace context, access log, metrics, body limit, duplicate keys, headers."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ import structlog
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from croupier.kit import tracing
 from croupier.kit.errors import HTTPProblem, problem
 from croupier.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from croupier.kit.tracing import context_for
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _log = structlog.get_logger("croupier.http")
@@ -79,6 +81,37 @@ def _duplicate_key() -> HTTPProblem:
     return HTTPProblem(422, "duplicate_json_key", "Duplicate key in JSON body", detail)
 
 
+# Where game providers, the PSP and the KYC provider call in: behind a client certificate when
+# CROUPIER_TLS_CLIENT_CERT_REQUIRED is set.
+CLIENT_CERTIFICATE_PATHS = ("/providers/", "/v1/webhooks/")
+
+
+class ClientCertificateGate:
+    """Refuses the provider paths to a connection without a verified client certificate.
+
+    Reads the ASGI ``tls`` extension, which ``croupier serve`` fills in when
+    CROUPIER_TLS_CLIENT_CA is set (``kit.tls.ClientCertificateProtocol``).
+    """
+
+    def __init__(self, app: ASGIApp, *, prefixes: tuple[str, ...] = CLIENT_CERTIFICATE_PATHS) -> None:
+        self.app = app
+        self.prefixes = prefixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(self.prefixes):
+            tls = scope.get("extensions", {}).get("tls")
+            if not (tls and tls["client_cert_chain"]):
+                refused = problem(
+                    403,
+                    "client_certificate_required",
+                    "Client certificate required",
+                    "This path needs a TLS client certificate from the configured authority.",
+                )
+                await refused(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 class RequestContextMiddleware:
     """Outermost layer: everything inside it runs with a request id bound to the logs."""
 
@@ -97,8 +130,13 @@ class RequestContextMiddleware:
         headers = dict(scope["headers"])
         supplied = headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        # W3C trace context: the caller's trace continued (or a new one), this request's span.
+        trace = context_for(headers.get(b"traceparent"))
+        tracing.CURRENT.set(trace)
         structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        structlog.contextvars.bind_contextvars(
+            request_id=request_id, trace_id=trace.trace_id, span_id=trace.span_id
+        )
         started = time.perf_counter()
         status = 500
         declared = headers.get(b"content-length", b"0")
@@ -145,16 +183,30 @@ class RequestContextMiddleware:
             else:
                 await self.app(scope, limited_receive, send_wrapper)
         finally:
-            self._observe(scope, status, started)
+            self._observe(scope, status, started, trace)
 
     @staticmethod
-    def _observe(scope: Scope, status: int, started: float) -> None:
+    def _observe(scope: Scope, status: int, started: float, trace: tracing.TraceContext) -> None:
         elapsed = time.perf_counter() - started
         route: Any = scope.get("route")
         template = getattr(route, "path", None) or "unmatched"
         method = scope.get("method", "")
         HTTP_REQUESTS.labels(template, method, str(status)).inc()
         HTTP_LATENCY.labels(template, method).observe(elapsed)
+        recorder = tracing.RECORDER
+        if recorder is not None:
+            ended = time.time_ns()
+            recorder.record(
+                trace,
+                name=f"{method} {template}",
+                start_ns=ended - int(elapsed * 1e9),
+                end_ns=ended,
+                attributes={
+                    "http.request.method": method,
+                    "http.route": template,
+                    "http.response.status_code": status,
+                },
+            )
         _log.info(
             "http_request",
             method=method,

@@ -14,7 +14,7 @@ import hmac
 import os
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Request, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -43,9 +43,17 @@ async def healthz() -> dict[str, str]:
     "/readyz",
     summary="The database answers",
     response_model=None,
-    responses={503: {"description": "`not_ready`", "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}}},
+    responses={
+        503: {
+            "description": "`not_ready`, or `shutting_down` once the process was asked to stop",
+            "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+        }
+    },
 )
-async def readyz(runtime: RuntimeDep) -> dict[str, str] | Response:
+async def readyz(request: Request, runtime: RuntimeDep) -> dict[str, str] | Response:
+    # Asked to stop (kit.shutdown): still serving, but the balancer should send nothing new.
+    if request.app.state.drain.started:
+        return problem(503, "shutting_down", "Shutting down", "This node is draining before it stops.")
     # Its own two-connection pool: a probe must not queue behind requests that
     # have taken every main-pool connection, nor take one of theirs.
     try:

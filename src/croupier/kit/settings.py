@@ -72,8 +72,42 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     workers: int = Field(1, ge=1, le=64)
-    tls_certfile: Path | None = None
-    tls_keyfile: Path | None = None
+    tls_certfile: Path | None = Field(
+        None,
+        description="Serve HTTPS with this certificate chain (PEM): TLS 1.2 at least, 1.3 preferred,"
+        " only forward-secret AEAD suites. Read once at start: a new certificate needs a restart.",
+    )
+    tls_keyfile: Path | None = Field(None, description="The private key of tls_certfile (PEM).")
+    tls_client_ca: Path | None = Field(
+        None,
+        description="Ask TLS clients for a certificate signed by this authority (PEM). A certificate"
+        " offered and not signed by it fails the handshake; none offered is allowed unless required.",
+    )
+    tls_client_cert_required: bool = Field(
+        False,
+        description="Answer 403 client_certificate_required on the provider paths (/providers/...,"
+        " /v1/webhooks/...) to a connection without a certificate from tls_client_ca.",
+    )
+    shutdown_drain_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=600,
+        description="On SIGTERM, answer /readyz 503 shutting_down for this long, still serving every"
+        " request, so that load balancers stop sending new ones; then stop.",
+    )
+    shutdown_timeout_seconds: int = Field(
+        30,
+        gt=0,
+        le=3600,
+        description="After the drain, how long in-flight requests may take before they are cancelled"
+        " (background work then gets its own short grace).",
+    )
+    otel_exporter_otlp_endpoint: str | None = Field(
+        None,
+        description="Export one span per request over OTLP/HTTP to this collector (its base URL, e.g."
+        " http://collector:4318); the standard OTEL_EXPORTER_OTLP_ENDPOINT is read too. Needs the"
+        " otel extra. Unset: trace context still reaches the logs and providers, nothing is exported.",
+    )
     trusted_proxies: str = Field(
         "127.0.0.1",
         description="Comma-separated addresses whose X-Forwarded-For is believed.",
@@ -365,6 +399,14 @@ class Settings(BaseSettings):
                 "CROUPIER_KYC_S3_ACCESS_KEY_ID and CROUPIER_KYC_S3_SECRET_ACCESS_KEY go together: set both"
                 " or neither"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _tls_is_complete(self) -> Settings:
+        if self.tls_client_ca is not None and self.tls_certfile is None:
+            raise ValueError("CROUPIER_TLS_CLIENT_CA needs CROUPIER_TLS_CERTFILE (TLS)")
+        if self.tls_client_cert_required and self.tls_client_ca is None:
+            raise ValueError("CROUPIER_TLS_CLIENT_CERT_REQUIRED needs CROUPIER_TLS_CLIENT_CA")
         return self
 
     @model_validator(mode="after")

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import structlog
 
+from croupier.kit.tracing import propagate
 from croupier.payments import signatures
 from croupier.payments.provider import (
     CardDetails,
@@ -53,6 +54,7 @@ class HttpPspProvider:
             timeout=TIMEOUT,
             transport=transport,
             follow_redirects=False,
+            event_hooks={"request": [propagate]},
         )
         self._secrets = webhook_secrets
         self._tolerance = tolerance_seconds

@@ -24,6 +24,7 @@ from croupier.compliance.kyc.provider import (
     KycWebhookSignatureInvalid,
     ProviderCheck,
 )
+from croupier.kit.tracing import propagate
 from croupier.payments import signatures
 
 _log = structlog.get_logger("croupier.kyc")
@@ -48,6 +49,7 @@ class HttpKycProvider:
             headers={"Authorization": f"Bearer {api_key}"},
             timeout=TIMEOUT,
             follow_redirects=False,
+            event_hooks={"request": [propagate]},
         )
         self._secrets = webhook_secrets
         self._tolerance = tolerance_seconds

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from croupier.sandbox.psp.deps import (
@@ -59,3 +59,8 @@ async def redeliver(event_id: str, webhooks: WebhooksDep) -> JSONResponse:
 @router.get("/events", summary="Events, optionally those about one reference, oldest first")
 async def events(webhooks: WebhooksDep, reference: str | None = None) -> list[dict[str, object]]:
     return [event.summary() for event in webhooks.events(reference)]
+
+
+@router.get("/requests", summary="The calls made to the server API, oldest first (method, path, traceparent)")
+async def requests(request: Request) -> list[dict[str, str | None]]:
+    return list(request.app.state.calls)

@@ -17,6 +17,7 @@ import httpx
 import structlog
 
 from croupier.kit.settings import Settings
+from croupier.kit.tracing import propagate
 
 _log = structlog.get_logger("croupier.register")
 
@@ -60,7 +61,9 @@ async def ask(settings: Settings, person: Person) -> Verdict:
     }
     headers = {"X-API-Key": settings.register_api_key.get_secret_value()}
     try:
-        async with httpx.AsyncClient(timeout=settings.register_timeout_seconds) as http:
+        async with httpx.AsyncClient(
+            timeout=settings.register_timeout_seconds, event_hooks={"request": [propagate]}
+        ) as http:
             response = await http.post(f"{settings.register_url.rstrip('/')}/v2", data=form, headers=headers)
     except httpx.HTTPError as exc:
         _log.warning("register_unavailable", reason=type(exc).__name__)
