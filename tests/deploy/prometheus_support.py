@@ -21,7 +21,7 @@ from croupier.kit.metrics import REGISTRY
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 PROMETHEUS = DEPLOY / "prometheus"
-RUNBOOK = ROOT / "docs" / "runbook" / "monitoring.md"
+RUNBOOK = ROOT / "docs" / "operations.md"
 # Series Prometheus itself writes for every target.
 SCRAPE_SERIES = frozenset({"up"})
 

@@ -19,7 +19,7 @@ KUBERNETES = REPO / "deploy" / "kubernetes"
 HAPROXY_COMPOSE_CONFIG = REPO / "deploy" / "haproxy" / "compose.cfg"
 PROMETHEUS_CONFIG = REPO / "deploy" / "prometheus" / "prometheus.yml"
 PROMETHEUS_RULES = REPO / "deploy" / "prometheus" / "alerts.yml"
-RUNBOOK = REPO / "docs" / "runbook" / "deploy.md"
+RUNBOOK = REPO / "docs" / "operations.md"
 
 
 def load_yaml(path: Path) -> Any:

@@ -92,4 +92,4 @@ def test_every_alert_says_what_happened_and_links_its_runbook_section(alert: dic
     headings = {
         _anchor(line.lstrip("#")) for line in RUNBOOK.read_text().splitlines() if line.startswith("#")
     }
-    assert anchor in headings, f"docs/runbook/monitoring.md has no heading 'Alert: {alert['alert']}'"
+    assert anchor in headings, f"docs/operations.md has no heading 'Alert: {alert['alert']}'"

@@ -151,7 +151,7 @@ def test_every_file_the_stack_mounts_is_in_the_repository(compose: dict[str, Any
             source = volume.split(":", 1)[0]
             if not source.startswith("./"):
                 continue
-            # The alerting rules are their own part of the repository (docs/runbook/monitoring.md).
+            # The alerting rules are their own part of the repository (docs/operations.md, "Monitoring and alerts").
             if REPO / source == PROMETHEUS_RULES:
                 continue
             assert (REPO / source).exists(), f"{name}: {source}"
