@@ -24,7 +24,6 @@ from tests.deploy.support import (
     DOCKERFILE,
     HAPROXY_COMPOSE_CONFIG,
     PROMETHEUS_CONFIG,
-    PROMETHEUS_RULES,
     REPO,
     debian_tool,
     load_yaml,
@@ -150,9 +149,6 @@ def test_every_file_the_stack_mounts_is_in_the_repository(compose: dict[str, Any
         for volume in service.get("volumes", []):
             source = volume.split(":", 1)[0]
             if not source.startswith("./"):
-                continue
-            # The alerting rules are their own part of the repository (docs/operations.md, "Monitoring and alerts").
-            if REPO / source == PROMETHEUS_RULES:
                 continue
             assert (REPO / source).exists(), f"{name}: {source}"
 

@@ -70,4 +70,4 @@ def test_the_monthly_command_runs_the_drills_and_writes_the_dated_report(tmp_pat
     text = report.read_text()
     assert "**every promise held**" in text
     assert "| restore | held |" in text
-    assert "transfer" in text  # the drill's own figures, kept in the report
+    assert "restored balance" in text  # the drill's own figures, kept in the report
