@@ -36,6 +36,10 @@ from croupier.operations.postgres import Binaries, Cluster
 STANDBY = "standby1"
 SAMPLE_SECONDS = 0.02
 
+# Options of every drill that fails the database over under load.
+NodesOption = Annotated[int, typer.Option(min=1, max=8, help="Croupier nodes.")]
+PlayersOption = Annotated[int, typer.Option(min=1, max=200, help="Players playing at once.")]
+
 
 @dataclass
 class _Timeline:
@@ -64,9 +68,7 @@ def multi_host_url(clusters: list[Cluster], database: str) -> str:
     return f"postgresql+psycopg://postgres@/{database}?{hosts}&target_session_attrs=read-write"
 
 
-def run(
-    *, nodes: int = 2, players: int = 8, seconds: float = 16.0, kill_after: float = 5.0, keep: bool = False
-) -> DrillReport:
+def run(plan: LoadPlan, *, keep: bool = False) -> DrillReport:
     report = DrillReport("failover")
     configure_logging("warning")  # the drill prints its report, not the service's log
     binaries = Binaries.find(get_settings().pg_bin)
@@ -80,7 +82,7 @@ def run(
                 folder=folder,
                 url=multi_host_url([primary, standby], "croupier"),
                 fail_over=partial(_kill_and_promote, primary, standby),
-                load_plan=LoadPlan(nodes=nodes, players=players, seconds=seconds, kill_after=kill_after),
+                load_plan=plan,
             )
         except (CroupierError, NodeFailed, RuntimeError) as exc:
             report.promise(False, str(getattr(exc, "detail", exc)).splitlines()[0])
@@ -106,6 +108,24 @@ class LoadPlan:
     seconds: float
     kill_after: float
     retry_for: float = load.RETRY_FOR_SECONDS
+
+
+def plan_from_options(
+    *,
+    nodes: int,
+    players: int,
+    seconds: float,
+    kill_after: float,
+    quick: bool,
+    quick_seconds: float,
+    retry_for: float = load.RETRY_FOR_SECONDS,
+) -> LoadPlan:
+    """A failover drill's options as a plan; ``--quick``: 4 players, QUICK_SECONDS, the kill after 4 s."""
+    if quick:
+        players, seconds, kill_after = 4, quick_seconds, 4.0
+    if kill_after >= seconds:
+        raise typer.BadParameter("must be less than --seconds", param_hint="--kill-after")
+    return LoadPlan(nodes=nodes, players=players, seconds=seconds, kill_after=kill_after, retry_for=retry_for)
 
 
 def rehearse(
@@ -228,8 +248,8 @@ async def _load_through_failover(
 
 @app.command("failover")
 def failover_drill(  # noqa: PLR0917 - one parameter per command-line option
-    nodes: Annotated[int, typer.Option(min=1, max=8, help="Croupier nodes.")] = 2,
-    players: Annotated[int, typer.Option(min=1, max=200, help="Players playing at once.")] = 8,
+    nodes: NodesOption = 2,
+    players: PlayersOption = 8,
     seconds: Annotated[float, typer.Option(min=5, max=3600, help="How long the load runs.")] = 16.0,
     kill_after: Annotated[
         float, typer.Option(min=1, help="Seconds of load before the primary is killed.")
@@ -240,8 +260,7 @@ def failover_drill(  # noqa: PLR0917 - one parameter per command-line option
     ] = False,
 ) -> None:
     """Kill the primary under load, promote its synchronous standby; count what players lost."""
-    if quick:
-        players, seconds, kill_after = 4, 10.0, 4.0
-    if kill_after >= seconds:
-        raise typer.BadParameter("must be less than --seconds", param_hint="--kill-after")
-    print_and_exit(run(nodes=nodes, players=players, seconds=seconds, kill_after=kill_after, keep=keep))
+    plan = plan_from_options(
+        nodes=nodes, players=players, seconds=seconds, kill_after=kill_after, quick=quick, quick_seconds=10.0
+    )
+    print_and_exit(run(plan, keep=keep))

@@ -37,8 +37,15 @@ from croupier.kit.errors import CroupierError
 from croupier.kit.logging import configure_logging
 from croupier.kit.settings import get_settings
 from croupier.operations.drills.cli import app
-from croupier.operations.drills.failover import LoadPlan, multi_host_url, rehearse
-from croupier.operations.drills.nodes import NodeFailed
+from croupier.operations.drills.failover import (
+    LoadPlan,
+    NodesOption,
+    PlayersOption,
+    multi_host_url,
+    plan_from_options,
+    rehearse,
+)
+from croupier.operations.drills.nodes import NodeFailed, stop_session
 from croupier.operations.drills.report import DrillReport, print_and_exit
 from croupier.operations.drills.support import scratch_folder
 from croupier.operations.postgres import (
@@ -109,19 +116,6 @@ def _spawn(args: list[str], *, user: str | None, folder: Path, log: Path) -> sub
         )
 
 
-def _stop(process: subprocess.Popen[bytes] | None) -> None:
-    """SIGTERM (a clean stop), then SIGKILL to whatever is left of its session."""
-    if process is None:
-        return
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=STOP_WITHIN_SECONDS)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=STOP_WITHIN_SECONDS)
-
-
 def _log_tail(log: Path, lines: int = 15) -> str:
     try:
         return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
@@ -179,7 +173,7 @@ class Etcd:
         )
 
     def stop(self) -> None:
-        _stop(self.process)
+        stop_session(self.process, timeout=STOP_WITHIN_SECONDS)
 
 
 @dataclass
@@ -285,7 +279,7 @@ class Member:
 
     def stop(self) -> None:
         """Stop Patroni (which stops its PostgreSQL); then whatever PostgreSQL is left, at once."""
-        _stop(self.process)
+        stop_session(self.process, timeout=STOP_WITHIN_SECONDS)
         self.cluster.release(mode="immediate")
 
 
@@ -356,9 +350,7 @@ def _crash_and_wait_for_new_leader(leader: Member, standby: Member) -> None:
     )
 
 
-def run(
-    *, nodes: int = 2, players: int = 8, seconds: float = 40.0, kill_after: float = 8.0, keep: bool = False
-) -> DrillReport:
+def run(plan: LoadPlan, *, keep: bool = False) -> DrillReport:
     programs = find_programs()
     report = DrillReport("patroni")
     configure_logging("warning")  # the drill prints its report, not the service's log
@@ -389,13 +381,7 @@ def run(
                 folder=folder,
                 url=multi_host_url([m.cluster for m in members], "croupier"),
                 fail_over=partial(_crash_and_wait_for_new_leader, leader, standby),
-                load_plan=LoadPlan(
-                    nodes=nodes,
-                    players=players,
-                    seconds=seconds,
-                    kill_after=kill_after,
-                    retry_for=CLIENT_RETRY_SECONDS,
-                ),
+                load_plan=plan,
                 takeover="new leader",
             )
             report.measure("leader after", standby.name if standby.is_leader() else "none")
@@ -410,8 +396,8 @@ def run(
 
 @app.command("patroni")
 def patroni_drill(  # noqa: PLR0917 - one parameter per command-line option
-    nodes: Annotated[int, typer.Option(min=1, max=8, help="Croupier nodes.")] = 2,
-    players: Annotated[int, typer.Option(min=1, max=200, help="Players playing at once.")] = 8,
+    nodes: NodesOption = 2,
+    players: PlayersOption = 8,
     seconds: Annotated[float, typer.Option(min=15, max=3600, help="How long the load runs.")] = 40.0,
     kill_after: Annotated[
         float, typer.Option(min=1, help="Seconds of load before the leader is killed.")
@@ -424,8 +410,13 @@ def patroni_drill(  # noqa: PLR0917 - one parameter per command-line option
     ] = False,
 ) -> None:
     """Kill the Patroni leader under load; Patroni promotes its sync standby; count what players lost."""
-    if quick:
-        players, seconds, kill_after = 4, 25.0, 4.0
-    if kill_after >= seconds:
-        raise typer.BadParameter("must be less than --seconds", param_hint="--kill-after")
-    print_and_exit(run(nodes=nodes, players=players, seconds=seconds, kill_after=kill_after, keep=keep))
+    plan = plan_from_options(
+        nodes=nodes,
+        players=players,
+        seconds=seconds,
+        kill_after=kill_after,
+        quick=quick,
+        quick_seconds=25.0,
+        retry_for=CLIENT_RETRY_SECONDS,
+    )
+    print_and_exit(run(plan, keep=keep))
