@@ -23,7 +23,7 @@ import shutil
 import signal
 import subprocess  # nosec B404 - starts etcd and Patroni with argument lists, never a shell
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -138,6 +138,8 @@ class Etcd:
     def endpoint(self) -> str:
         return f"127.0.0.1:{self.client_port}"
 
+    label = "etcd"
+
     @property
     def log(self) -> Path:
         return self.folder / "etcd.log"
@@ -168,8 +170,7 @@ class Etcd:
         _wait_for(
             lambda: _get_json(f"{client}/health").get("health") == "true",
             what="etcd to answer /health",
-            process=self.process,
-            log=self.log,
+            watched=[self],
         )
 
     def stop(self) -> None:
@@ -190,6 +191,10 @@ class Member:
     @property
     def api(self) -> str:
         return f"http://127.0.0.1:{self.rest_port}"
+
+    @property
+    def label(self) -> str:
+        return f"Patroni {self.name}"
 
     @property
     def log(self) -> Path:
@@ -275,7 +280,8 @@ class Member:
         if self.process is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
-        self.cluster.kill()
+        with contextlib.suppress(ProcessLookupError):  # gone with Patroni's process group already
+            self.cluster.kill()
 
     def stop(self) -> None:
         """Stop Patroni (which stops its PostgreSQL); then whatever PostgreSQL is left, at once."""
@@ -298,20 +304,23 @@ def _wait_for(
     ready: Callable[[], bool],
     *,
     what: str,
-    process: subprocess.Popen[bytes] | None,
-    log: Path,
+    watched: Sequence[Etcd | Member],
     timeout: float = READY_WITHIN_SECONDS,
 ) -> None:
+    """Poll READY; fail early when a WATCHED process exits, naming its log's last line."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise PatroniDrillError(
-                f"{log.stem} exited ({process.returncode}) waiting for {what}:\n{_log_tail(log)}"
-            )
+        for each in watched:
+            if each.process is not None and each.process.poll() is not None:
+                raise PatroniDrillError(
+                    f"{each.label} exited ({each.process.returncode}) while waiting for {what};"
+                    f" its log ends: {_log_tail(each.log, 1)} (--keep keeps the logs)"
+                )
         if ready():
             return
         time.sleep(POLL_SECONDS)
-    raise PatroniDrillError(f"waited {timeout:.0f} s for {what}:\n{_log_tail(log)}")
+    last = "; ".join(f"{each.label}: {_log_tail(each.log, 1)}" for each in watched)
+    raise PatroniDrillError(f"waited {timeout:.0f} s for {what}; last lines: {last} (--keep keeps the logs)")
 
 
 def _roles(member: Member) -> dict[str, str]:
@@ -328,8 +337,7 @@ def _start_members(etcd: Etcd, members: list[Member]) -> tuple[Member, Member]:
     _wait_for(
         lambda: sorted(_roles(first).values()) == ["leader", "sync_standby"],
         what="a leader and a synchronous standby",
-        process=first.process,
-        log=first.log,
+        watched=members,
     )
     roles = _roles(first)
     leader = next(m for m in members if roles.get(m.name) == "leader")
@@ -344,8 +352,7 @@ def _crash_and_wait_for_new_leader(leader: Member, standby: Member) -> None:
     _wait_for(
         standby.is_leader,
         what=f"Patroni to make {standby.name} the leader",
-        process=standby.process,
-        log=standby.log,
+        watched=[standby],
         timeout=NEW_LEADER_WITHIN_SECONDS,
     )
 
