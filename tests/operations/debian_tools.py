@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-PACKAGES = {"haproxy": "/usr/sbin/haproxy", "redis-server": "/usr/bin/redis-server"}
+PACKAGES = {
+    "haproxy": "/usr/sbin/haproxy",
+    "redis-server": "/usr/bin/redis-server",
+    "patroni": "/usr/bin/patroni",
+    "etcd": "/usr/bin/etcd",
+}
+# Where the Debian package is not named after the program.
+PACKAGE_OF = {"etcd": "etcd-server"}
 
 
 def require(tool: str) -> str:
@@ -17,6 +24,8 @@ def require(tool: str) -> str:
     found = shutil.which(tool) or (PACKAGES[tool] if Path(PACKAGES[tool]).exists() else None)
     if found is None:
         if os.environ.get("CI"):
-            pytest.fail(f"{tool} is missing: CI must install it (`apt-get install {tool}`)")
+            pytest.fail(
+                f"{tool} is missing: CI must install it (`apt-get install {PACKAGE_OF.get(tool, tool)}`)"
+            )
         pytest.skip(f"{tool} is not installed")
     return found

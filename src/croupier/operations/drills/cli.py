@@ -67,5 +67,6 @@ def monthly(
 from croupier.operations.drills import (  # noqa: E402
     balancer,  # noqa: F401
     failover,  # noqa: F401
+    patroni,  # noqa: F401
     restore,  # noqa: F401
 )

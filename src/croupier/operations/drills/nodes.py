@@ -50,6 +50,22 @@ def clean_environment(**croupier: str) -> dict[str, str]:
     return env
 
 
+def stop_session(
+    process: subprocess.Popen[bytes] | None, *, timeout: float = STOP_WITHIN_SECONDS
+) -> int | None:
+    """SIGTERM PROCESS (a graceful stop), then SIGKILL whatever is left of its session (it was
+    started with ``start_new_session``); its exit code, None when it never started."""
+    if process is None:
+        return None
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=timeout)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    return process.wait(timeout=timeout)
+
+
 def log_tail(log: Path, characters: int = 2000) -> str:
     try:
         return log.read_text(errors="replace")[-characters:]
@@ -120,16 +136,7 @@ class Node:
 
     def stop(self) -> int | None:
         """SIGTERM (uvicorn's graceful stop), then SIGKILL to whatever is left; the exit code."""
-        process = self.process
-        if process is None:
-            return None
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=STOP_WITHIN_SECONDS)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        return process.wait(timeout=STOP_WITHIN_SECONDS)
+        return stop_session(self.process)
 
 
 class Nodes:
