@@ -15,7 +15,7 @@ import socket
 import subprocess  # nosec B404 - starts Croupier's own console script with fixed arguments
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,6 +64,22 @@ def stop_session(
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
     return process.wait(timeout=timeout)
+
+
+def wait_started(
+    process: subprocess.Popen[bytes], ready: Callable[[], bool], *, what: str, log: Path, within: float
+) -> None:
+    """Poll READY until it is true; when PROCESS exits first or WITHIN seconds pass, stop it and
+    raise with the end of its LOG."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited ({process.returncode}):\n{log_tail(log)}")
+        if ready():
+            return
+        time.sleep(0.05)
+    stop_session(process)
+    raise RuntimeError(f"{what} not ready within {within:.0f} s:\n{log_tail(log)}")
 
 
 def log_tail(log: Path, characters: int = 2000) -> str:

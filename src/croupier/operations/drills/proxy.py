@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from croupier.operations import haproxy
-from croupier.operations.drills.nodes import free_port, log_tail
+from croupier.operations.drills.nodes import free_port, stop_session, wait_started
 
 READY_WITHIN_SECONDS = 20.0
 POLL_SECONDS = 0.05
@@ -89,33 +89,27 @@ class HAProxy:
                 stderr=out,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + READY_WITHIN_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"haproxy exited ({self.process.returncode}):\n{log_tail(self.log)}")
-            with contextlib.suppress(httpx.HTTPError):
-                states = self.states()
-                if states and all(state.status == "UP" for state in states.values()):
-                    return self
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(
-            f"haproxy: nodes not all UP within {READY_WITHIN_SECONDS:.0f} s:\n{log_tail(self.log)}"
+        wait_started(
+            self.process,
+            self._all_up,
+            what="haproxy (every node UP)",
+            log=self.log,
+            within=READY_WITHIN_SECONDS,
         )
+        return self
+
+    def _all_up(self) -> bool:
+        with contextlib.suppress(httpx.HTTPError):
+            states = self.states()
+            return bool(states) and all(state.status == "UP" for state in states.values())
+        return False
 
     def __exit__(self, *_: object) -> None:
         self.stop()
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_session(process)
 
     def stats(self, text: str | None = None) -> list[dict[str, str]]:
         """HAProxy's statistics, one row per frontend, server and backend."""

@@ -6,10 +6,9 @@ import contextlib
 import shutil
 import socket
 import subprocess  # nosec B404 - starts Debian's redis-server with fixed arguments
-import time
 from pathlib import Path
 
-from croupier.operations.drills.nodes import free_port, log_tail
+from croupier.operations.drills.nodes import free_port, stop_session, wait_started
 
 READY_WITHIN_SECONDS = 10.0
 
@@ -44,17 +43,8 @@ class RedisServer:
                 stderr=out,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + READY_WITHIN_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"redis-server exited ({self.process.returncode}):\n{log_tail(self.log)}")
-            if self._pong():
-                return self
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(
-            f"redis-server not ready within {READY_WITHIN_SECONDS:.0f} s:\n{log_tail(self.log)}"
-        )
+        wait_started(self.process, self._pong, what="redis-server", log=self.log, within=READY_WITHIN_SECONDS)
+        return self
 
     def __exit__(self, *_: object) -> None:
         self.stop()
@@ -70,11 +60,4 @@ class RedisServer:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_session(process)
