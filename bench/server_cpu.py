@@ -1,0 +1,319 @@
+"""Server CPU per request: ``croupier serve`` (one worker) saturated by wrk, against the least a
+request can cost on the same server stack, all in one run.
+
+Run from the repository with the project's virtualenv (wrk from Debian's ``wrk`` package;
+``--profile`` needs py-spy from PyPI)::
+
+    .venv/bin/python bench/server_cpu.py [--seconds 10] [--connections 32] [--profile]
+
+Each row: wrk (2 threads, N keep-alive connections) drives one server process for the given
+seconds; the server's CPU time (user + system, from ``/proc``) divided by the requests answered
+is its CPU per request. The rows:
+
+* a bare ASGI callable under uvicorn (``bench/bare_apps.py``): uvicorn's own cost;
+* a FastAPI app with one route: the framework's cost on top;
+* ``GET /healthz`` of ``croupier serve``: Croupier's middleware on top of that;
+* ``POST /v1/games/dice/rounds``: a dice round (a player per connection, a new
+  ``Idempotency-Key`` per request), the bet path.
+
+uvicorn runs with the options ``croupier serve`` gives it (uvloop and httptools when
+installed, no access log). ``--profile`` also samples the dice round's server with py-spy
+and prints the functions where it spent the most time (their own time, and with callees).
+Everything runs on one embedded PostgreSQL in a temporary folder, deleted at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from serving import free_port, tail
+from wallet_http import DICE_BET, Serve, sign_in
+
+from croupier.kit import migrate
+from croupier.kit.embedded import embedded_url, start_embedded_server
+from croupier.kit.keyring import Keyring
+from croupier.kit.logging import configure_logging
+from croupier.kit.runtime import Runtime
+from croupier.kit.settings import ARGON2_MIN_MEMORY_KIB, ARGON2_MIN_TIME_COST, Settings
+from wallet import fund, register
+
+BENCH = Path(__file__).resolve().parent
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Row:
+    label: str
+    requests: int
+    seconds: float
+    cpu_seconds: float
+    errors: int
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def cpu_ms(self) -> float:
+        return 1000 * self.cpu_seconds / max(1, self.requests)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process, its threads included."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def wrk(url: str, *, seconds: float, connections: int, script: Path | None) -> tuple[int, float, int]:
+    """Requests answered, the seconds wrk measured, and the answers that were not 2xx or 3xx."""
+    wrk_bin = shutil.which("wrk")
+    if wrk_bin is None:
+        raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
+    command = [wrk_bin, "-t", "2", "-c", str(connections), "-d", f"{seconds:.0f}s", "--latency"]
+    if script is not None:
+        command += ["-s", str(script)]
+    done = subprocess.run([*command, url], capture_output=True, text=True, check=True)
+    found = re.search(r"(\d+) requests in ([\d.]+)(m?s)", done.stdout)
+    if found is None:
+        raise SystemExit(f"wrk said: {done.stdout}{done.stderr}")
+    measured = float(found.group(2)) / (1000 if found.group(3) == "ms" else 1)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", done.stdout)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", done.stdout
+    )
+    failed = int(errors.group(1)) if errors else 0
+    if socket_errors:
+        failed += sum(int(n) for n in socket_errors.groups())
+    return int(found.group(1)), measured, failed
+
+
+def measure(label: str, pid: int, url: str, *, seconds: float, connections: int, script: Path | None) -> Row:
+    # A short warm-up first: connection pools, caches and the first requests' imports.
+    wrk(url, seconds=2, connections=connections, script=script)
+    before = cpu_seconds(pid)
+    requests, measured, errors = wrk(url, seconds=seconds, connections=connections, script=script)
+    return Row(label, requests, measured, cpu_seconds(pid) - before, errors)
+
+
+def dice_script(folder: Path, tokens: list[str]) -> Path:
+    """wrk's Lua: each request a dice round of one of the players, under a key never used before."""
+    body = __import__("json").dumps(DICE_BET)
+    lua = f"""
+local tokens = {{{", ".join(f'"{t}"' for t in tokens)}}}
+local body = '{body}'
+local run = "{uuid.uuid4().hex[:12]}"
+local threads = 0
+function setup(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
+function init(args)
+  counter = 0
+end
+function request()
+  counter = counter + 1
+  local token = tokens[(counter * 2 + tid) % #tokens + 1]
+  return wrk.format("POST", "/v1/games/dice/rounds", {{
+    ["Content-Type"] = "application/json",
+    ["Authorization"] = "Bearer " .. token,
+    ["Idempotency-Key"] = run .. "-" .. tid .. "-" .. counter,
+  }}, body)
+end
+"""
+    path = folder / "dice.lua"
+    path.write_text(lua)
+    return path
+
+
+def serve_bare(app: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """uvicorn serving ``bare_apps:APP`` with croupier serve's options; its process and URL."""
+    port = free_port()
+    code = (
+        f"import uvicorn, sys; sys.path.insert(0, {str(BENCH)!r}); "
+        f"uvicorn.run('bare_apps:{app}', host='127.0.0.1', port={port}, log_config=None, "
+        "access_log=False, server_header=False, date_header=True)"
+    )
+    with log.open("ab") as out:
+        process = subprocess.Popen([sys.executable, "-c", code], stdout=out, stderr=out)
+    url = f"http://127.0.0.1:{port}/healthz"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            import httpx
+
+            if httpx.get(url, timeout=2).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"bare app {app} did not start: {tail(log)}")
+
+
+def profile(pid: int, seconds: float, out: Path, url: str, *, connections: int, script: Path) -> list[str]:
+    """py-spy samples the server while wrk drives it; the top functions by own and total time."""
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(py_spy).exists():
+        return ["(py-spy is not installed: pip install py-spy)"]
+    raw = out / "dice.collapsed"
+    sampler = subprocess.Popen(
+        [py_spy, "record", "-p", str(pid), "-d", f"{seconds:.0f}", "-r", "250", "-f", "raw", "-o", str(raw)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wrk(url, seconds=seconds, connections=connections, script=script)
+    sampler.wait(timeout=seconds + 60)
+    own: collections.Counter[str] = collections.Counter()
+    total: collections.Counter[str] = collections.Counter()
+    samples = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = [re.sub(r" \((?:.*/)?([^/]+/[^/]+?):\d+\)$", r" (\1)", f) for f in stack.split(";")]
+        n = int(count)
+        samples += n
+        own[frames[-1]] += n
+        for frame in set(frames):
+            total[frame] += n
+    lines = [f"{samples} samples; own time:"]
+    lines += [f"  {100 * n / samples:5.1f} %  {frame}" for frame, n in own.most_common(15)]
+    lines += ["with callees:"]
+    # Below the request's entry point: what a dice round's time is made of.
+    inner = [
+        (f, n) for f, n in total.most_common() if n < total["RequestContextMiddleware.__call__ (kit/http.py)"]
+    ]
+    lines += [f"  {100 * n / samples:5.1f} %  {frame}" for frame, n in inner[:40]]
+    return lines
+
+
+async def prepare(workdir: Path, server: object, players: int) -> tuple[str, str, list[str]]:
+    database_url = embedded_url(server)  # type: ignore[arg-type]
+    keyring = Keyring.generate().to_json()
+    settings = Settings(
+        environment="development",
+        database_url=database_url,
+        keyring=keyring,
+        data_dir=workdir / "data",
+        argon2_memory_kib=ARGON2_MIN_MEMORY_KIB,
+        argon2_time_cost=ARGON2_MIN_TIME_COST,
+        argon2_parallelism=1,
+    )
+    runtime = await Runtime.start(settings)
+    try:
+        await migrate.upgrade(runtime.database.engine)
+        emails = [f"cpu-{uuid.uuid4().hex[:12]}@example.com" for _ in range(players)]
+        for player_id in await register(runtime, emails):
+            await fund(runtime.database, player_id)
+    finally:
+        await runtime.close()
+    return database_url, keyring, emails
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="duration of each measurement")
+    parser.add_argument("--connections", type=int, default=32, help="wrk's keep-alive connections")
+    parser.add_argument(
+        "--profile", action="store_true", help="also sample the dice round's server with py-spy"
+    )
+    args = parser.parse_args()
+    configure_logging("warning")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    rows: list[Row] = []
+    profiled: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="croupier-bench-cpu-") as tmp:
+        workdir = Path(tmp)
+        os.chmod(workdir, 0o755)  # noqa: S103 - the embedded server's user must reach its folder
+        for app, label in (("asgi", "bare ASGI app, uvicorn"), ("fastapi", "FastAPI, one route")):
+            process, url = serve_bare(app, workdir / f"{app}.log")
+            try:
+                rows.append(
+                    measure(
+                        label,
+                        process.pid,
+                        url,
+                        seconds=args.seconds,
+                        connections=args.connections,
+                        script=None,
+                    )
+                )
+            finally:
+                process.terminate()
+                process.wait(timeout=20)
+        server = start_embedded_server(workdir / "pg-data", delete_on_exit=True)
+        serve = None
+        try:
+            database_url, keyring, emails = asyncio.run(prepare(workdir, server, args.connections))
+            serve = Serve(
+                database_url, keyring, 1, args.connections, workdir / "serve", workdir / "serve.log"
+            )
+            serve.start()
+            if serve.process is None:
+                raise SystemExit("croupier serve did not start")
+            pid = serve.process.pid
+            tokens = sign_in(serve.url, emails)
+            script = dice_script(workdir, tokens)
+            rows.append(
+                measure(
+                    "croupier GET /healthz",
+                    pid,
+                    f"{serve.url}/healthz",
+                    seconds=args.seconds,
+                    connections=args.connections,
+                    script=None,
+                )
+            )
+            rows.append(
+                measure(
+                    "croupier dice round",
+                    pid,
+                    serve.url,
+                    seconds=args.seconds,
+                    connections=args.connections,
+                    script=script,
+                )
+            )
+            if args.profile:
+                profiled = profile(
+                    pid, args.seconds, workdir, serve.url, connections=args.connections, script=script
+                )
+        finally:
+            if serve is not None:
+                serve.stop()
+            server.cleanup()  # type: ignore[attr-defined]
+
+    bare, framework = rows[0], rows[1]
+    print(
+        f"Server CPU per request: {platform.python_implementation()} {platform.python_version()}, "
+        f"{os.cpu_count()} cores, wrk -t2 -c{args.connections}, {args.seconds:.0f} s per row, "
+        f"load average {os.getloadavg()[0]:.1f} at the end"
+    )
+    print()
+    print("| request | requests/s | server CPU per request | vs bare ASGI | vs FastAPI route | errors |")
+    print("|---|---|---|---|---|---|")
+    for row in rows:
+        print(
+            f"| {row.label} | {row.rate:,.0f} | {row.cpu_ms:.3f} ms | {row.cpu_ms / bare.cpu_ms:.1f}x "
+            f"| {row.cpu_ms / framework.cpu_ms:.1f}x | {row.errors} |"
+        )
+    if profiled:
+        print()
+        print("Dice round server, py-spy:")
+        for line in profiled:
+            print(line)
+
+
+if __name__ == "__main__":
+    main()
