@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +54,8 @@ from wallet import fund, register
 
 BENCH = Path(__file__).resolve().parent
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# Writes wrk's Lua script for one run and gives its path.
+Script = Callable[[], Path]
 
 
 @dataclass
@@ -78,14 +81,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def wrk(url: str, *, seconds: float, connections: int, script: Path | None) -> tuple[int, float, int]:
+def wrk(url: str, *, seconds: float, connections: int, script: Script | None) -> tuple[int, float, int]:
     """Requests answered, the seconds wrk measured, and the answers that were not 2xx or 3xx."""
     wrk_bin = shutil.which("wrk")
     if wrk_bin is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
     command = [wrk_bin, "-t", "2", "-c", str(connections), "-d", f"{seconds:.0f}s", "--latency"]
     if script is not None:
-        command += ["-s", str(script)]
+        command += ["-s", str(script())]
     done = subprocess.run([*command, url], capture_output=True, text=True, check=True)
     found = re.search(r"(\d+) requests in ([\d.]+)(m?s)", done.stdout)
     if found is None:
@@ -101,7 +104,9 @@ def wrk(url: str, *, seconds: float, connections: int, script: Path | None) -> t
     return int(found.group(1)), measured, failed
 
 
-def measure(label: str, pid: int, url: str, *, seconds: float, connections: int, script: Path | None) -> Row:
+def measure(
+    label: str, pid: int, url: str, *, seconds: float, connections: int, script: Script | None
+) -> Row:
     # A short warm-up first: connection pools, caches and the first requests' imports.
     wrk(url, seconds=2, connections=connections, script=script)
     before = cpu_seconds(pid)
@@ -110,7 +115,8 @@ def measure(label: str, pid: int, url: str, *, seconds: float, connections: int,
 
 
 def dice_script(folder: Path, tokens: list[str]) -> Path:
-    """wrk's Lua: each request a dice round of one of the players, under a key never used before."""
+    """wrk's Lua: each request a dice round of one of the players, under a key never used before
+    (a new file for every run of wrk: its counters start again at 0)."""
     body = __import__("json").dumps(DICE_BET)
     lua = f"""
 local tokens = {{{", ".join(f'"{t}"' for t in tokens)}}}
@@ -134,7 +140,7 @@ function request()
   }}, body)
 end
 """
-    path = folder / "dice.lua"
+    path = folder / f"dice-{uuid.uuid4().hex[:8]}.lua"
     path.write_text(lua)
     return path
 
@@ -163,7 +169,7 @@ def serve_bare(app: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit(f"bare app {app} did not start: {tail(log)}")
 
 
-def profile(pid: int, seconds: float, out: Path, url: str, *, connections: int, script: Path) -> list[str]:
+def profile(pid: int, seconds: float, out: Path, url: str, *, connections: int, script: Script) -> list[str]:
     """py-spy samples the server while wrk drives it; the top functions by own and total time."""
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if not Path(py_spy).exists():
@@ -264,7 +270,10 @@ def main() -> None:
                 raise SystemExit("croupier serve did not start")
             pid = serve.process.pid
             tokens = sign_in(serve.url, emails)
-            script = dice_script(workdir, tokens)
+
+            def script() -> Path:
+                return dice_script(workdir, tokens)
+
             rows.append(
                 measure(
                     "croupier GET /healthz",
