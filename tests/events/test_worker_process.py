@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import socket
 import subprocess
 import uuid
 from pathlib import Path
@@ -14,6 +13,7 @@ import httpx
 import pytest
 
 from croupier.events.signal import EventSignal
+from croupier.kit.processes import free_port
 from croupier.kit.runtime import Runtime
 from croupier.kit.settings import Settings
 from tests.cli_support import CROUPIER, env_for
@@ -99,9 +99,3 @@ async def _lag(port: int) -> str | None:
         if line.startswith('croupier_event_consumer_lag_events{consumer="probe"}'):
             return line.split()[-1]
     return None
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from croupier.kit.keyring import Keyring
+from croupier.kit.processes import free_port
 from croupier.operations.backups import BackupStore
-from croupier.operations.postgres import Binaries, Cluster, free_port, hand_over
+from croupier.operations.postgres import Binaries, Cluster, hand_over
 from tests.cli_support import bare_env_for, croupier, refused, succeeded
 
 pytestmark = pytest.mark.slow

@@ -16,7 +16,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess  # nosec B404 - runs PostgreSQL's own binaries with argument lists, never a shell
 import tempfile
 import time
@@ -26,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from croupier.kit.errors import CroupierError
+from croupier.kit.processes import free_port
 
 # The unprivileged system user pgserver itself runs PostgreSQL as when started by root.
 SERVER_USER_WHEN_ROOT = "pgserver"
@@ -94,13 +94,6 @@ def hand_over(path: Path, user: str | None) -> None:
         os.chown(root, entry.pw_uid, entry.pw_gid)
         for name in dirs + files:
             os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid, follow_symlinks=False)
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def short_socket_dir() -> Path:

@@ -7,8 +7,6 @@ import contextlib
 import json
 import secrets
 import signal
-import socket
-import sys
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -16,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from croupier.kit.processes import croupier_command, free_port
 from croupier.simulation.actors import Actor, Mailbox, Target, Traffic
 from croupier.simulation.population import PopulationPlan
 
@@ -105,18 +104,6 @@ def write_labels(path: Path, labels: Sequence[Label]) -> None:
 # A Croupier of the simulation's own -----------------------------------------------------
 
 
-def croupier_command() -> list[str]:
-    script = Path(sys.executable).with_name("croupier")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "croupier"]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 class ServerFailed(RuntimeError):
     pass
 
@@ -148,7 +135,7 @@ async def own_server(
     server: asyncio.subprocess.Process | None = None
     try:
         psp_url = await _announced_url(psp)
-        port = _free_port()
+        port = free_port()
         base_url = f"http://127.0.0.1:{port}"
         server_env = {
             **base_env,

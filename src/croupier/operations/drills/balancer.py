@@ -30,11 +30,12 @@ from croupier.kit import migrate
 from croupier.kit.embedded import embedded_url, start_embedded_server
 from croupier.kit.keyring import Keyring
 from croupier.kit.logging import configure_logging
+from croupier.kit.processes import croupier_command
 from croupier.kit.runtime import Runtime
 from croupier.kit.settings import Settings
 from croupier.operations.drills import load
 from croupier.operations.drills.cli import app
-from croupier.operations.drills.nodes import Nodes, clean_environment, croupier_command
+from croupier.operations.drills.nodes import Nodes, clean_environment
 from croupier.operations.drills.proxy import HAProxy, StatusWatch
 from croupier.operations.drills.redis_server import RedisServer
 from croupier.operations.drills.report import DrillReport, print_and_exit

@@ -8,15 +8,16 @@ broke, why.
 
 from __future__ import annotations
 
+import os
 import platform
-import subprocess  # nosec B404 - runs only croupier's own drill commands
-import sys
+import subprocess  # nosec B404 - its TimeoutExpired only: support.croupier runs the drills
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from croupier import __version__
+from croupier.operations.drills import support
 
 # A drill that has not finished by then is stopped and counted as broken.
 DRILL_TIMEOUT_SECONDS = 3600
@@ -40,16 +41,10 @@ def run_drill(name: str, *, quick: bool) -> DrillRun:
 
     ``quick`` asks for the drill's short run (``--quick``, which only some drills have).
     """
-    command = [sys.executable, "-m", "croupier", "drill", name, *(["--quick"] if quick else [])]
     started = time.monotonic()
     try:
-        done = subprocess.run(  # noqa: S603  # nosec B603 - croupier's own command line, arguments fixed here
-            command,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=DRILL_TIMEOUT_SECONDS,
-            check=False,
+        done = support.croupier(
+            "drill", name, *(["--quick"] if quick else []), env=os.environ, timeout=DRILL_TIMEOUT_SECONDS
         )
     except subprocess.TimeoutExpired as expired:
         printed = expired.stdout if isinstance(expired.stdout, str) else ""

@@ -11,9 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess  # nosec B404 - starts Croupier's own console script with fixed arguments
-import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -21,26 +19,14 @@ from pathlib import Path
 
 import httpx
 
+from croupier.kit.processes import croupier_command, free_port
+
 READY_WITHIN_SECONDS = 60.0
 STOP_WITHIN_SECONDS = 20.0
 
 
 class NodeFailed(RuntimeError):
     """A node exited or did not become ready; the message ends with its log."""
-
-
-def croupier_command() -> list[str]:
-    """The ``croupier`` script installed next to this Python, else the module."""
-    script = Path(sys.executable).with_name("croupier")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "croupier"]
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on now (the kernel's choice)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def clean_environment(**croupier: str) -> dict[str, str]:

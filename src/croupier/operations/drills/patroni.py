@@ -35,6 +35,7 @@ import typer
 from croupier.kit.commands import fail
 from croupier.kit.errors import CroupierError
 from croupier.kit.logging import configure_logging
+from croupier.kit.processes import free_port
 from croupier.kit.settings import get_settings
 from croupier.operations.drills.cli import app
 from croupier.operations.drills.failover import (
@@ -52,7 +53,6 @@ from croupier.operations.postgres import (
     SUPERUSER,
     Binaries,
     Cluster,
-    free_port,
     hand_over,
     server_user,
     short_socket_dir,

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import httpx
 
+from croupier.kit.processes import free_port
 from croupier.operations import haproxy
-from croupier.operations.drills.nodes import free_port, stop_session, wait_started
+from croupier.operations.drills.nodes import stop_session, wait_started
 
 READY_WITHIN_SECONDS = 20.0
 POLL_SECONDS = 0.05

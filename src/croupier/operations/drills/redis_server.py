@@ -8,7 +8,8 @@ import socket
 import subprocess  # nosec B404 - starts Debian's redis-server with fixed arguments
 from pathlib import Path
 
-from croupier.operations.drills.nodes import free_port, stop_session, wait_started
+from croupier.kit.processes import free_port
+from croupier.operations.drills.nodes import stop_session, wait_started
 
 READY_WITHIN_SECONDS = 10.0
 

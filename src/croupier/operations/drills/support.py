@@ -15,10 +15,9 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
+from croupier.kit.processes import croupier_command
 from croupier.kit.settings import Settings
 
-# The console script installed next to this interpreter: the same Croupier the drill runs in.
-CROUPIER = Path(sys.executable).with_name("croupier")
 COMMAND_TIMEOUT_SECONDS = 120.0
 # Cheap password hashing for the drill's one player: the drill measures the database, not argon2.
 CHEAP_ARGON2 = {
@@ -62,15 +61,17 @@ def drill_env(*, data_dir: Path, database_url: str, keyring: str, **extra: str) 
     return env
 
 
-def croupier(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
-    """Run ``croupier ARGS`` as an operator would; output captured."""
+def croupier(
+    *args: str, env: Mapping[str, str], timeout: float = COMMAND_TIMEOUT_SECONDS
+) -> subprocess.CompletedProcess[str]:
+    """Run ``croupier ARGS`` as an operator would (the same Croupier the drill runs in); output captured."""
     return subprocess.run(  # noqa: S603  # nosec B603 - our own console script, arguments chosen here
-        [str(CROUPIER), *args],
+        [*croupier_command(), *args],
         env=dict(env),
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
-        timeout=COMMAND_TIMEOUT_SECONDS,
+        timeout=timeout,
         check=False,
     )
 
