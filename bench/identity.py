@@ -43,8 +43,9 @@ from pathlib import Path
 
 import httpx
 from argon2 import PasswordHasher, Type
-from serving import free_port, percentile, spawn_until_ready, tail
+from serving import percentile, spawn_until_ready, tail
 
+from croupier.kit.processes import free_port
 from croupier.kit.settings import Settings
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 - a throwaway benchmark player

@@ -41,13 +41,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from serving import free_port, tail
+from serving import tail
 from wallet_http import DICE_BET, Serve, sign_in
 
 from croupier.kit import migrate
 from croupier.kit.embedded import embedded_url, start_embedded_server
 from croupier.kit.keyring import Keyring
 from croupier.kit.logging import configure_logging
+from croupier.kit.processes import free_port
 from croupier.kit.runtime import Runtime
 from croupier.kit.settings import ARGON2_MIN_MEMORY_KIB, ARGON2_MIN_TIME_COST, Settings
 from wallet import fund, register

@@ -1,5 +1,5 @@
-"""What the benchmark scripts share: a free port, the `croupier` command, starting
-`croupier serve` until `/readyz` answers, and percentiles."""
+"""What the benchmark scripts share: starting `croupier serve` until `/readyz` answers, and
+percentiles."""
 
 from __future__ import annotations
 

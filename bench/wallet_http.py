@@ -18,8 +18,9 @@ from pathlib import Path
 
 import httpx
 from lean_http import LeanClient, ProtocolError
-from serving import free_port, spawn_until_ready, tail
+from serving import spawn_until_ready, tail
 
+from croupier.kit.processes import free_port
 from croupier.kit.settings import ARGON2_MIN_MEMORY_KIB, ARGON2_MIN_TIME_COST
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 - throwaway benchmark players
