@@ -5,7 +5,7 @@ started when it is missing or not; the request gets a span id of its own. Both i
 bound to the logs (``kit.http``), and every call to a provider carries ``traceparent``
 with the same trace id and this request's span as the parent (``propagate``, an httpx
 request hook). Parsing and formatting are a regular expression and two random ids:
-the bet path pays well under a microsecond for them (see the runbook's figures).
+a request pays 1-4 microseconds for them (``bench/trace_context.py``).
 """
 
 from __future__ import annotations
