@@ -100,7 +100,36 @@ class Studio:
     def pair(self) -> Pair:
         """The bodies tests/providers/support.py sends, a win of 1 to 200 cents paying the bet."""
         bet_uuid, round_id = str(uuid.uuid4()), uuid.uuid4().hex[:16]
-        common = {
+        common = self._common(round_id)
+        bet = self._bet(common, bet_uuid)
+        win = {
+            **common,
+            "request_uuid": str(uuid.uuid4()),
+            "transaction_uuid": str(uuid.uuid4()),
+            "supplier_transaction_id": str(uuid.uuid4()),
+            "round_closed": True,
+            "reference_transaction_uuid": bet_uuid,
+            "amount": self.rng.randint(1, 200) * EUR_CENT,
+        }
+        return Pair(*self._sign(bet), *self._sign(win))
+
+    def bet(self) -> tuple[bytes, str]:
+        """A bet of a round of its own, signed: ``(body, signature)``."""
+        return self._sign(self._bet(self._common(uuid.uuid4().hex[:16]), str(uuid.uuid4())))
+
+    def _bet(self, common: dict[str, object], bet_uuid: str) -> dict[str, object]:
+        return {
+            **common,
+            "request_uuid": str(uuid.uuid4()),
+            "transaction_uuid": bet_uuid,
+            "supplier_transaction_id": str(uuid.uuid4()),
+            "round_closed": False,
+            "is_free": False,
+            "amount": STAKE,
+        }
+
+    def _common(self, round_id: str) -> dict[str, object]:
+        return {
             "user": str(self.player_id),
             "token": self.token,
             "supplier_user": f"cg_{self.player_id.hex[:8]}",
@@ -112,25 +141,6 @@ class Studio:
             "bet": "zero",
             "meta": {"selection": "home_team", "odds": 2.5},
         }
-        bet = {
-            **common,
-            "request_uuid": str(uuid.uuid4()),
-            "transaction_uuid": bet_uuid,
-            "supplier_transaction_id": str(uuid.uuid4()),
-            "round_closed": False,
-            "is_free": False,
-            "amount": STAKE,
-        }
-        win = {
-            **common,
-            "request_uuid": str(uuid.uuid4()),
-            "transaction_uuid": str(uuid.uuid4()),
-            "supplier_transaction_id": str(uuid.uuid4()),
-            "round_closed": True,
-            "reference_transaction_uuid": bet_uuid,
-            "amount": self.rng.randint(1, 200) * EUR_CENT,
-        }
-        return Pair(*self._sign(bet), *self._sign(win))
 
 
 @dataclass

@@ -14,7 +14,10 @@ is its CPU per request. The rows:
 * a FastAPI app with one route: the framework's cost on top;
 * ``GET /healthz`` of ``croupier serve``: Croupier's middleware on top of that;
 * ``POST /v1/games/dice/rounds``: a dice round (a player per connection, a new
-  ``Idempotency-Key`` per request), the bet path.
+  ``Idempotency-Key`` per request), the bet path;
+* ``POST /providers/hub88/<studio>/transaction/bet``: a Hub88 bet, signed by the studio's RSA
+  key before the clock starts, each a round of its own and sent once (``--hub88-rate`` says
+  how many to sign); an answer other than ``RS_OK`` counts as an error.
 
 uvicorn runs with the options ``croupier serve`` gives it (uvloop and httptools when
 installed, no access log). ``--profile`` also samples the dice round's server with py-spy
@@ -29,6 +32,7 @@ import asyncio
 import collections
 import os
 import platform
+import random
 import re
 import shutil
 import signal
@@ -41,6 +45,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import hub88_load
+from cryptography.hazmat.primitives.asymmetric import rsa
 from serving import tail
 from wallet_http import DICE_BET, Serve, sign_in
 
@@ -100,6 +106,9 @@ def wrk(url: str, *, seconds: float, connections: int, script: Script | None) ->
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", done.stdout
     )
     failed = int(errors.group(1)) if errors else 0
+    refused = re.search(r"Hub88 refused: (\d+)", done.stdout)
+    if refused:
+        failed += int(refused.group(1))
     if socket_errors:
         failed += sum(int(n) for n in socket_errors.groups())
     return int(found.group(1)), measured, failed
@@ -146,6 +155,49 @@ end
     return path
 
 
+def hub88_script(folder: Path, bets: list[tuple[bytes, str]]) -> Path:
+    """wrk's Lua: each request a signed Hub88 bet never sent before (a bet of a round of its own);
+    answers whose status is not RS_OK are counted and printed by ``done``."""
+    bodies = ",\n".join(f"{{[==[{raw.decode()}]==], '{signature}'}}" for raw, signature in bets)
+    lua = f"""
+local bets = {{
+{bodies}
+}}
+local threads = {{}}
+function setup(thread)
+  thread:set("tid", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  counter = 0
+  refused = 0
+end
+function request()
+  counter = counter + 1
+  local bet = bets[(counter * 2 + tid) % #bets + 1]
+  return wrk.format("POST", "/providers/hub88/{hub88_load.PROVIDER}/transaction/bet", {{
+    ["Content-Type"] = "application/json",
+    ["X-Hub88-Signature"] = bet[2],
+  }}, bet[1])
+end
+function response(status, headers, body)
+  if not string.find(body, '"RS_OK"', 1, true) then
+    refused = refused + 1
+  end
+end
+function done(summary, latency, requests)
+  local total = 0
+  for _, thread in ipairs(threads) do
+    total = total + thread:get("refused")
+  end
+  io.write("Hub88 refused: " .. total .. "\\n")
+end
+"""
+    path = folder / f"hub88-{uuid.uuid4().hex[:8]}.lua"
+    path.write_text(lua)
+    return path
+
+
 def serve_bare(app: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     """uvicorn serving ``bare_apps:APP`` with croupier serve's options; its process and URL."""
     port = free_port()
@@ -170,19 +222,37 @@ def serve_bare(app: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit(f"bare app {app} did not start: {tail(log)}")
 
 
-def profile(pid: int, seconds: float, out: Path, url: str, *, connections: int, script: Script) -> list[str]:
+def profile(
+    pid: int, seconds: float, out: Path, url: str, *, connections: int, script: Script, keep: Path | None
+) -> list[str]:
     """py-spy samples the server while wrk drives it; the top functions by own and total time."""
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if not Path(py_spy).exists():
         return ["(py-spy is not installed: pip install py-spy)"]
     raw = out / "dice.collapsed"
     sampler = subprocess.Popen(
-        [py_spy, "record", "-p", str(pid), "-d", f"{seconds:.0f}", "-r", "250", "-f", "raw", "-o", str(raw)],
+        [
+            py_spy,
+            "record",
+            "--gil",
+            "-p",
+            str(pid),
+            "-d",
+            f"{seconds:.0f}",
+            "-r",
+            "250",
+            "-f",
+            "raw",
+            "-o",
+            str(raw),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     wrk(url, seconds=seconds, connections=connections, script=script)
     sampler.wait(timeout=seconds + 60)
+    if keep is not None:
+        shutil.copyfile(raw, keep)
     own: collections.Counter[str] = collections.Counter()
     total: collections.Counter[str] = collections.Counter()
     samples = 0
@@ -205,7 +275,9 @@ def profile(pid: int, seconds: float, out: Path, url: str, *, connections: int, 
     return lines
 
 
-async def prepare(workdir: Path, server: object, players: int) -> tuple[str, str, list[str]]:
+async def prepare(
+    workdir: Path, server: object, players: int, key: rsa.RSAPrivateKey
+) -> tuple[str, str, list[str], list[hub88_load.Studio]]:
     database_url = embedded_url(server)  # type: ignore[arg-type]
     keyring = Keyring.generate().to_json()
     settings = Settings(
@@ -221,11 +293,94 @@ async def prepare(workdir: Path, server: object, players: int) -> tuple[str, str
     try:
         await migrate.upgrade(runtime.database.engine)
         emails = [f"cpu-{uuid.uuid4().hex[:12]}@example.com" for _ in range(players)]
-        for player_id in await register(runtime, emails):
+        ids = await register(runtime, emails)
+        for player_id in ids:
             await fund(runtime.database, player_id)
+        await hub88_load.register_studio(runtime, key)
+        game_tokens = await hub88_load.issue_tokens(runtime, ids)
     finally:
         await runtime.close()
-    return database_url, keyring, emails
+    studios = [
+        hub88_load.Studio(key, player_id, token, random.Random(n))
+        for n, (player_id, token) in enumerate(zip(ids, game_tokens, strict=True))
+    ]
+    return database_url, keyring, emails, studios
+
+
+def bare_rows(workdir: Path, args: argparse.Namespace) -> list[Row]:
+    """The least a request can cost: a bare ASGI app, then a FastAPI route, each under uvicorn."""
+    rows = []
+    for app, label in (("asgi", "bare ASGI app, uvicorn"), ("fastapi", "FastAPI, one route")):
+        process, url = serve_bare(app, workdir / f"{app}.log")
+        try:
+            rows.append(
+                measure(
+                    label, process.pid, url, seconds=args.seconds, connections=args.connections, script=None
+                )
+            )
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+    return rows
+
+
+def croupier_rows(workdir: Path, args: argparse.Namespace) -> tuple[list[Row], list[str]]:
+    """``croupier serve`` (one worker): /healthz, a dice round, a Hub88 bet; and the profile."""
+    rows: list[Row] = []
+    profiled: list[str] = []
+    server = start_embedded_server(workdir / "pg-data", delete_on_exit=True)
+    serve = None
+    try:
+        database_url, keyring, emails, studios = asyncio.run(
+            prepare(workdir, server, args.connections, hub88_load.new_key())
+        )
+        serve = Serve(database_url, keyring, 1, args.connections, workdir / "serve", workdir / "serve.log")
+        serve.start()
+        if serve.process is None:
+            raise SystemExit("croupier serve did not start")
+        pid = serve.process.pid
+        tokens = sign_in(serve.url, emails)
+
+        def run(label: str, url: str, script: Script | None) -> Row:
+            row = measure(label, pid, url, seconds=args.seconds, connections=args.connections, script=script)
+            rows.append(row)
+            return row
+
+        def dice() -> Path:
+            return dice_script(workdir, tokens)
+
+        # Signed before the clock starts (the studio's CPU, not Croupier's): enough bets for
+        # the warm-up and for the measurement at up to --hub88-rate, each sent once.
+        per_run = int(args.hub88_rate * args.seconds)
+        runs = 3 if args.profile else 2
+        bets = [studios[n % len(studios)].bet() for n in range(runs * per_run)]
+
+        def hub88() -> Path:
+            taken, bets[:] = bets[:per_run], bets[per_run:]
+            return hub88_script(workdir, taken)
+
+        run("croupier GET /healthz", f"{serve.url}/healthz", None)
+        run("croupier dice round", serve.url, dice)
+        if run("croupier Hub88 bet", serve.url, hub88).requests > per_run:
+            print("note: some Hub88 bets were replays; raise --hub88-rate")
+        if args.profile:
+            for name, script in (("dice", dice), ("hub88", hub88)):
+                profiled += [f"{name}, py-spy:"]
+                kept = None if args.profile_out is None else args.profile_out / f"{name}.collapsed"
+                profiled += profile(
+                    pid,
+                    args.seconds,
+                    workdir,
+                    serve.url,
+                    connections=args.connections,
+                    script=script,
+                    keep=kept,
+                )
+    finally:
+        if serve is not None:
+            serve.stop()
+        server.cleanup()  # type: ignore[attr-defined]
+    return rows, profiled
 
 
 def main() -> None:
@@ -233,76 +388,28 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each measurement")
     parser.add_argument("--connections", type=int, default=32, help="wrk's keep-alive connections")
     parser.add_argument(
-        "--profile", action="store_true", help="also sample the dice round's server with py-spy"
+        "--profile", action="store_true", help="also sample the server with py-spy under each bet path"
+    )
+    parser.add_argument(
+        "--hub88-rate",
+        type=int,
+        default=700,
+        help="Hub88 bets per second to sign ahead (each bet is sent once)",
+    )
+    parser.add_argument(
+        "--profile-out", type=Path, help="a folder to keep the profiles' collapsed stacks in (flame graphs)"
     )
     args = parser.parse_args()
+    if args.profile_out is not None:
+        args.profile_out.mkdir(parents=True, exist_ok=True)
     configure_logging("warning")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    rows: list[Row] = []
-    profiled: list[str] = []
     with tempfile.TemporaryDirectory(prefix="croupier-bench-cpu-") as tmp:
         workdir = Path(tmp)
         os.chmod(workdir, 0o755)  # noqa: S103 - the embedded server's user must reach its folder
-        for app, label in (("asgi", "bare ASGI app, uvicorn"), ("fastapi", "FastAPI, one route")):
-            process, url = serve_bare(app, workdir / f"{app}.log")
-            try:
-                rows.append(
-                    measure(
-                        label,
-                        process.pid,
-                        url,
-                        seconds=args.seconds,
-                        connections=args.connections,
-                        script=None,
-                    )
-                )
-            finally:
-                process.terminate()
-                process.wait(timeout=20)
-        server = start_embedded_server(workdir / "pg-data", delete_on_exit=True)
-        serve = None
-        try:
-            database_url, keyring, emails = asyncio.run(prepare(workdir, server, args.connections))
-            serve = Serve(
-                database_url, keyring, 1, args.connections, workdir / "serve", workdir / "serve.log"
-            )
-            serve.start()
-            if serve.process is None:
-                raise SystemExit("croupier serve did not start")
-            pid = serve.process.pid
-            tokens = sign_in(serve.url, emails)
-
-            def script() -> Path:
-                return dice_script(workdir, tokens)
-
-            rows.append(
-                measure(
-                    "croupier GET /healthz",
-                    pid,
-                    f"{serve.url}/healthz",
-                    seconds=args.seconds,
-                    connections=args.connections,
-                    script=None,
-                )
-            )
-            rows.append(
-                measure(
-                    "croupier dice round",
-                    pid,
-                    serve.url,
-                    seconds=args.seconds,
-                    connections=args.connections,
-                    script=script,
-                )
-            )
-            if args.profile:
-                profiled = profile(
-                    pid, args.seconds, workdir, serve.url, connections=args.connections, script=script
-                )
-        finally:
-            if serve is not None:
-                serve.stop()
-            server.cleanup()  # type: ignore[attr-defined]
+        rows = bare_rows(workdir, args)
+        served, profiled = croupier_rows(workdir, args)
+        rows += served
 
     bare, framework = rows[0], rows[1]
     print(
@@ -320,7 +427,6 @@ def main() -> None:
         )
     if profiled:
         print()
-        print("Dice round server, py-spy:")
         for line in profiled:
             print(line)
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from croupier.compliance.responsible.enforcement import SignIn
 from croupier.compliance.responsible.errors import LimitReached
@@ -32,19 +33,31 @@ from croupier.games.schemas import (
 from croupier.games.verify import verify_round
 from croupier.identity.auth import CurrentAuth, CurrentPrincipal
 from croupier.identity.errors import InvalidSession
+from croupier.identity.sessions import Principal, authenticate_principal
+from croupier.kit.client import ClientInfo
 from croupier.kit.deps import Client, DbSession, SettingsDep
 from croupier.kit.errors import CroupierError, NotFound, problem, responses
+from croupier.kit.hot_routes import (
+    HotRoute,
+    answered_first_by,
+    bearer_token,
+    json_object,
+    json_response,
+    runtime_of,
+)
 from croupier.kit.idempotency import (
     IdempotencyKey,
     IdempotencyKeyRequired,
     IdempotencyKeyReused,
     mark_replayed,
+    plain_key,
 )
+from croupier.kit.settings import Settings
 from croupier.risk.pre_bet import BetRefused
 from croupier.risk.service import RiskDenied, RiskUnavailable
 from croupier.wallet.service import InsufficientFunds, UnknownCurrency
 
-router = APIRouter(tags=["games"])
+router = APIRouter(tags=["games"], route_class=HotRoute)
 
 
 class GameRefusal(CroupierError):
@@ -81,6 +94,28 @@ async def list_games(settings: SettingsDep) -> GameList:
     )
 
 
+async def _play_round_fast(request: Request) -> Response | None:
+    """``play_round`` for the plainly well-formed bet (see ``kit.hot_routes``)."""
+    body, token, key = await json_object(request), bearer_token(request), plain_key(request.headers)
+    if body is None or token is None or key is None:
+        return None
+    runtime = runtime_of(request)
+    async with runtime.database.unit_of_work() as session:
+        auth = await authenticate_principal(session, settings=runtime.settings, token=token)
+        view, replayed = await _play(
+            session,
+            runtime.settings,
+            auth,
+            game=request.path_params["game"],
+            body=body,
+            key=key,
+            client=ClientInfo.from_request(request),
+        )
+    answer = json_response(view.model_dump_json(by_alias=True), status_code=201)
+    mark_replayed(answer, replayed)
+    return answer
+
+
 @router.post(
     "/v1/games/{game}/rounds",
     status_code=201,
@@ -101,6 +136,7 @@ async def list_games(settings: SettingsDep) -> GameList:
         catalogue.CurrencyNotOffered,
     ),
 )
+@answered_first_by(_play_round_fast)
 async def play_round(
     *,
     game: str,
@@ -119,6 +155,21 @@ async def play_round(
     response: Response,
     client: Client,
 ) -> PlayedView:
+    view, replayed = await _play(session, settings, auth, game=game, body=body, key=key, client=client)
+    mark_replayed(response, replayed)
+    return view
+
+
+async def _play(
+    session: AsyncSession,
+    settings: Settings,
+    auth: Principal,
+    *,
+    game: str,
+    body: dict[str, Any],
+    key: str,
+    client: ClientInfo,
+) -> tuple[PlayedView, bool]:
     currency = body.get("currency")
     if not isinstance(currency, str) or not currency.isascii() or not 3 <= len(currency) <= 8:
         raise GameRefusal("Say which currency: `currency`, e.g. EUR.")
@@ -136,8 +187,7 @@ async def play_round(
         client=client,
         sign_in=SignIn(auth.session_id, auth.started_at),
     )
-    mark_replayed(response, replayed)
-    return PlayedView.after(played, play)
+    return PlayedView.after(played, play), replayed
 
 
 @router.post(

@@ -159,18 +159,28 @@ class Database:
             yield session
 
 
+_DRIVER = "croupier.driver_connection"
+
+
 async def driver_connection(session: AsyncSession) -> psycopg.AsyncConnection[Any]:
     """The psycopg connection under the session, inside the unit of work's transaction.
 
     For the few statements every bet runs: they skip SQLAlchemy's compilation and
     result layers. Only plain statements belong here; the ORM never sees them.
     """
+    # Kept for the transaction: asking the session again costs a greenlet switch per statement.
+    transaction = session.sync_session.get_transaction()
+    cached = session.info.get(_DRIVER)
+    if cached is not None and transaction is not None and cached[0] is transaction and transaction.is_active:
+        driver: psycopg.AsyncConnection[Any] = cached[1]
+        return driver
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    driver = raw.driver_connection
-    if not isinstance(driver, psycopg.AsyncConnection):
+    found = raw.driver_connection
+    if not isinstance(found, psycopg.AsyncConnection):
         raise TypeError("the database driver is not psycopg's asynchronous connection")
-    return driver
+    session.info[_DRIVER] = (session.sync_session.get_transaction(), found)
+    return found
 
 
 async def execute_plain(

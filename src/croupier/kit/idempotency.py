@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Response
+from starlette.datastructures import Headers
 
 from croupier.kit.errors import CroupierError
 
@@ -44,12 +45,26 @@ async def idempotency_key(
     if key is None or not key.strip():
         raise IdempotencyKeyRequired("Money-moving calls need an Idempotency-Key header.")
     key = key.strip()
-    if len(key) > MAX_LENGTH or not key.isascii() or not key.isprintable():
+    if not _acceptable(key):
         raise IdempotencyKeyRequired(f"The Idempotency-Key is 1-{MAX_LENGTH} printable ASCII characters.")
     return key
 
 
 IdempotencyKey = Annotated[str, Depends(idempotency_key)]
+
+
+def plain_key(headers: Headers) -> str | None:
+    """The key as ``idempotency_key`` takes it, when there is exactly one and it is valid; None
+    otherwise (a hot route's fast path then leaves the request to the dependency's refusal)."""
+    found = headers.getlist(HEADER)
+    if len(found) != 1:
+        return None
+    key = found[0].strip()
+    return key if key and _acceptable(key) else None
+
+
+def _acceptable(key: str) -> bool:
+    return len(key) <= MAX_LENGTH and key.isascii() and key.isprintable()
 
 
 def declare_required_keys(schema: dict[str, Any]) -> None:

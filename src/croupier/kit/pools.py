@@ -7,9 +7,11 @@ a new one): a waiter is counted only when every connection the pool may open is 
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import ClassVar
 
+from prometheus_client import Gauge, Histogram
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, Pool
 
 from croupier.kit.metrics import (
@@ -25,16 +27,22 @@ class MeasuredPool(AsyncAdaptedQueuePool):
 
     def _do_get(self) -> ConnectionPoolEntry:
         full = self.checkedout() >= self.size() + max(self._max_overflow, 0)
-        waiting = DATABASE_POOL_WAITING.labels(self.label)
+        waiting, wait = _children(self.label)
         if full:
             waiting.inc()
         started = time.perf_counter()
         try:
             return super()._do_get()
         finally:
-            DATABASE_POOL_WAIT.labels(self.label).observe(time.perf_counter() - started)
+            wait.observe(time.perf_counter() - started)
             if full:
                 waiting.dec()
+
+
+@functools.cache
+def _children(label: str) -> tuple[Gauge, Histogram]:
+    # Looked up once: ``labels()`` takes a lock and builds a key on every checkout otherwise.
+    return DATABASE_POOL_WAITING.labels(label), DATABASE_POOL_WAIT.labels(label)
 
 
 class MeasuredAutonomousPool(MeasuredPool):

@@ -7,6 +7,7 @@ bearer credential, a Croupier token) are replaced wherever they appear.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -44,7 +45,9 @@ def scrub_text(text: str) -> str:
     return _CROUPIER_TOKEN.sub(REDACTED, text)
 
 
+@functools.lru_cache(maxsize=4096)
 def is_sensitive_key(key: str) -> bool:
+    # Cached: every log line asks again for the same few keys.
     return bool(_SENSITIVE_KEY.search(key))
 
 

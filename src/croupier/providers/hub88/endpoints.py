@@ -9,68 +9,45 @@ Hub88's, not Croupier's problem+json one.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from croupier.kit.deps import Client, DbSession, SettingsDep
-from croupier.kit.settings import Settings
+from croupier.kit.client import ClientInfo
+from croupier.kit.hot_routes import runtime_of
 from croupier.providers.hub88.gateway import Operation, handle
 from croupier.providers.hub88.signature import HEADER
 
-router = APIRouter(prefix="/providers/hub88/{provider}", tags=["hub88"], include_in_schema=False)
+PREFIX = "/providers/hub88/{provider}"
+router = APIRouter(tags=["hub88"], include_in_schema=False)
 
 
-async def _answer(
-    operation: Operation,
-    provider: str,
-    request: Request,
-    session: DbSession,
-    client: Client,
-    *,
-    settings: Settings,
-) -> JSONResponse:
-    answer = await handle(
-        session,
-        provider_name=provider,
-        operation=operation,
-        body=await request.body(),
-        signed=request.headers.get(HEADER),
-        client=client,
-        settings=settings,
-    )
-    return JSONResponse(answer.body())
+def _answering(operation: Operation) -> Callable[[Request], Awaitable[JSONResponse]]:
+    # A plain Starlette endpoint: the request is all it takes, so FastAPI's dependency solving
+    # would only add CPU to every bet and win (``kit.hot_routes``).
+    async def answer(request: Request) -> JSONResponse:
+        runtime = runtime_of(request)
+        async with runtime.database.unit_of_work() as session:
+            answered = await handle(
+                session,
+                provider_name=request.path_params["provider"],
+                operation=operation,
+                body=await request.body(),
+                signed=request.headers.get(HEADER),
+                client=ClientInfo.from_request(request),
+                settings=runtime.settings,
+            )
+        return JSONResponse(answered.body())
+
+    return answer
 
 
-@router.post("/user/info")
-async def user_info(
-    provider: str, request: Request, session: DbSession, client: Client, settings: SettingsDep
-) -> JSONResponse:
-    return await _answer(Operation.USER_INFO, provider, request, session, client, settings=settings)
-
-
-@router.post("/user/balance")
-async def user_balance(
-    provider: str, request: Request, session: DbSession, client: Client, settings: SettingsDep
-) -> JSONResponse:
-    return await _answer(Operation.BALANCE, provider, request, session, client, settings=settings)
-
-
-@router.post("/transaction/bet")
-async def transaction_bet(
-    provider: str, request: Request, session: DbSession, client: Client, settings: SettingsDep
-) -> JSONResponse:
-    return await _answer(Operation.BET, provider, request, session, client, settings=settings)
-
-
-@router.post("/transaction/win")
-async def transaction_win(
-    provider: str, request: Request, session: DbSession, client: Client, settings: SettingsDep
-) -> JSONResponse:
-    return await _answer(Operation.WIN, provider, request, session, client, settings=settings)
-
-
-@router.post("/transaction/rollback")
-async def transaction_rollback(
-    provider: str, request: Request, session: DbSession, client: Client, settings: SettingsDep
-) -> JSONResponse:
-    return await _answer(Operation.ROLLBACK, provider, request, session, client, settings=settings)
+for _path, _operation in (
+    ("/user/info", Operation.USER_INFO),
+    ("/user/balance", Operation.BALANCE),
+    ("/transaction/bet", Operation.BET),
+    ("/transaction/win", Operation.WIN),
+    ("/transaction/rollback", Operation.ROLLBACK),
+):
+    router.add_route(PREFIX + _path, _answering(_operation), methods=["POST"], include_in_schema=False)
