@@ -66,17 +66,19 @@ OPENAPI_PATH = "/openapi.json"
 
 # Every domain's routes, in the order they appear in the OpenAPI document.
 DOMAIN_ROUTERS = (
+    # The bet paths first: a request is matched against the routes in this order, one by one
+    # (their paths overlap no other router's).
+    games_router,
+    hub88_router,
     identity_router,
     mfa_router,
     account_router,
     wallet_router,
     payments_router,
-    games_router,
     payments_staff_router,
     wallet_staff_router,
     approvals_router,
     games_launch_router,
-    hub88_router,
     risk_staff_router,
     risk_rules_router,
     gdpr_router,

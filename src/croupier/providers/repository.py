@@ -32,6 +32,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from croupier.identity.models import Player
+from croupier.kit.db import execute_plain
 from croupier.providers.models import GameProvider, GameToken, ProviderGame, ProviderTransaction
 
 transactions = cast("Table", ProviderTransaction.__table__)
@@ -116,9 +117,25 @@ _PROVIDER_COLUMNS = (
 )
 
 
+# Every wallet call starts here: a plain statement on the driver's connection (``kit.db.execute_plain``).
+_PROVIDER_BY_NAME = (
+    "SELECT id, name, protocol, public_key, stake_limits, enabled FROM game_providers WHERE name = %s"
+)
+
+
 async def provider_by_name(session: AsyncSession, name: str) -> ProviderRow | None:
-    row = (await session.execute(select(*_PROVIDER_COLUMNS).where(GameProvider.name == name))).first()
-    return None if row is None else _provider(row)
+    row = await (await execute_plain(session, _PROVIDER_BY_NAME, (name,))).fetchone()
+    if row is None:
+        return None
+    provider_id, found, protocol, public_key, stake_limits, enabled = row
+    return ProviderRow(
+        id=provider_id,
+        name=found,
+        protocol=protocol,
+        public_key=public_key,
+        stake_limits=dict(stake_limits),
+        enabled=enabled,
+    )
 
 
 async def provider_of_game(session: AsyncSession, code: str) -> ProviderRow | None:
