@@ -10,17 +10,13 @@ game is known).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
-    Integer,
-    LargeBinary,
-    String,
     Table,
-    Uuid,
     bindparam,
     exists,
     func,
@@ -228,7 +224,8 @@ async def touch_token(session: AsyncSession, token_hash: bytes, expires_at: date
 # ---------------------------------------------------------------- the wallet calls
 
 
-_CONTEXT = text(
+# One plain statement on the driver's connection (``kit.db.execute_plain``): every wallet call reads it.
+_CONTEXT = (
     "SELECT"
     " t.id AS t_id, t.kind AS t_kind, t.player_id AS t_player_id,"
     " t.currency AS t_currency, t.amount AS t_amount, t.request_hash AS t_request_hash,"
@@ -244,25 +241,17 @@ _CONTEXT = text(
     " g.code IS NOT NULL AS game_known"
     " FROM (VALUES (1)) AS one (x)"
     " LEFT JOIN provider_transactions AS t"
-    "   ON t.provider_id = :provider_id AND t.transaction_uuid = :transaction_uuid"
+    "   ON t.provider_id = %(provider_id)s AND t.transaction_uuid = %(transaction_uuid)s"
     " LEFT JOIN provider_transactions AS r"
-    "   ON r.provider_id = :provider_id AND r.transaction_uuid = :reference_uuid"
-    " LEFT JOIN game_tokens AS k ON k.token_hash = :token_hash AND k.provider_id = :provider_id"
+    "   ON r.provider_id = %(provider_id)s AND r.transaction_uuid = %(reference_uuid)s"
+    " LEFT JOIN game_tokens AS k ON k.token_hash = %(token_hash)s AND k.provider_id = %(provider_id)s"
     " LEFT JOIN player_sessions AS s ON s.id = k.sign_in_session_id"
-    " LEFT JOIN players AS pl ON pl.id = :player_id"
-    " LEFT JOIN provider_games AS g ON g.code = :game_code AND g.provider_id = :provider_id"
-).bindparams(
-    bindparam("provider_id", type_=Integer),
-    bindparam("transaction_uuid", type_=String),
-    bindparam("reference_uuid", type_=String),
-    bindparam("token_hash", type_=LargeBinary),
-    bindparam("player_id", type_=Uuid),
-    bindparam("game_code", type_=String),
+    " LEFT JOIN players AS pl ON pl.id = %(player_id)s"
+    " LEFT JOIN provider_games AS g ON g.code = %(game_code)s AND g.provider_id = %(provider_id)s"
 )
 
 
-def _transaction(row: Any, alias: str) -> TransactionRow | None:
-    values = row._mapping
+def _transaction(values: Mapping[str, Any], alias: str) -> TransactionRow | None:
     if values[f"{alias}_id"] is None:
         return None
     return TransactionRow(
@@ -288,65 +277,50 @@ async def context(
     player_id: uuid.UUID | None = None,
     game_code: str | None = None,
 ) -> Context:
-    row = (
-        await session.execute(
-            _CONTEXT,
-            {
-                "provider_id": provider_id,
-                "transaction_uuid": transaction_uuid,
-                "reference_uuid": reference_uuid,
-                "token_hash": token_hash,
-                "player_id": player_id,
-                "game_code": game_code,
-            },
-        )
-    ).one()
+    cursor = await execute_plain(
+        session,
+        _CONTEXT,
+        {
+            "provider_id": provider_id,
+            "transaction_uuid": transaction_uuid,
+            "reference_uuid": reference_uuid,
+            "token_hash": token_hash,
+            "player_id": player_id,
+            "game_code": game_code,
+        },
+    )
+    found = await cursor.fetchone()
+    if found is None or cursor.description is None:  # pragma: no cover - one row, always
+        raise RuntimeError("the wallet call's context has one row")
+    row = dict(zip((column.name for column in cursor.description), found, strict=True))
     token = None
-    if row.k_player_id is not None:
+    if row["k_player_id"] is not None:
         token = TokenRow(
-            player_id=row.k_player_id,
-            currency=row.k_currency,
-            expires_at=row.k_expires_at,
-            ends_at=row.k_ends_at,
-            sign_in_id=row.s_id,
-            signed_in_at=row.s_started_at,
-            sign_in_ends_at=row.s_ends_at,
+            player_id=row["k_player_id"],
+            currency=row["k_currency"],
+            expires_at=row["k_expires_at"],
+            ends_at=row["k_ends_at"],
+            sign_in_id=row["s_id"],
+            signed_in_at=row["s_started_at"],
+            sign_in_ends_at=row["s_ends_at"],
         )
     return Context(
         seen=_transaction(row, "t"),
         reference=_transaction(row, "r"),
         token=token,
-        player_status=row.player_status,
-        player_blocked_until=row.player_blocked_until,
-        game_known=bool(row.game_known),
+        player_status=row["player_status"],
+        player_blocked_until=row["player_blocked_until"],
+        game_known=bool(row["game_known"]),
     )
 
 
 _CLAIM = (
-    pg_insert(transactions)
-    .values(
-        {
-            name: bindparam(name, type_=transactions.c[name].type)
-            for name in (
-                "provider_id",
-                "transaction_uuid",
-                "kind",
-                "player_id",
-                "currency",
-                "amount",
-                "request_hash",
-                "status",
-                "round",
-                "reference_uuid",
-                "game_code",
-                "rolled_back_at",
-                "win_count",
-                "created_at",
-            )
-        }
-    )
-    .on_conflict_do_nothing(index_elements=[transactions.c.provider_id, transactions.c.transaction_uuid])
-    .returning(transactions.c.id)
+    "INSERT INTO provider_transactions (provider_id, transaction_uuid, kind, player_id, currency, amount,"
+    " request_hash, status, round, reference_uuid, game_code, rolled_back_at, win_count, created_at)"
+    " VALUES (%(provider_id)s, %(transaction_uuid)s, %(kind)s, %(player_id)s, %(currency)s, %(amount)s,"
+    " %(request_hash)s, %(status)s, %(round)s, %(reference_uuid)s, %(game_code)s, %(rolled_back_at)s,"
+    " %(win_count)s, %(created_at)s)"
+    " ON CONFLICT (provider_id, transaction_uuid) DO NOTHING RETURNING id"
 )
 
 
@@ -356,28 +330,31 @@ async def claim(session: AsyncSession, values: dict[str, Any]) -> int | None:
     A concurrent call with the same uuid waits here for the first one to commit
     or roll back, so it never acts on half of another call.
     """
-    row_id: int | None = await session.scalar(_CLAIM, {"rolled_back_at": None, "win_count": 0, **values})
-    return row_id
+    cursor = await execute_plain(session, _CLAIM, {"rolled_back_at": None, "win_count": 0, **values})
+    row = await cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
-_FINISH = text(
-    "UPDATE provider_transactions SET status = :status, transfer_id = :transfer_id,"
-    " balance = COALESCE((SELECT balance - held FROM ledger_accounts WHERE code = :account), 0)"
-    " WHERE id = :id RETURNING balance"
-).bindparams(bindparam("transfer_id", type_=Uuid))
+_FINISH = (
+    "UPDATE provider_transactions SET status = %(status)s, transfer_id = %(transfer_id)s::uuid,"
+    " balance = COALESCE((SELECT balance - held FROM ledger_accounts WHERE code = %(account)s), 0)"
+    " WHERE id = %(id)s RETURNING balance"
+)
 
 
 async def finish(
     session: AsyncSession, transaction_id: int, *, status: str, transfer_id: uuid.UUID | None, account: str
 ) -> int:
     """Record the answer and the player's available balance after it (minor units); return that."""
-    balance: int = (
-        await session.execute(
-            _FINISH,
-            {"id": transaction_id, "status": str(status), "transfer_id": transfer_id, "account": account},
-        )
-    ).scalar_one()
-    return balance
+    cursor = await execute_plain(
+        session,
+        _FINISH,
+        {"id": transaction_id, "status": str(status), "transfer_id": transfer_id, "account": account},
+    )
+    row = await cursor.fetchone()
+    if row is None:  # pragma: no cover - the claim made the row
+        raise RuntimeError("the provider transaction to finish exists")
+    return int(row[0])
 
 
 _AVAILABLE = text("SELECT balance - held FROM ledger_accounts WHERE code = :account")
