@@ -8,6 +8,10 @@ endpoint needs) and returns None for anything else, before it has done any work;
 framework then answers that request as before, its refusal included. So the error
 contract is the framework's by construction, and only the path every bet takes is lean.
 
+An endpoint on such a router that takes nothing but the request (Hub88's wallet calls, whose
+contract is Hub88's) is called with it directly: there is nothing to solve. A route with
+dependencies of its decorator, its router or an include gets the framework on every request.
+
 Why: solving a bet's dependencies (the session, the settings, the principal, the key, the
 client) cost more server CPU than the bet's own logic (``bench/server_cpu.py --profile``).
 Exceptions leave ``fast`` exactly as they leave an endpoint, through the app's handlers
@@ -21,11 +25,14 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from fastapi import Request, Response
+from fastapi import routing as fastapi_routing
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from croupier.kit.runtime import Runtime
 
 FastPath = Callable[[Request], Awaitable[Response | None]]
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 _FAST_PATH = "__croupier_fast_path__"
 
@@ -41,19 +48,79 @@ def answered_first_by(fast: FastPath) -> Callable[[Endpoint], Endpoint]:
 
 
 class HotRoute(APIRoute):
-    """A route whose marked endpoint is answered by its fast path first, by FastAPI otherwise."""
+    """A route whose marked endpoint is answered by its fast path first, by FastAPI otherwise;
+    and whose endpoint, when it takes nothing but the request, is called with it directly."""
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+    def get_route_handler(self) -> Handler:
         framework = super().get_route_handler()
+        effective = _effective_dependant(self)
+        if not _nothing_added(self, effective):
+            return framework  # dependencies of the router or of an include: solve them
         fast: FastPath | None = getattr(self.endpoint, _FAST_PATH, None)
         if fast is None:
-            return framework
+            return _direct(self.endpoint) if _takes_only_the_request(effective) else framework
 
         async def handler(request: Request) -> Response:
             answer = await fast(request)
             return answer if answer is not None else await framework(request)
 
         return handler
+
+
+def _effective_dependant(route: APIRoute) -> Dependant | None:
+    """The dependant FastAPI answers with: the route's own, or, for a route of an included
+    router, the one with the include's dependencies added (None when that cannot be told)."""
+    context_var = getattr(fastapi_routing, "_effective_route_context_var", None)
+    if context_var is None:
+        return None
+    effective = context_var.get()
+    if effective is not None and effective.original_route is route:
+        found: Dependant | None = getattr(effective, "dependant", None)
+        return found
+    return route.dependant
+
+
+def _nothing_added(route: APIRoute, effective: Dependant | None) -> bool:
+    """Whether the route runs with its endpoint's own parameters only: no dependencies from
+    the decorator, the router or an include."""
+    return (
+        effective is not None
+        and not route.dependencies
+        and len(effective.dependencies) == len(route.dependant.dependencies)
+    )
+
+
+def _takes_only_the_request(dependant: Dependant | None) -> bool:
+    if dependant is None or dependant.request_param_name is None:
+        return False
+    solved = (
+        dependant.path_params,
+        dependant.query_params,
+        dependant.header_params,
+        dependant.cookie_params,
+        dependant.body_params,
+        dependant.dependencies,
+    )
+    injected = (
+        dependant.websocket_param_name,
+        dependant.http_connection_param_name,
+        dependant.response_param_name,
+        dependant.background_tasks_param_name,
+        dependant.security_scopes_param_name,
+    )
+    return not any(solved) and all(name is None for name in injected)
+
+
+def _direct(
+    endpoint: Callable[[Request], Awaitable[Response]],
+) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+    async def handler(request: Request) -> Response:
+        answer = await endpoint(request)
+        if not isinstance(answer, Response):  # pragma: no cover - such endpoints answer a Response
+            raise TypeError("an endpoint that takes only the request answers a Response")
+        return answer
+
+    return handler
 
 
 def runtime_of(request: Request) -> Runtime:

@@ -15,17 +15,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from croupier.kit.client import ClientInfo
-from croupier.kit.hot_routes import runtime_of
+from croupier.kit.hot_routes import HotRoute, runtime_of
 from croupier.providers.hub88.gateway import Operation, handle
 from croupier.providers.hub88.signature import HEADER
 
-PREFIX = "/providers/hub88/{provider}"
-router = APIRouter(tags=["hub88"], include_in_schema=False)
+router = APIRouter(
+    prefix="/providers/hub88/{provider}", tags=["hub88"], include_in_schema=False, route_class=HotRoute
+)
 
 
 def _answering(operation: Operation) -> Callable[[Request], Awaitable[JSONResponse]]:
-    # A plain Starlette endpoint: the request is all it takes, so FastAPI's dependency solving
-    # would only add CPU to every bet and win (``kit.hot_routes``).
+    # It takes nothing but the request, so ``HotRoute`` calls it directly: FastAPI's dependency
+    # solving would only add CPU to every bet and win.
     async def answer(request: Request) -> JSONResponse:
         runtime = runtime_of(request)
         async with runtime.database.unit_of_work() as session:
@@ -50,4 +51,4 @@ for _path, _operation in (
     ("/transaction/win", Operation.WIN),
     ("/transaction/rollback", Operation.ROLLBACK),
 ):
-    router.add_route(PREFIX + _path, _answering(_operation), methods=["POST"], include_in_schema=False)
+    router.add_api_route(_path, _answering(_operation), methods=["POST"], name=_operation.name.lower())
