@@ -15,12 +15,13 @@ import uuid
 import warnings
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import psycopg
 import pytest
 from fastapi import FastAPI
+from fastapi import routing as fastapi_routing
 
 from croupier.api import create_app
 from croupier.kit import migrate
@@ -150,3 +151,14 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, client=(TEST_IP, 40000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+
+
+@pytest.fixture
+def no_dependency_solving(monkeypatch: pytest.MonkeyPatch) -> None:
+    """FastAPI's dependency solving fails loudly: whatever still answers did not use it
+    (the bet paths, ``kit.hot_routes``)."""
+
+    async def refuse(*args: Any, **kwargs: Any) -> NoReturn:
+        raise AssertionError("FastAPI solved dependencies")
+
+    monkeypatch.setattr(fastapi_routing, "solve_dependencies", refuse)

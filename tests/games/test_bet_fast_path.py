@@ -3,29 +3,18 @@ anything else still gets the framework's answer, refusal included."""
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
-
 import httpx
 import pytest
-from fastapi import routing as fastapi_routing
 
 from croupier.kit.runtime import Runtime
 from tests.games.test_rounds_api import DICE, bet, funded
-
-
-@pytest.fixture
-def no_solving(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def refuse(*args: Any, **kwargs: Any) -> NoReturn:
-        raise AssertionError("FastAPI solved dependencies")
-
-    monkeypatch.setattr(fastapi_routing, "solve_dependencies", refuse)
 
 
 async def test_a_well_formed_dice_bet_is_played_without_solving_dependencies(
     client: httpx.AsyncClient, runtime: Runtime, request: pytest.FixtureRequest
 ) -> None:
     player = await funded(client, runtime)
-    request.getfixturevalue("no_solving")
+    request.getfixturevalue("no_dependency_solving")
     played = await bet(client, player, "dice", DICE)
     replayed = await bet(client, player, "dice", DICE, key=played.request.headers["Idempotency-Key"])
 

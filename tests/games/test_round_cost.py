@@ -11,15 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import psycopg
-import pytest
 
 from croupier.games import repository
 from croupier.kit.runtime import Runtime
 from croupier.wallet.service import REVENUE_BUCKETS, HouseAccount, HouseBook, account_code
 from tests.factories import SignedIn
 from tests.games.test_rounds_api import DICE, bet, funded
-from tests.sql import sql
+from tests.sql import sql, statements_sent
 
 # The session and its player; the replay check, the nonce and the seed's data key; the
 # player's responsible-gambling limits, checked and counted (and the session's standing
@@ -29,7 +27,7 @@ STATEMENTS_PER_ROUND = 7
 
 
 async def test_a_dice_round_takes_at_most_seven_statements(
-    client: httpx.AsyncClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, runtime: Runtime
 ) -> None:
     player = await funded(client, runtime)
     assert (await bet(client, player, "dice", DICE)).status_code == 201  # creates the seed pair
@@ -41,17 +39,8 @@ async def test_a_dice_round_takes_at_most_seven_statements(
             " VALUES (:code, 'revenue', 'EUR', 0, 0, false) ON CONFLICT (code) DO NOTHING",
             code=account_code(HouseAccount(HouseBook.REVENUE, "EUR"), bucket=bucket),
         )
-    seen: list[str] = []
-
-    execute = psycopg.AsyncCursor.execute
-
-    async def counting(cursor: psycopg.AsyncCursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
-        seen.append(" ".join(str(query).split())[:80])
-        return await execute(cursor, query, *args, **kwargs)
-
-    monkeypatch.setattr(psycopg.AsyncCursor, "execute", counting)
-    response = await bet(client, player, "dice", DICE)
-    monkeypatch.undo()
+    with statements_sent() as seen:
+        response = await bet(client, player, "dice", DICE)
 
     assert response.status_code == 201
     assert 0 < len(seen) <= STATEMENTS_PER_ROUND, "\n".join(seen)
@@ -64,15 +53,7 @@ class TestOneTableOneWay:
     async def _statements(
         client: httpx.AsyncClient, player: SignedIn, game: str, body: dict[str, Any], key: str
     ) -> list[str]:
-        seen: list[str] = []
-        execute = psycopg.AsyncCursor.execute
-
-        async def recording(cursor: psycopg.AsyncCursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
-            seen.append(" ".join(str(query).split()))
-            return await execute(cursor, query, *args, **kwargs)
-
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(psycopg.AsyncCursor, "execute", recording)
+        with statements_sent() as seen:
             response = await bet(client, player, game, body, key=key)
         assert response.status_code in (200, 201), response.text
         return seen

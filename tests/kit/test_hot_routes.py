@@ -4,12 +4,11 @@ request, and any route with something to solve, is answered by the framework as 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import httpx
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
-from fastapi import routing as fastapi_routing
 from fastapi.responses import JSONResponse
 
 from croupier.kit.hot_routes import HotRoute, answered_first_by, bearer_token, json_object
@@ -43,16 +42,6 @@ def _app(*, dependencies: list[Any] | None = None) -> FastAPI:
     return app
 
 
-@pytest.fixture
-def no_solving(monkeypatch: pytest.MonkeyPatch) -> None:
-    """FastAPI's dependency solving fails loudly: whatever answers did not use it."""
-
-    async def refuse(*args: Any, **kwargs: Any) -> NoReturn:
-        raise AssertionError("FastAPI solved dependencies")
-
-    monkeypatch.setattr(fastapi_routing, "solve_dependencies", refuse)
-
-
 async def _client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hot.test") as client:
@@ -65,7 +54,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
         yield found
 
 
-@pytest.mark.usefixtures("no_solving")
+@pytest.mark.usefixtures("no_dependency_solving")
 async def test_a_well_formed_request_is_answered_by_the_fast_path_without_solving(
     client: httpx.AsyncClient,
 ) -> None:
@@ -86,7 +75,7 @@ async def test_anything_else_is_answered_by_the_framework_its_refusal_included(
     assert (await client.post("/bets", json=[], headers={"key": "k"})).json()["detail"]
 
 
-@pytest.mark.usefixtures("no_solving")
+@pytest.mark.usefixtures("no_dependency_solving")
 async def test_an_endpoint_that_takes_only_the_request_is_called_with_it(client: httpx.AsyncClient) -> None:
     answer = await client.post("/plain")
 

@@ -7,14 +7,11 @@ a query to every bet fails here and must say why by raising the bound.
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
-
-import psycopg
 import pytest
-from fastapi import routing as fastapi_routing
 
 from croupier.kit.metrics import HTTP_REQUESTS
 from tests.providers.support import EUR_CENT, Studio
+from tests.sql import statements_sent
 
 # The provider; the call's context (a repeat? the referenced bet, the token and its sign-in,
 # the player's standing, the game); the claim of its uuid; the player's limits, checked and
@@ -22,36 +19,22 @@ from tests.providers.support import EUR_CENT, Studio
 STATEMENTS_PER_BET = 7
 
 
-async def test_a_hub88_bet_takes_at_most_seven_statements(
-    studio: Studio, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_hub88_bet_takes_at_most_seven_statements(studio: Studio) -> None:
     player = await studio.player()
     await studio.bet(player, 10 * EUR_CENT)  # the player's first bet creates their counters
-    seen: list[str] = []
-    execute = psycopg.AsyncCursor.execute
-
-    async def counting(cursor: psycopg.AsyncCursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
-        seen.append(" ".join(str(query).split())[:100])
-        return await execute(cursor, query, *args, **kwargs)
-
-    monkeypatch.setattr(psycopg.AsyncCursor, "execute", counting)
-    answer = await studio.post("transaction/bet", studio.bet_body(player, 10 * EUR_CENT))
-    monkeypatch.undo()
+    with statements_sent() as seen:
+        answer = await studio.post("transaction/bet", studio.bet_body(player, 10 * EUR_CENT))
 
     assert answer["status"] == "RS_OK", answer
     assert 0 < len(seen) <= STATEMENTS_PER_BET, "\n".join(seen)
 
 
 async def test_a_hub88_call_is_answered_without_solving_dependencies(
-    studio: Studio, monkeypatch: pytest.MonkeyPatch
+    studio: Studio, request: pytest.FixtureRequest
 ) -> None:
     """Its endpoint takes nothing but the request (``kit.hot_routes``)."""
     player = await studio.player()
-
-    async def refuse(*args: Any, **kwargs: Any) -> NoReturn:
-        raise AssertionError("FastAPI solved dependencies")
-
-    monkeypatch.setattr(fastapi_routing, "solve_dependencies", refuse)
+    request.getfixturevalue("no_dependency_solving")
 
     bets = HTTP_REQUESTS.labels("/providers/hub88/{provider}/transaction/bet", "POST", "200")
     counted = bets._value.get()
