@@ -10,9 +10,9 @@ of the run, so the figures compare like with like:
 * reference: ``pgbench -i -s 10`` then pgbench's built-in TPC-B-like script
   (three UPDATEs, a SELECT and an INSERT per transaction) at N clients, with a
   per-transaction log for the latency percentiles;
-* the database's share of a dice round: pgbench replaying the very statements the
-  service sends for one (``bench/round_replay.py``), a player per client, from its
-  C client: the ceiling of the HTTP dice figure on this machine;
+* the database's share of a dice round and of a Hub88 bet: pgbench replaying the very
+  statements the service sends for one (``bench/round_replay.py``), a player per client,
+  from its C client: the ceilings of the HTTP dice and Hub88 figures on this machine;
 * the wallet through its service layer (``croupier.wallet.service.transfer``):
   stake-and-settle pairs, a bet transfer then a win transfer, each in its own
   unit of work (so one pair is two operations, two transactions), at N concurrent
@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import platform
 import random
@@ -51,9 +52,9 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from hub88_load import Hub88Result, issue_tokens, measure_bet_win, new_key, register_studio
+from hub88_load import GAME, PROVIDER, Hub88Result, issue_tokens, measure_bet_win, new_key, register_studio
 from pgbench import pg_tool, run_pgbench, threads_for
-from round_replay import measure_round_replay
+from round_replay import measure_hub88_replay, measure_round_replay
 from serving import percentile
 from wallet_http import Measurement, Serve, measure_dice_rounds, sign_in
 
@@ -327,13 +328,22 @@ async def measure_wallet(
         replay = await asyncio.to_thread(
             measure_round_replay, server.get_uri(DATABASE_NAME), workdir, ids[:clients], seconds
         )
+        checkpoint(server)
+        # The Hub88 runs left each of these players a game token of the studio.
+        hub88_replay = await asyncio.to_thread(
+            functools.partial(measure_hub88_replay, provider=PROVIDER, game=GAME),
+            server.get_uri(DATABASE_NAME),
+            workdir,
+            ids[:clients],
+            seconds,
+        )
         async with runtime.database.unit_of_work() as session:
             problems = await check_books(session)
         if problems:
             raise SystemExit("books check failed after the run:\n" + "\n".join(problems))
     finally:
         await runtime.close()
-    return [replay, spread, hot, *http], notes
+    return [replay, hub88_replay, spread, hot, *http], notes
 
 
 # -- the table ------------------------------------------------------------------------------------
