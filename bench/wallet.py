@@ -23,13 +23,15 @@ of the run, so the figures compare like with like:
   (``POST /v1/games/dice/rounds``: stake and payout in one transfer, one request,
   one transaction) with a player per client and with every client on one hot
   player; and a Hub88 studio's signed bet + win pairs (``bench/hub88_load.py``),
-  a player per client.
+  a player per client;
+* latency against concurrency: dice rounds and Hub88 requests on one worker at 8, 32
+  and 128 clients (``--latency-clients``).
 
 Operations/s are counted over the measured window after a short warm-up; the
 latency of an operation is that of its unit of work (transfer and commit), or
 of its requests as the client saw them. The load generator is one Python process
 on the same machine as the server, so the ratio to pgbench (a C client) is the
-figure that travels between machines. About three minutes in all.
+figure that travels between machines. About five minutes in all.
 Everything is deleted at the end; all traffic stays on the machine.
 """
 
@@ -52,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from cryptography.hazmat.primitives.asymmetric import rsa
 from hub88_load import GAME, PROVIDER, Hub88Result, issue_tokens, measure_bet_win, new_key, register_studio
 from pgbench import pg_tool, run_pgbench, threads_for
 from round_replay import measure_hub88_replay, measure_round_replay
@@ -76,6 +79,8 @@ CURRENCY = "EUR"
 STAKE = 100  # minor units
 FUNDING = 10**12  # far more than any run can stake
 SOURCE = "bench"
+# The latency phase's server pool: 128 clients would need more than PostgreSQL's 100 connections.
+LATENCY_POOL = 48
 PASSWORD = "correct horse battery staple"  # noqa: S105 - throwaway benchmark players
 
 
@@ -211,13 +216,12 @@ async def measure_http(
     seconds: float,
     clients: int,
     workers: list[int],
+    key: rsa.RSAPrivateKey,
 ) -> tuple[list[Measurement], list[str]]:
     """Dice rounds and Hub88 bet + win pairs through ``croupier serve``, once per worker count."""
     results: list[Measurement] = []
     notes: list[str] = []
     warmup = min(3.0, seconds / 4)
-    key = new_key()
-    await register_studio(runtime, key)
     spread_sessions: list[str] = []
     hot_sessions: list[str] = []
     for count in workers:
@@ -269,8 +273,66 @@ async def measure_http(
     return results, notes
 
 
+async def measure_latency(
+    runtime: Runtime,
+    server: Any,
+    workdir: Path,
+    *,
+    database_url: str,
+    keyring: str,
+    emails: list[str],
+    ids: list[uuid.UUID],
+    seconds: float,
+    counts: list[int],
+    key: rsa.RSAPrivateKey,
+) -> list[Measurement]:
+    """How latency moves with the number of concurrent clients: dice rounds and Hub88 requests,
+    a player per client, on one ``croupier serve`` worker (its pool capped within PostgreSQL's
+    100 connections: past that, requests queue for a connection inside the server)."""
+    warmup = min(3.0, seconds / 4)
+    serve = Serve(
+        database_url=database_url,
+        keyring=keyring,
+        workers=1,
+        clients=min(max(counts), LATENCY_POOL),
+        data_dir=workdir / "serve-latency",
+        log=workdir / "serve-latency.log",
+    )
+    results: list[Measurement] = []
+    try:
+        await asyncio.to_thread(serve.start)
+        sessions = await asyncio.to_thread(sign_in, serve.url, emails[: max(counts)])
+        for count in counts:
+            on = f"{count} clients, 1 worker, a player each"
+            checkpoint(server)
+            dice = await measure_dice_rounds(
+                serve.url, f"HTTP dice rounds, {on}", sessions[:count], seconds, warmup
+            )
+            checkpoint(server)
+            hub88 = await measure_bet_win(
+                serve.url,
+                key,
+                ids[:count],
+                await issue_tokens(runtime, ids[:count]),  # a bet must come within minutes of issue
+                pairs_per_client=round(1.5 * dice.rate * (seconds + warmup) / count) + 10,
+                seconds=seconds,
+                warmup=warmup,
+                label=f"Hub88 bet + win pairs, {on}",
+            )
+            results += [dice, hub88.requests]
+    finally:
+        serve.stop()
+    return results
+
+
 async def measure_wallet(
-    server: Any, workdir: Path, seconds: float, clients: int, workers: list[int]
+    server: Any,
+    workdir: Path,
+    seconds: float,
+    clients: int,
+    workers: list[int],
+    *,
+    latency_clients: list[int],
 ) -> tuple[list[Measurement], list[str]]:
     database_url = embedded_url(server)
     keyring = Keyring.generate().to_json()  # handed to `croupier serve` too: it reads the players' data
@@ -288,7 +350,9 @@ async def measure_wallet(
     runtime = await Runtime.start(settings)
     try:
         await migrate.upgrade(runtime.database.engine)
-        emails = [f"bench-{uuid.uuid4().hex[:12]}@example.com" for _ in range(clients + 1)]
+        # A player per client, one hot player, and as many as the latency phase's largest count.
+        players = max(clients + 1, *latency_clients) if latency_clients else clients + 1
+        emails = [f"bench-{uuid.uuid4().hex[:12]}@example.com" for _ in range(players)]
         ids = await register(runtime, emails)
         for player_id in ids:
             await fund(runtime.database, player_id)
@@ -311,6 +375,8 @@ async def measure_wallet(
         )
         # Give the idle connections back: the server's pools need them (PostgreSQL allows 100).
         await runtime.database.engine.dispose()
+        key = new_key()
+        await register_studio(runtime, key)
         http, notes = await measure_http(
             runtime,
             server,
@@ -322,6 +388,7 @@ async def measure_wallet(
             seconds=seconds,
             clients=clients,
             workers=workers,
+            key=key,
         )
         checkpoint(server)
         # After the HTTP runs: they left each player a live session and an active seed pair.
@@ -337,6 +404,19 @@ async def measure_wallet(
             ids[:clients],
             seconds,
         )
+        if latency_clients:
+            http += await measure_latency(
+                runtime,
+                server,
+                workdir,
+                database_url=database_url,
+                keyring=keyring,
+                emails=emails,
+                ids=ids,
+                seconds=seconds,
+                counts=latency_clients,
+                key=key,
+            )
         async with runtime.database.unit_of_work() as session:
             problems = await check_books(session)
         if problems:
@@ -360,8 +440,14 @@ def main() -> None:
     parser.add_argument(
         "--workers", default="1,2", help="`croupier serve --workers` counts to measure, comma-separated"
     )
+    parser.add_argument(
+        "--latency-clients",
+        default="8,32,128",
+        help="client counts for the latency phase (one worker), comma-separated; empty to skip",
+    )
     args = parser.parse_args()
     workers = [int(n) for n in args.workers.split(",")]
+    latency_clients = [int(n) for n in args.latency_clients.split(",") if n]
     configure_logging("warning")  # registration's audit lines are not part of the output
     # SIGTERM as an exception, like Ctrl-C: the `finally` blocks then stop `croupier serve`
     # (in its own process group, out of the terminal's reach) and the embedded PostgreSQL.
@@ -373,18 +459,33 @@ def main() -> None:
         server = start_embedded_server(workdir / "pg-data", delete_on_exit=True)
         try:
             reference = measure_pgbench(server, workdir, args.seconds, args.clients)
-            wallet, notes = asyncio.run(measure_wallet(server, workdir, args.seconds, args.clients, workers))
+            wallet, notes = asyncio.run(
+                measure_wallet(
+                    server, workdir, args.seconds, args.clients, workers, latency_clients=latency_clients
+                )
+            )
         finally:
             # Now, while its folder exists: pgserver's own exit hook would find it deleted and
             # leave the postmaster running until it notices its lock file is gone.
             server.cleanup()
 
-    header = ("measurement", "operations/s", "vs pgbench tps", "p50", "p99", "errors")
+    # The ceiling each HTTP figure is held to: its own statements replayed by pgbench.
+    dice_replay, hub88_replay = wallet[0], wallet[1]
+
+    def vs_ceiling(m: Measurement) -> str:
+        if m.label.startswith("HTTP dice rounds"):
+            return f"{m.rate / dice_replay.rate:.2f}"
+        if m.label.startswith("Hub88 bet or win requests"):
+            return f"{m.rate / hub88_replay.rate:.2f}"
+        return ""
+
+    header = ("measurement", "operations/s", "vs pgbench tps", "vs its replay", "p50", "p99", "errors")
     rows = [
         (
             m.label,
             f"{m.rate:,.0f}",
             f"{m.rate / reference.rate:.2f}",
+            vs_ceiling(m),
             ms(percentile(m.latencies, 50)) if m.latencies else "-",
             ms(percentile(m.latencies, 99)) if m.latencies else "-",
             str(m.errors),
