@@ -182,6 +182,9 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         openapi_url=OPENAPI_PATH if settings.docs else None,
+        # Croupier traces and measures its requests itself (kit.tracing, kit.metrics); FastAPI's
+        # own OpenTelemetry would only look up the global providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.drain = drain
     if runtime is not None:
