@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import json
 import os
 import platform
 import random
@@ -127,16 +128,12 @@ def measure(
 def dice_script(folder: Path, tokens: list[str]) -> Path:
     """wrk's Lua: each request a dice round of one of the players, under a key never used before
     (a new file for every run of wrk: its counters start again at 0)."""
-    body = __import__("json").dumps(DICE_BET)
+    body = json.dumps(DICE_BET)
     lua = f"""
 local tokens = {{{", ".join(f'"{t}"' for t in tokens)}}}
 local body = '{body}'
 local run = "{uuid.uuid4().hex[:12]}"
-local threads = 0
-function setup(thread)
-  thread:set("tid", threads)
-  threads = threads + 1
-end
+{_THREADS}
 function init(args)
   counter = 0
 end
@@ -150,9 +147,7 @@ function request()
   }}, body)
 end
 """
-    path = folder / f"dice-{uuid.uuid4().hex[:8]}.lua"
-    path.write_text(lua)
-    return path
+    return _written(folder, "dice", lua)
 
 
 def hub88_script(folder: Path, bets: list[tuple[bytes, str]]) -> Path:
@@ -163,11 +158,7 @@ def hub88_script(folder: Path, bets: list[tuple[bytes, str]]) -> Path:
 local bets = {{
 {bodies}
 }}
-local threads = {{}}
-function setup(thread)
-  thread:set("tid", #threads)
-  table.insert(threads, thread)
-end
+{_THREADS}
 function init(args)
   counter = 0
   refused = 0
@@ -193,7 +184,20 @@ function done(summary, latency, requests)
   io.write("Hub88 refused: " .. total .. "\\n")
 end
 """
-    path = folder / f"hub88-{uuid.uuid4().hex[:8]}.lua"
+    return _written(folder, "hub88", lua)
+
+
+# Each of wrk's threads numbered (``tid``: its requests take every other item), and kept for ``done``.
+_THREADS = """local threads = {}
+function setup(thread)
+  thread:set("tid", #threads)
+  table.insert(threads, thread)
+end"""
+
+
+def _written(folder: Path, name: str, lua: str) -> Path:
+    """The script in a file of its own: wrk's counters start again at 0 with every run."""
+    path = folder / f"{name}-{uuid.uuid4().hex[:8]}.lua"
     path.write_text(lua)
     return path
 

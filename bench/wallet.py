@@ -49,6 +49,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -204,63 +205,76 @@ async def measure_stake_and_settle(
     return Measurement(label, len(latencies), elapsed, latencies, errors=len(errors), notes=notes)
 
 
+@dataclass(frozen=True)
+class HttpRun:
+    """What every HTTP measurement shares: the database, its players, the studio's key."""
+
+    runtime: Runtime
+    server: Any
+    workdir: Path
+    database_url: str
+    keyring: str
+    emails: list[str]
+    ids: list[uuid.UUID]
+    seconds: float
+    key: rsa.RSAPrivateKey
+
+    @property
+    def warmup(self) -> float:
+        return min(3.0, self.seconds / 4)
+
+    def serve(self, name: str, *, workers: int, clients: int) -> Serve:
+        return Serve(
+            database_url=self.database_url,
+            keyring=self.keyring,
+            workers=workers,
+            clients=clients,
+            data_dir=self.workdir / f"serve-{name}",
+            log=self.workdir / f"serve-{name}.log",
+        )
+
+    async def hub88(self, url: str, clients: int, label: str, *, dice: Measurement) -> Hub88Result:
+        """Hub88 bet + win pairs, a player per client, with game tokens issued just before (a bet
+        must come within minutes of issue) and enough signed pairs for the clients to run half
+        again as fast as the dice rounds did; past that they sign as they go, and the notes say so."""
+        checkpoint(self.server)
+        return await measure_bet_win(
+            url,
+            self.key,
+            self.ids[:clients],
+            await issue_tokens(self.runtime, self.ids[:clients]),
+            pairs_per_client=round(1.5 * dice.rate * (self.seconds + self.warmup) / clients) + 10,
+            seconds=self.seconds,
+            warmup=self.warmup,
+            label=label,
+        )
+
+    async def dice(self, url: str, label: str, sessions: list[str]) -> Measurement:
+        checkpoint(self.server)
+        return await measure_dice_rounds(url, label, sessions, self.seconds, self.warmup)
+
+
 async def measure_http(
-    runtime: Runtime,
-    server: Any,
-    workdir: Path,
-    *,
-    database_url: str,
-    keyring: str,
-    emails: list[str],
-    ids: list[uuid.UUID],
-    seconds: float,
-    clients: int,
-    workers: list[int],
-    key: rsa.RSAPrivateKey,
+    run: HttpRun, *, clients: int, workers: list[int]
 ) -> tuple[list[Measurement], list[str]]:
     """Dice rounds and Hub88 bet + win pairs through ``croupier serve``, once per worker count."""
     results: list[Measurement] = []
     notes: list[str] = []
-    warmup = min(3.0, seconds / 4)
     spread_sessions: list[str] = []
     hot_sessions: list[str] = []
     for count in workers:
         on = f"{clients} clients, {count} worker{'s' if count > 1 else ''}"
-        serve = Serve(
-            database_url=database_url,
-            keyring=keyring,
-            workers=count,
-            clients=clients,
-            data_dir=workdir / f"serve-{count}",
-            log=workdir / f"serve-{count}.log",
-        )
+        serve = run.serve(str(count), workers=count, clients=clients)
         try:
             await asyncio.to_thread(serve.start)
             if not spread_sessions:  # sessions live in the database: one sign-in serves every server
-                spread_sessions = await asyncio.to_thread(sign_in, serve.url, emails[:clients])
+                spread_sessions = await asyncio.to_thread(sign_in, serve.url, run.emails[:clients])
                 # The hot player signed in once per client, as from several devices.
-                hot_sessions = await asyncio.to_thread(sign_in, serve.url, [emails[clients]] * clients)
-            checkpoint(server)
-            dice = await measure_dice_rounds(
-                serve.url, f"HTTP dice rounds, {on}, a player each", spread_sessions, seconds, warmup
-            )
-            checkpoint(server)
-            hot = await measure_dice_rounds(
-                serve.url, f"HTTP dice rounds, {on}, one hot player", hot_sessions, seconds, warmup
-            )
-            checkpoint(server)
-            # Enough signed pairs for the clients to run half again as fast as the dice rounds did;
-            # past that they sign as they go, and the notes say so.
-            budget = round(1.5 * dice.rate * (seconds + warmup) / clients) + 10
-            hub88: Hub88Result = await measure_bet_win(
-                serve.url,
-                key,
-                ids[:clients],
-                await issue_tokens(runtime, ids[:clients]),
-                pairs_per_client=budget,
-                seconds=seconds,
-                warmup=warmup,
-                label=f"Hub88 bet + win pairs, {on}, a player each",
+                hot_sessions = await asyncio.to_thread(sign_in, serve.url, [run.emails[clients]] * clients)
+            dice = await run.dice(serve.url, f"HTTP dice rounds, {on}, a player each", spread_sessions)
+            hot = await run.dice(serve.url, f"HTTP dice rounds, {on}, one hot player", hot_sessions)
+            hub88 = await run.hub88(
+                serve.url, clients, f"Hub88 bet + win pairs, {on}, a player each", dice=dice
             )
         finally:
             serve.stop()
@@ -273,52 +287,19 @@ async def measure_http(
     return results, notes
 
 
-async def measure_latency(
-    runtime: Runtime,
-    server: Any,
-    workdir: Path,
-    *,
-    database_url: str,
-    keyring: str,
-    emails: list[str],
-    ids: list[uuid.UUID],
-    seconds: float,
-    counts: list[int],
-    key: rsa.RSAPrivateKey,
-) -> list[Measurement]:
+async def measure_latency(run: HttpRun, *, counts: list[int]) -> list[Measurement]:
     """How latency moves with the number of concurrent clients: dice rounds and Hub88 requests,
     a player per client, on one ``croupier serve`` worker (its pool capped within PostgreSQL's
     100 connections: past that, requests queue for a connection inside the server)."""
-    warmup = min(3.0, seconds / 4)
-    serve = Serve(
-        database_url=database_url,
-        keyring=keyring,
-        workers=1,
-        clients=min(max(counts), LATENCY_POOL),
-        data_dir=workdir / "serve-latency",
-        log=workdir / "serve-latency.log",
-    )
+    serve = run.serve("latency", workers=1, clients=min(max(counts), LATENCY_POOL))
     results: list[Measurement] = []
     try:
         await asyncio.to_thread(serve.start)
-        sessions = await asyncio.to_thread(sign_in, serve.url, emails[: max(counts)])
+        sessions = await asyncio.to_thread(sign_in, serve.url, run.emails[: max(counts)])
         for count in counts:
             on = f"{count} clients, 1 worker, a player each"
-            checkpoint(server)
-            dice = await measure_dice_rounds(
-                serve.url, f"HTTP dice rounds, {on}", sessions[:count], seconds, warmup
-            )
-            checkpoint(server)
-            hub88 = await measure_bet_win(
-                serve.url,
-                key,
-                ids[:count],
-                await issue_tokens(runtime, ids[:count]),  # a bet must come within minutes of issue
-                pairs_per_client=round(1.5 * dice.rate * (seconds + warmup) / count) + 10,
-                seconds=seconds,
-                warmup=warmup,
-                label=f"Hub88 bet + win pairs, {on}",
-            )
+            dice = await run.dice(serve.url, f"HTTP dice rounds, {on}", sessions[:count])
+            hub88 = await run.hub88(serve.url, count, f"Hub88 bet + win pairs, {on}", dice=dice)
             results += [dice, hub88.requests]
     finally:
         serve.stop()
@@ -375,21 +356,9 @@ async def measure_wallet(
         )
         # Give the idle connections back: the server's pools need them (PostgreSQL allows 100).
         await runtime.database.engine.dispose()
-        key = new_key()
-        await register_studio(runtime, key)
-        http, notes = await measure_http(
-            runtime,
-            server,
-            workdir,
-            database_url=database_url,
-            keyring=keyring,
-            emails=emails,
-            ids=ids,
-            seconds=seconds,
-            clients=clients,
-            workers=workers,
-            key=key,
-        )
+        run = HttpRun(runtime, server, workdir, database_url, keyring, emails, ids, seconds, new_key())
+        await register_studio(runtime, run.key)
+        http, notes = await measure_http(run, clients=clients, workers=workers)
         checkpoint(server)
         # After the HTTP runs: they left each player a live session and an active seed pair.
         replay = await asyncio.to_thread(
@@ -405,18 +374,7 @@ async def measure_wallet(
             seconds,
         )
         if latency_clients:
-            http += await measure_latency(
-                runtime,
-                server,
-                workdir,
-                database_url=database_url,
-                keyring=keyring,
-                emails=emails,
-                ids=ids,
-                seconds=seconds,
-                counts=latency_clients,
-                key=key,
-            )
+            http += await measure_latency(run, counts=latency_clients)
         async with runtime.database.unit_of_work() as session:
             problems = await check_books(session)
         if problems:

@@ -14,13 +14,14 @@ import psycopg
 import pytest
 
 from croupier.kit import pools
+from croupier.kit.embedded import libpq_conninfo
 from croupier.kit.runtime import Runtime
 from tests.games.test_rounds_api import DICE, bet, funded
 
 
 def _drop_croupier_connections(database_url: str) -> int:
     """What a restarted or failed-over database does to every connection the pools hold."""
-    with psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True) as admin:
+    with psycopg.connect(libpq_conninfo(database_url), autocommit=True) as admin:
         dropped = admin.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
             " WHERE datname = current_database() AND application_name LIKE 'croupier%'"

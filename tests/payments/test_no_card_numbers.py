@@ -3,18 +3,18 @@ or in the logs; only the provider's token, the brand, the first six and the last
 
 from __future__ import annotations
 
-import logging
 import re
 import secrets
-from collections.abc import Iterator
 
 import pytest
-import structlog
 
 from croupier.kit.logging import configure_logging
 from croupier.kit.scrub import luhn_valid
+from tests.log_capture import json_logs
 from tests.payments.support import AMEX, CHALLENGE, DECLINED, MASTERCARD, VISA, Live, eventually
 from tests.security.test_database_dump import _dump
+
+__all__ = ["json_logs"]  # the fixture
 
 # A run of 13-19 digits, possibly grouped by spaces or dashes, not part of a longer word.
 PAN_LIKE = re.compile(r"(?<![0-9A-Za-z])(?:\d[ -]?){12,18}\d(?![0-9A-Za-z])")
@@ -35,17 +35,6 @@ def _fresh_card() -> str:
     return next(body + d for d in "0123456789" if luhn_valid(body + d))
 
 
-@pytest.fixture
-def captured_logs(capsys: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFixture[str]]:
-    saved = structlog.get_config()
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield capsys
-    structlog.configure(**saved)
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
 def test_the_scan_finds_card_numbers_in_any_usual_form() -> None:
     text = f"a {VISA} b 4242 4242 4242 4242 c 3782-822463-10005 d"
     assert card_numbers_in(text) == [VISA, VISA, AMEX]
@@ -60,10 +49,10 @@ def test_the_scan_passes_over_uuids_whose_tail_is_all_digits() -> None:
 
 
 async def test_no_card_number_in_the_database_dump_or_the_logs(
-    live: Live, database_url: str, captured_logs: pytest.CaptureFixture[str]
+    live: Live, database_url: str, json_logs: pytest.CaptureFixture[str]
 ) -> None:
     configure_logging("debug")
-    captured_logs.readouterr()
+    json_logs.readouterr()
     fresh = _fresh_card()
     cards = [VISA, MASTERCARD, AMEX, DECLINED, CHALLENGE, fresh]
     player = await live.player(kyc="full")  # it withdraws below
@@ -78,7 +67,7 @@ async def test_no_card_number_in_the_database_dump_or_the_logs(
     assert (await live.withdraw(player, 500, method["id"])).status_code == 201
 
     dump = _dump(database_url)
-    out = captured_logs.readouterr()
+    out = json_logs.readouterr()
     logs = out.out + out.err
 
     # What should be there is there, so the scan below means something.

@@ -35,16 +35,9 @@ from croupier.identity.auth import CurrentAuth, CurrentPrincipal
 from croupier.identity.errors import InvalidSession
 from croupier.identity.sessions import Principal, authenticate_principal
 from croupier.kit.client import ClientInfo
-from croupier.kit.deps import Client, DbSession, SettingsDep
+from croupier.kit.deps import Client, DbSession, SettingsDep, runtime_of
 from croupier.kit.errors import CroupierError, NotFound, problem, responses
-from croupier.kit.hot_routes import (
-    HotRoute,
-    answered_first_by,
-    bearer_token,
-    json_object,
-    json_response,
-    runtime_of,
-)
+from croupier.kit.hot_routes import HotRoute, answered_first_by, bearer_token, json_object
 from croupier.kit.idempotency import (
     IdempotencyKey,
     IdempotencyKeyRequired,
@@ -111,7 +104,7 @@ async def _play_round_fast(request: Request) -> Response | None:
             key=key,
             client=ClientInfo.from_request(request),
         )
-    answer = json_response(view.model_dump_json(by_alias=True), status_code=201)
+    answer = Response(view.model_dump_json(by_alias=True), status_code=201, media_type="application/json")
     mark_replayed(answer, replayed)
     return answer
 

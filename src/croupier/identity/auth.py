@@ -14,6 +14,7 @@ from croupier.identity.passwords import Passwords
 from croupier.identity.sessions import Authenticated, Principal, authenticate, authenticate_principal
 from croupier.kit.clock import utcnow
 from croupier.kit.deps import DbSession, RuntimeDep, SettingsDep
+from croupier.kit.hot_routes import MAX_BEARER_LENGTH
 from croupier.kit.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="A session token from POST /v1/sessions")
@@ -44,7 +45,11 @@ async def current_principal(
 
 
 def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
-    if credentials is None or credentials.scheme.lower() != "bearer" or len(credentials.credentials) > 256:
+    if (
+        credentials is None
+        or credentials.scheme.lower() != "bearer"
+        or len(credentials.credentials) > MAX_BEARER_LENGTH
+    ):
         raise InvalidSession("Send `Authorization: Bearer <token>`.")
     return credentials.credentials
 

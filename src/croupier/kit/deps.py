@@ -13,21 +13,24 @@ from croupier.kit.runtime import Runtime
 from croupier.kit.settings import Settings
 
 
-async def get_runtime(request: Request) -> Runtime:
+def runtime_of(request: Request) -> Runtime:
+    """The process's runtime, which the app's lifespan put on its state."""
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
+async def get_runtime(request: Request) -> Runtime:
+    return runtime_of(request)
+
+
 async def get_settings(request: Request) -> Settings:
-    runtime: Runtime = request.app.state.runtime
-    return runtime.settings
+    return runtime_of(request).settings
 
 
 async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
     # scope="function" below: the transaction commits before the response is
     # sent, so nothing is acknowledged that was not durably written.
-    runtime: Runtime = request.app.state.runtime
-    async with runtime.database.unit_of_work() as session:
+    async with runtime_of(request).database.unit_of_work() as session:
         yield session
 
 

@@ -12,8 +12,9 @@ An endpoint on such a router that takes nothing but the request (Hub88's wallet 
 contract is Hub88's) is called with it directly: there is nothing to solve. A route with
 dependencies of its decorator, its router or an include gets the framework on every request.
 
-Why: solving a bet's dependencies (the session, the settings, the principal, the key, the
-client) cost more server CPU than the bet's own logic (``bench/server_cpu.py --profile``).
+Why: solving a dice bet's dependencies (the session, the settings, the principal, the key,
+the client) took 21.5 % of its server CPU, the session lookup they wrap included
+(``bench/server_cpu.py --profile``, docs/architecture.md "Scale").
 Exceptions leave ``fast`` exactly as they leave an endpoint, through the app's handlers
 and the conflict retry.
 """
@@ -29,12 +30,12 @@ from fastapi import routing as fastapi_routing
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from croupier.kit.runtime import Runtime
-
 FastPath = Callable[[Request], Awaitable[Response | None]]
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 _FAST_PATH = "__croupier_fast_path__"
+# Longer bearer tokens are refused unread (``identity.auth``); none is that long.
+MAX_BEARER_LENGTH = 256
 
 
 def answered_first_by(fast: FastPath) -> Callable[[Endpoint], Endpoint]:
@@ -123,11 +124,6 @@ def _direct(
     return handler
 
 
-def runtime_of(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
 async def json_object(request: Request) -> dict[str, Any] | None:
     """The body when it is a JSON object sent as ``application/json``; None for anything else."""
     content_type = request.headers.get("content-type", "")
@@ -148,10 +144,6 @@ def bearer_token(request: Request) -> str | None:
         return None
     scheme, _, token = header[0].partition(" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not token or len(token) > 256:
+    if scheme.lower() != "bearer" or not token or len(token) > MAX_BEARER_LENGTH:
         return None
     return token
-
-
-def json_response(content: bytes | str, *, status_code: int = 200) -> Response:
-    return Response(content=content, status_code=status_code, media_type="application/json")

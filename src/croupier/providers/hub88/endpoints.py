@@ -15,7 +15,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from croupier.kit.client import ClientInfo
-from croupier.kit.hot_routes import HotRoute, runtime_of
+from croupier.kit.deps import runtime_of
+from croupier.kit.hot_routes import HotRoute
 from croupier.providers.hub88.gateway import Operation, handle
 from croupier.providers.hub88.signature import HEADER
 
