@@ -4,11 +4,11 @@ the way.
 
 The statements are the service's own (imported, not copied). A dice round: the session lookup,
 the draw (replay check, nonce, sealed seed, data key), the player's responsible-gambling
-counters (checked and counted), ``ledger_post``, the settled round's insert and its domain
+counters (checked and counted), ``ledger_post``, the settled round's insert with its domain
 events; a player per client, the player's live session, the revenue bucket chosen at random,
 half the rounds won (four legs and a win event) and half lost (two legs). A Hub88 bet: the
 provider, the call's context, the claim of its uuid, the counters, ``ledger_post``, the answer
-with the balance after it, and its event; a player per client with its game token. Each rate is
+with the balance after it and its event; a player per client with its game token. Each rate is
 the ceiling of the matching HTTP figure on the same machine: what a client costing nothing
 would reach.
 """
@@ -25,12 +25,11 @@ from pgbench import run_pgbench
 from wallet_http import Measurement
 
 from croupier.compliance.responsible.repository import CHARGE
-from croupier.events.repository import _INSERT_MANY
-from croupier.games.repository import DRAW_UNLESS_PLAYED, SAVE_ROUND
+from croupier.games.repository import DRAW_UNLESS_PLAYED, SAVE_ROUND_WITH_EVENTS
 from croupier.identity.repository import _SESSION_PRINCIPAL
 from croupier.providers.hub88.transactions import SOURCE_PREFIX
-from croupier.providers.repository import _CLAIM, _CONTEXT, _FINISH, _PROVIDER_BY_NAME
-from croupier.wallet.repository import _LEDGER_POST
+from croupier.providers.repository import _CLAIM, _CONTEXT, _PROVIDER_BY_NAME, FINISH_WITH_EVENTS
+from croupier.wallet.repository import LEDGER_POST
 from croupier.wallet.service import REVENUE_BUCKETS, HouseAccount, HouseBook, PlayerAccount, account_code
 
 CURRENCY = "EUR"
@@ -73,56 +72,57 @@ def charge(*, stake: int, payout: int, session: str) -> str:
     )
 
 
-def events(*documents: str) -> str:
-    """The domain events of one request (a bet, and a win when there is one)."""
-    count = len(documents)
+def events(*rows: tuple[str, str]) -> str:
+    """The ``%(events)s`` document of one request's domain events, as the service sends it (text,
+    which the statement reads as JSONB): ``(kind, data)`` pairs, ``data`` a JSON text expression."""
+    documents = [
+        f"""'{{"kind": "{kind}", "player_id": "' || :player_id || '", "data": ' || {data}"""
+        """ || ', "ip": "127.0.0.1", "user_agent": "bench", "device_id": null}'"""
+        for kind, data in rows
+    ]
+    return "('[' || " + " || ', ' || ".join(documents) + " || ']')"
+
+
+def ledger(
+    *, source: str, key: str, kind: str, metadata: str, legs: Sequence[tuple[str, int, str, bool]]
+) -> str:
+    """``ledger_post`` as the service calls it: ``legs`` as (account code variable, amount, kind,
+    whether the player's), sent as the JSON document the service sends."""
+    documents = [
+        f"""'{{"code": "' || {code} || '", "amount": {amount}, "kind": "{leg_kind}", "player_id": """
+        + (""""' || :player_id || '\"""" if mine else "null")
+        + f""", "currency": "{CURRENCY}"}}'"""
+        for code, amount, leg_kind, mine in legs
+    ]
     return bind(
-        _INSERT_MANY,
-        [
-            "ARRAY[" + ", ".join(f"'{kind}'" for kind in ["bet", "win"][:count]) + "]",
-            "ARRAY[" + ", ".join([":player_id::uuid"] * count) + "]",
-            "ARRAY[" + ", ".join(documents) + "]",
-            "ARRAY[" + ", ".join(["'127.0.0.1'"] * count) + "]",
-            "ARRAY[" + ", ".join(["'bench'"] * count) + "]",
-            "ARRAY[" + ", ".join(["NULL"] * count) + "]",
-        ],
+        LEDGER_POST,
+        {
+            "id": ":transfer_id",
+            "source": source,
+            "key": key,
+            "hash": "'\\x00'",
+            "kind": f"'{kind}'",
+            "player_id": ":player_id",
+            "metadata": metadata,
+            "at": "now()",
+            "legs": "('[' || " + " || ', ' || ".join(documents) + " || ']')",
+            "held": "'{}'",
+            "find_existing": "true",
+        },
     )
 
 
 def round_script(*, won: bool) -> str:
     payout = 2 * STAKE if won else 0
     key = "('replay-' || :k::bigint)"
-    codes = ["(:player_code)::text", "(:house_code)::text"]
-    players = [":player_id::uuid", "NULL"]
-    amounts, kinds = [-STAKE, STAKE], ["cash", "revenue"]
+    legs = [(":player_code", -STAKE, "cash", True), (":house_code", STAKE, "revenue", False)]
     if won:
-        codes += ["(:house_code)::text", "(:player_code)::text"]
-        players += ["NULL", ":player_id::uuid"]
-        amounts += [-payout, payout]
-        kinds += ["revenue", "cash"]
-    ledger = bind(
-        _LEDGER_POST,
-        [
-            ":transfer_id",
-            "'games'",
-            key,
-            "'\\x00'",
-            "'round'",
-            ":player_id",
-            """'{"game": "dice"}'""",
-            "now()",
-            f"ARRAY[{', '.join(codes)}]",
-            "'{" + ",".join(map(str, amounts)) + "}'",
-            "'{" + ",".join(kinds) + "}'",
-            f"ARRAY[{', '.join(players)}]",
-            "'{" + ",".join([CURRENCY] * len(codes)) + "}'",
-            "'{}'",
-            "'{}'",
-            "true",
-        ],
-    )
+        legs += [(":house_code", -payout, "revenue", False), (":player_code", payout, "cash", True)]
+    posted = ledger(source="'games'", key=key, kind="round", metadata="""'{"game": "dice"}'""", legs=legs)
+    bet_event = """'{"source": "games", "game": "dice", "currency": "EUR", "amount": 100}'"""
+    win_event = """'{"source": "games", "game": "dice", "currency": "EUR", "amount": 200, "stake": 100}'"""
     settle = bind(
-        SAVE_ROUND,
+        SAVE_ROUND_WITH_EVENTS,
         {
             "id": ":round_id::uuid",
             "player_id": ":player_id::uuid",
@@ -145,11 +145,10 @@ def round_script(*, won: bool) -> str:
             "transfer_id": ":transfer_id::uuid",
             "created_at": "now()",
             "settled_at": "now()",
+            "events": events(("bet", bet_event), ("win", win_event)) if won else events(("bet", bet_event)),
         },
     )
     draw = bind(DRAW_UNLESS_PLAYED, {"player": ":player_id::uuid", "key": key})
-    bet_event = """'{"source": "games", "game": "dice", "currency": "EUR", "amount": 100}'"""
-    win_event = """'{"source": "games", "game": "dice", "currency": "EUR", "amount": 200, "stake": 100}'"""
     return "\n".join(
         [
             "\\set k random(1, 1000000000000000)",
@@ -164,9 +163,8 @@ def round_script(*, won: bool) -> str:
             bind(_SESSION_PRINCIPAL, [":token_hash::bytea"]) + ";",
             draw + " \\gset",
             charge(stake=STAKE, payout=payout, session=":session_id::uuid") + ";",
-            ledger + ";",
+            posted + ";",
             settle + ";",
-            events(*([bet_event, win_event] if won else [bet_event])) + ";",
             "COMMIT;",
             "",
         ]
@@ -210,39 +208,26 @@ def hub88_script(provider: str, game: str) -> str:
             "created_at": "now()",
         },
     )
-    ledger = bind(
-        _LEDGER_POST,
-        [
-            ":transfer_id",
-            source,
-            transaction,
-            "'\\x00'",
-            "'bet'",
-            ":player_id",
-            f"""'{{"game": "{game}"}}'""",
-            "now()",
-            "ARRAY[(:player_code)::text, (:house_code)::text]",
-            f"'{{-{STAKE},{STAKE}}}'",
-            "'{cash,revenue}'",
-            "ARRAY[:player_id::uuid, NULL]",
-            f"'{{{CURRENCY},{CURRENCY}}}'",
-            "'{}'",
-            "'{}'",
-            "true",
-        ],
+    posted = ledger(
+        source=source,
+        key=transaction,
+        kind="bet",
+        metadata=f"""'{{"game": "{game}"}}'""",
+        legs=[(":player_code", -STAKE, "cash", True), (":house_code", STAKE, "revenue", False)],
+    )
+    bet_event = (
+        f"jsonb_build_object('source', {source}, 'provider', '{provider}',"
+        f" 'currency', '{CURRENCY}', 'amount', {STAKE})::text"
     )
     finish = bind(
-        _FINISH,
+        FINISH_WITH_EVENTS,
         {
             "status": "'RS_OK'",
             "transfer_id": ":transfer_id",
             "account": "(:player_code)::text",
             "id": ":claimed_id",
+            "events": events(("bet", bet_event)),
         },
-    )
-    bet_event = (
-        f"jsonb_build_object('source', {source}, 'provider', '{provider}',"
-        f" 'currency', '{CURRENCY}', 'amount', {STAKE})::text"
     )
     return "\n".join(
         [
@@ -257,9 +242,8 @@ def hub88_script(provider: str, game: str) -> str:
             context + ";",
             claim + " \\gset claimed_",
             charge(stake=STAKE, payout=0, session="NULLIF(:game_session_id::text, '')::uuid") + ";",
-            ledger + ";",
+            posted + ";",
             finish + ";",
-            events(bet_event) + ";",
             "COMMIT;",
             "",
         ]

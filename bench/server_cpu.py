@@ -47,12 +47,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import hub88_load
+import psycopg
 from cryptography.hazmat.primitives.asymmetric import rsa
 from serving import tail
 from wallet_http import DICE_BET, Serve, sign_in
 
 from croupier.kit import migrate
-from croupier.kit.embedded import embedded_url, start_embedded_server
+from croupier.kit.embedded import embedded_url, libpq_conninfo, start_embedded_server
 from croupier.kit.keyring import Keyring
 from croupier.kit.logging import configure_logging
 from croupier.kit.processes import free_port
@@ -328,7 +329,36 @@ def bare_rows(workdir: Path, args: argparse.Namespace) -> list[Row]:
     return rows
 
 
-def croupier_rows(workdir: Path, args: argparse.Namespace) -> tuple[list[Row], list[str]]:
+# Round trips to PostgreSQL per request, BEGIN and COMMIT included (the pool's ping only after
+# an idle second): a dice round's five statements (tests/games/test_round_cost.py), a Hub88
+# bet's six (tests/providers/test_hub88_bet_cost.py).
+ROUND_TRIPS = {"croupier dice round": 7, "croupier Hub88 bet": 8}
+
+
+async def _round_trips(conninfo: str, transactions: int) -> float:
+    """Client CPU seconds per round trip of psycopg's asynchronous connection, as the server uses it
+    (a transaction: BEGIN, ``SELECT 1``, COMMIT), measured in this process."""
+    async with await psycopg.AsyncConnection.connect(conninfo) as connection:
+        for _ in range(100):  # warm-up: prepared statements, the loop's first allocations
+            await connection.execute("SELECT 1")
+            await connection.commit()
+        started = time.process_time()
+        for _ in range(transactions):
+            await connection.execute("SELECT 1")
+            await connection.commit()
+        return (time.process_time() - started) / (3 * transactions)
+
+
+def round_trip_cost(database_url: str, transactions: int = 5000) -> float:
+    """``_round_trips`` on the event loop ``croupier serve`` runs (uvloop when installed)."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvicorn[standard] installs it
+        return asyncio.run(_round_trips(libpq_conninfo(database_url), transactions))
+    return uvloop.run(_round_trips(libpq_conninfo(database_url), transactions))
+
+
+def croupier_rows(workdir: Path, args: argparse.Namespace) -> tuple[list[Row], list[str], float]:
     """``croupier serve`` (one worker): /healthz, a dice round, a Hub88 bet; and the profile."""
     rows: list[Row] = []
     profiled: list[str] = []
@@ -338,6 +368,7 @@ def croupier_rows(workdir: Path, args: argparse.Namespace) -> tuple[list[Row], l
         database_url, keyring, emails, studios = asyncio.run(
             prepare(workdir, server, args.connections, hub88_load.new_key())
         )
+        round_trip = round_trip_cost(database_url)
         serve = Serve(database_url, keyring, 1, args.connections, workdir / "serve", workdir / "serve.log")
         serve.start()
         if serve.process is None:
@@ -384,7 +415,7 @@ def croupier_rows(workdir: Path, args: argparse.Namespace) -> tuple[list[Row], l
         if serve is not None:
             serve.stop()
         server.cleanup()  # type: ignore[attr-defined]
-    return rows, profiled
+    return rows, profiled, round_trip
 
 
 def main() -> None:
@@ -412,7 +443,7 @@ def main() -> None:
         workdir = Path(tmp)
         os.chmod(workdir, 0o755)  # noqa: S103 - the embedded server's user must reach its folder
         rows = bare_rows(workdir, args)
-        served, profiled = croupier_rows(workdir, args)
+        served, profiled, round_trip = croupier_rows(workdir, args)
         rows += served
 
     bare, framework = rows[0], rows[1]
@@ -429,6 +460,22 @@ def main() -> None:
             f"| {row.label} | {row.rate:,.0f} | {row.cpu_ms:.3f} ms | {row.cpu_ms / bare.cpu_ms:.1f}x "
             f"| {row.cpu_ms / framework.cpu_ms:.1f}x | {row.errors} |"
         )
+    print()
+    # What no change above the driver can go below: the stack's own cost (/healthz) and the
+    # client CPU of the request's round trips, before any of the bet's own work.
+    healthz = next(row for row in rows if row.label == "croupier GET /healthz")
+    print(
+        "psycopg round trip (asyncio, one `SELECT 1`, BEGIN or COMMIT):"
+        f" {1e6 * round_trip:.0f} µs of client CPU"
+    )
+    for row in rows:
+        trips = ROUND_TRIPS.get(row.label)
+        if trips is not None:
+            floor = healthz.cpu_ms + 1000 * trips * round_trip
+            print(
+                f"{row.label}: {trips} round trips + GET /healthz = {floor:.2f} ms before its own work"
+                f" ({row.cpu_ms:.2f} ms measured, {100 * floor / row.cpu_ms:.0f} %)"
+            )
     if profiled:
         print()
         for line in profiled:

@@ -21,14 +21,12 @@ from tests.sql import sql, statements_sent
 
 # The session and its player; the replay check, the nonce and the seed's data key; the
 # player's responsible-gambling limits, checked and counted (and the session's standing
-# read) on their locked row, one statement; the transfer; the round; its domain events
-# (the bet and any win, in one statement); the pool's liveness ping.
-STATEMENTS_PER_ROUND = 7
+# read) on their locked row, one statement; the transfer; the round with its domain events
+# (the bet and any win), one statement; the pool's liveness ping.
+STATEMENTS_PER_ROUND = 6
 
 
-async def test_a_dice_round_takes_at_most_seven_statements(
-    client: httpx.AsyncClient, runtime: Runtime
-) -> None:
+async def test_a_dice_round_takes_at_most_six_statements(client: httpx.AsyncClient, runtime: Runtime) -> None:
     player = await funded(client, runtime)
     assert (await bet(client, player, "dice", DICE)).status_code == 201  # creates the seed pair
     # Steady state: every revenue bucket exists (the ledger creates them on first use).
@@ -63,7 +61,9 @@ class TestOneTableOneWay:
     ) -> None:
         player = await funded(client, runtime)
         assert (await bet(client, player, "dice", DICE)).status_code == 201  # creates the seed pair
-        draw, save = (" ".join(s.split()) for s in (repository.DRAW_UNLESS_PLAYED, repository.SAVE_ROUND))
+        draw, save = (
+            " ".join(s.split()) for s in (repository.DRAW_UNLESS_PLAYED, repository.SAVE_ROUND_WITH_EVENTS)
+        )
         for game, body in (("dice", DICE), ("blackjack", {"currency": "EUR", "stake": 100})):
             first = await self._statements(client, player, game, body, key=f"{game}-1")
             # The replay check and the nonce in one statement, first; the round written once, by one.

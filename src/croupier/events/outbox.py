@@ -19,14 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.events import repository
 from croupier.events.kinds import EventKind
 from croupier.events.models import DomainEvent
-from croupier.events.repository import NewEvent
+from croupier.events.repository import NewEvent, with_events
 from croupier.kit.client import ClientInfo
 from croupier.kit.db import after_commit, shared_context
 from croupier.kit.jsonb import plain
 
 WAKE_KEY = "events.wake"
 
-__all__ = ["WAKE_KEY", "NewEvent", "record_event", "record_events"]
+__all__ = ["WAKE_KEY", "NewEvent", "alongside", "record_event", "record_events", "with_events"]
 
 
 async def record_event(
@@ -65,6 +65,14 @@ async def record_events(session: AsyncSession, events: Sequence[NewEvent]) -> No
     if events:
         await repository.insert_many(session, events)
         wake_after_commit(session)
+
+
+def alongside(session: AsyncSession, events: Sequence[NewEvent]) -> str:
+    """The ``%(events)s`` parameter of a statement made by ``repository.with_events``: ``events``
+    are written by that statement, and delivered once its transaction commits."""
+    if events:
+        wake_after_commit(session)
+    return repository.document(events)
 
 
 def wake_after_commit(session: AsyncSession) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from psycopg.types.json import Jsonb
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,11 +19,30 @@ from croupier.kit.client import ClientInfo
 from croupier.kit.db import execute_plain
 from croupier.kit.jsonb import plain
 
-# Any number of rows in one constant statement: one array per column, in the rows' order.
-_INSERT_MANY = """
-INSERT INTO domain_events (kind, player_id, data, ip, user_agent, device_id)
-SELECT * FROM unnest(%s::text[], %s::uuid[], %s::jsonb[], %s::text[], %s::text[], %s::text[])
+# Any number of rows in one constant statement: the rows as one JSON document, in their order.
+# One text parameter, where an array per column had psycopg walk every element in Python.
+_INSERT_INTO = "INSERT INTO domain_events (kind, player_id, data, ip, user_agent, device_id)"
+_ROWS = """
+SELECT e.row ->> 'kind', (e.row ->> 'player_id')::uuid, e.row -> 'data',
+       e.row ->> 'ip', e.row ->> 'user_agent', e.row ->> 'device_id'
+FROM jsonb_array_elements(%(events)s::jsonb) WITH ORDINALITY AS e(row, n)
 """
+INSERT_EVENTS = f"{_INSERT_INTO}{_ROWS}ORDER BY e.n"
+
+
+def with_events(statement: str) -> str:
+    """``statement`` (one INSERT or UPDATE ... RETURNING, named placeholders) and the insert of
+    the events in its ``%(events)s`` parameter (``document``) as one statement: one round trip.
+
+    The events are written only when the statement returns a row; the answer is its rows.
+    Called at import time, on the statement constants of the rooms that write with events.
+    """
+    # Constants composed, no value: the values stay parameters.
+    return (
+        f"WITH done AS ({statement.strip()}),\n"  # noqa: S608  # nosec B608
+        f"events AS ({_INSERT_INTO}{_ROWS}WHERE EXISTS (SELECT FROM done) ORDER BY e.n)\n"
+        "SELECT * FROM done"
+    )
 
 
 @dataclass(frozen=True)
@@ -33,24 +52,28 @@ class NewEvent:
     data: dict[str, Any] = field(default_factory=dict)
     client: ClientInfo | None = None
 
-    def params(self) -> tuple[Any, ...]:
+    def row(self) -> dict[str, Any]:
         client = self.client
-        return (
-            str(self.kind),
-            self.player_id,
-            Jsonb(plain(self.data)),
-            client.ip if client else None,
-            client.user_agent if client else None,
-            client.device_id if client else None,
-        )
+        return {
+            "kind": str(self.kind),
+            "player_id": None if self.player_id is None else str(self.player_id),
+            "data": plain(self.data),
+            "ip": client.ip if client else None,
+            "user_agent": client.user_agent if client else None,
+            "device_id": client.device_id if client else None,
+        }
+
+
+def document(events: Sequence[NewEvent]) -> str:
+    """The ``%(events)s`` parameter of ``INSERT_EVENTS`` and ``with_events``."""
+    return json.dumps([event.row() for event in events])
 
 
 async def insert_many(session: AsyncSession, events: Sequence[NewEvent]) -> None:
     """Several events in one plain statement (a bet and its win: the hot path's one extra)."""
     if not events:
         return
-    columns = [list(column) for column in zip(*(event.params() for event in events), strict=True)]
-    await execute_plain(session, _INSERT_MANY, columns)
+    await execute_plain(session, INSERT_EVENTS, {"events": document(events)})
 
 
 # Delivery -------------------------------------------------------------------------------

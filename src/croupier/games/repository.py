@@ -21,6 +21,7 @@ from sqlalchemy import Select, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from croupier.events.outbox import with_events
 from croupier.games.models import GameRound, SeedPair
 from croupier.kit.db import execute_plain
 
@@ -158,9 +159,14 @@ def _params(played: GameRound) -> dict[str, Any]:
     }
 
 
-async def add_round(session: AsyncSession, played: GameRound) -> bool:
-    """Insert a new round; False when a concurrent attempt with its key committed first."""
-    cursor = await execute_plain(session, SAVE_ROUND, _params(played))
+# The round and its domain events in one round trip; the events domain writes its own rows.
+SAVE_ROUND_WITH_EVENTS = with_events(SAVE_ROUND)
+
+
+async def add_round(session: AsyncSession, played: GameRound, *, events: str) -> bool:
+    """Insert a new round with its events (``outbox.alongside``); False, and no events, when a
+    concurrent attempt with its key committed first."""
+    cursor = await execute_plain(session, SAVE_ROUND_WITH_EVENTS, {**_params(played), "events": events})
     return await cursor.fetchone() is not None
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.compliance.responsible import enforcement as responsible
 from croupier.compliance.responsible.enforcement import PlayState, SignIn, Staked
 from croupier.events.kinds import EventKind
-from croupier.events.outbox import NewEvent, record_events
+from croupier.events.outbox import NewEvent, alongside, record_events
 from croupier.games import catalogue, repository, seeds
 from croupier.games.engines import blackjack
 from croupier.games.errors import InvalidAction
@@ -161,16 +161,15 @@ async def play(
             session, settings, request, stake=parsed.stake, outcome=outcome, sign_in=sign_in, client=client
         )
         await _settle(session, played, outcome, at=now)
-    if not await repository.add_round(session, played):
+    # The bet and, once settled, its win, written with the round (none if the round is not ours).
+    events = [_event(EventKind.BET, played, parsed.stake, client)]
+    if played.status == SETTLED and played.payout:
+        events.append(_event(EventKind.WIN, played, played.payout, client))
+    if not await repository.add_round(session, played, events=alongside(session, events + staked.events)):
         # Committing now would keep a nonce and a transfer without their round: run the
         # request again instead; it then finds the other attempt's round and answers it.
         raise ConcurrentAttempt()
     count_on_commit(session, BETS.labels(SOURCE, currency))
-    # The bet and, once settled, its win: one statement, after the round is known to be ours.
-    events = [_event(EventKind.BET, played, parsed.stake, client)]
-    if played.status == SETTLED and played.payout:
-        events.append(_event(EventKind.WIN, played, played.payout, client))
-    await record_events(session, events + staked.events)
     return played, False, staked.play
 
 

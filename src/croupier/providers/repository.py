@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from croupier.events.outbox import with_events
 from croupier.identity.models import Player
 from croupier.kit.db import execute_plain
 from croupier.providers.models import GameProvider, GameToken, ProviderGame, ProviderTransaction
@@ -342,14 +343,31 @@ _FINISH = (
 )
 
 
+# The answer and the call's domain event (if it moved money) in one round trip.
+FINISH_WITH_EVENTS = with_events(_FINISH)
+
+
 async def finish(
-    session: AsyncSession, transaction_id: int, *, status: str, transfer_id: uuid.UUID | None, account: str
+    session: AsyncSession,
+    transaction_id: int,
+    *,
+    status: str,
+    transfer_id: uuid.UUID | None,
+    account: str,
+    events: str,
 ) -> int:
-    """Record the answer and the player's available balance after it (minor units); return that."""
+    """Record the answer, with its events (``outbox.alongside``), and the player's available
+    balance after it (minor units); return that."""
     cursor = await execute_plain(
         session,
-        _FINISH,
-        {"id": transaction_id, "status": str(status), "transfer_id": transfer_id, "account": account},
+        FINISH_WITH_EVENTS,
+        {
+            "id": transaction_id,
+            "status": str(status),
+            "transfer_id": transfer_id,
+            "account": account,
+            "events": events,
+        },
     )
     row = await cursor.fetchone()
     if row is None:  # pragma: no cover - the claim made the row

@@ -7,6 +7,7 @@ locks, checks and writes whatever its number of legs.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -291,11 +292,47 @@ class PostOutcome(StrEnum):
     OUT_OF_RANGE = "out_of_range"  # a balance would leave bigint
 
 
-_LEDGER_POST = (
-    "SELECT outcome, detail FROM ledger_post("
-    "%s::uuid, %s::text, %s::text, %s::bytea, %s::text, %s::uuid, %s::jsonb, %s::timestamptz,"
-    " %s::text[], %s::bigint[], %s::text[], %s::uuid[], %s::text[], %s::text[], %s::bigint[], %s::boolean)"
-)
+# The legs and the held-funds changes as two JSON documents, unpacked here into the arrays
+# ``ledger_post`` takes: one text parameter each, where an array per column had psycopg
+# walk every element in Python on every bet.
+LEDGER_POST = """
+SELECT p.outcome, p.detail
+FROM (
+    SELECT array_agg(l.code ORDER BY l.n) AS codes, array_agg(l.amount ORDER BY l.n) AS amounts,
+           array_agg(l.kind ORDER BY l.n) AS kinds, array_agg(l.player_id ORDER BY l.n) AS players,
+           array_agg(l.currency ORDER BY l.n) AS currencies
+    FROM ROWS FROM (
+        jsonb_to_recordset(%(legs)s::jsonb)
+            AS (code text, amount bigint, kind text, player_id uuid, currency text)
+    ) WITH ORDINALITY AS l(code, amount, kind, player_id, currency, n)
+) AS legs,
+(
+    SELECT coalesce(array_agg(h.key ORDER BY h.key), '{}') AS codes,
+           coalesce(array_agg(h.value::bigint ORDER BY h.key), '{}') AS deltas
+    FROM jsonb_each_text(%(held)s::jsonb) AS h
+) AS held,
+LATERAL ledger_post(
+    %(id)s::uuid, %(source)s::text, %(key)s::text, %(hash)s::bytea, %(kind)s::text,
+    %(player_id)s::uuid, %(metadata)s::jsonb, %(at)s::timestamptz,
+    legs.codes, legs.amounts, legs.kinds, legs.players, legs.currencies,
+    held.codes, held.deltas, %(find_existing)s::boolean
+) AS p
+"""
+
+
+def _legs_document(legs: Sequence[PostedLeg]) -> str:
+    return json.dumps(
+        [
+            {
+                "code": leg.code,
+                "amount": leg.amount,
+                "kind": leg.kind,
+                "player_id": None if leg.player_id is None else str(leg.player_id),
+                "currency": leg.currency,
+            }
+            for leg in legs
+        ]
+    )
 
 
 async def post_transfer(
@@ -311,29 +348,23 @@ async def post_transfer(
     Sent on the driver's connection (the unit of work's transaction), with no ORM
     or statement compilation on the way: every bet and every payment passes here.
     """
-    held = held_changes or {}
     async with _player_must_exist():
         cursor = await execute_plain(
             session,
-            _LEDGER_POST,
-            (
-                row.id,
-                row.source,
-                row.idempotency_key,
-                row.request_hash,
-                row.kind,
-                row.player_id,
-                Jsonb(row.meta),
-                row.created_at,
-                [leg.code for leg in legs],
-                [leg.amount for leg in legs],
-                [leg.kind for leg in legs],
-                [leg.player_id for leg in legs],
-                [leg.currency for leg in legs],
-                list(held),
-                list(held.values()),
-                find_existing,
-            ),
+            LEDGER_POST,
+            {
+                "id": row.id,
+                "source": row.source,
+                "key": row.idempotency_key,
+                "hash": row.request_hash,
+                "kind": row.kind,
+                "player_id": row.player_id,
+                "metadata": Jsonb(row.meta),
+                "at": row.created_at,
+                "legs": _legs_document(legs),
+                "held": json.dumps(dict(held_changes or {})),
+                "find_existing": find_existing,
+            },
         )
         result = await cursor.fetchone()
     if result is None:  # pragma: no cover - the function always returns one row

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from croupier.events.outbox import NewEvent, alongside
 from croupier.kit.clock import utcnow
 from croupier.kit.idempotency import request_hash
 from croupier.providers import repository
@@ -124,14 +125,18 @@ async def record_answer(
     transfer_id: uuid.UUID | None,
     player_id: uuid.UUID,
     currency: str,
+    event: NewEvent | None = None,
 ) -> Answer:
-    """Keep the answer, with the balance after it, for repeats of the call; and give it."""
+    """Keep the answer, with the balance after it, for repeats of the call; and give it.
+
+    ``event``, the domain event of a call that moved money, is written by the same statement."""
     balance = await repository.finish(
         session,
         transaction_id,
         status=status,
         transfer_id=transfer_id,
         account=account(player_id, currency),
+        events=alongside(session, [] if event is None else [event]),
     )
     return Answer(
         status,

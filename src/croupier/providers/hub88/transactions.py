@@ -198,7 +198,7 @@ async def bet(session: AsyncSession, settings: Settings, provider: ProviderRow, 
     if isinstance(claimed, Answer):  # the same uuid, sent concurrently, got there first
         return claimed
     now = utcnow()
-    transfer_id = None
+    transfer_id, event = None, None
     status = await _refusal(
         session,
         provider,
@@ -232,8 +232,7 @@ async def bet(session: AsyncSession, settings: Settings, provider: ProviderRow, 
         count_on_commit(session, BETS.labels(METRICS_SOURCE, currency))
         count_on_commit(session, STAKES.labels(METRICS_SOURCE, currency), stake)
         await tokens.keep_alive(session, request.token, token, now)
-        await _event(
-            session,
+        event = _event(
             provider,
             EventKind.BET,
             request=request,
@@ -250,6 +249,7 @@ async def bet(session: AsyncSession, settings: Settings, provider: ProviderRow, 
         transfer_id=transfer_id,
         player_id=player_id,
         currency=currency,
+        event=event,
     )
 
 
@@ -368,7 +368,7 @@ async def win(session: AsyncSession, settings: Settings, provider: ProviderRow, 
     )
     if isinstance(claimed, Answer):
         return claimed
-    status, transfer_id = Status.TRANSACTION_ROLLED_BACK, None
+    status, transfer_id, event = Status.TRANSACTION_ROLLED_BACK, None, None
     # Counting the win locks the bet: a concurrent rollback either sees the win or wins the race.
     if await repository.mark_won(session, placed.id):
         # Counted before the ledger moves (the order every path locks in); undone if it does not.
@@ -396,8 +396,7 @@ async def win(session: AsyncSession, settings: Settings, provider: ProviderRow, 
             )
         if status is Status.OK and amount:
             count_on_commit(session, PAYOUTS.labels(METRICS_SOURCE, currency), amount)
-            await _event(
-                session,
+            event = _event(
                 provider,
                 EventKind.WIN,
                 request=request,
@@ -415,6 +414,7 @@ async def win(session: AsyncSession, settings: Settings, provider: ProviderRow, 
         transfer_id=transfer_id,
         player_id=player_id,
         currency=currency,
+        event=event,
     )
 
 
@@ -451,7 +451,7 @@ async def rollback(session: AsyncSession, settings: Settings, provider: Provider
     if target is None and not await _leave_placeholder(session, provider, request, player_id):
         # The bet arrived while this rollback was deciding: roll it back like any other.
         target = await seen_now(session, provider, request.reference_transaction_uuid)
-    status, transfer_id = Status.OK, None
+    status, transfer_id, event = Status.OK, None, None
     if target is not None:
         status, transfer_id = await _reverse(
             session,
@@ -464,8 +464,7 @@ async def rollback(session: AsyncSession, settings: Settings, provider: Provider
         )
         currency = target.currency or currency
         if transfer_id is not None and target.amount:
-            await _event(
-                session,
+            event = _event(
                 provider,
                 EventKind.ROLLBACK,
                 request=request,
@@ -483,6 +482,7 @@ async def rollback(session: AsyncSession, settings: Settings, provider: Provider
         transfer_id=transfer_id,
         player_id=player_id,
         currency=currency,
+        event=event,
     )
 
 
@@ -560,8 +560,7 @@ async def _reverse(
     return status, transfer_id
 
 
-async def _event(
-    session: AsyncSession,
+def _event(
     provider: ProviderRow,
     kind: EventKind,
     *,
@@ -571,7 +570,7 @@ async def _event(
     amount: int,
     game: str | None,
     reference: str | None = None,
-) -> None:
+) -> NewEvent:
     """The domain event of a call that moved money: ``amount`` in minor units of ``currency``."""
     data: dict[str, Any] = {
         "source": source(provider),
@@ -584,4 +583,4 @@ async def _event(
     }
     if reference is not None:
         data["reference_transaction_uuid"] = reference
-    await record_events(session, [NewEvent(kind, player_id, data)])
+    return NewEvent(kind, player_id, data)
