@@ -8,6 +8,7 @@ at start-up, and the same database found again on the next start.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -180,6 +181,10 @@ def test_serves_on_an_embedded_database_and_keeps_it_across_restarts(
     # Once, although serve loads the keyring before uvicorn starts and again in the app.
     assert first.stderr().count("DEVELOPMENT KEYS IN USE") == 1, first.stderr()
     assert (data_dir / "dev-keyring.json").stat().st_mode & 0o077 == 0, "keyring readable by others"
+    # What the worker holds once started is left out of the collector's walks (kit.heap).
+    frozen = [json.loads(line)["objects"] for line in first.stderr().splitlines() if '"heap_frozen"' in line]
+    assert len(frozen) == 1, first.stderr()
+    assert frozen[0] > 100_000
 
     # A second croupier process attaches to the same embedded server while serve runs.
     current = run_croupier(data_dir, "db", "current")

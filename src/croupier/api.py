@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+import structlog
 from fastapi import FastAPI
 
 from croupier import __version__
@@ -35,6 +36,7 @@ from croupier.jobs import serving_jobs
 from croupier.kit import tracing
 from croupier.kit.docs import install_docs
 from croupier.kit.errors import install_error_handlers, install_problem_openapi
+from croupier.kit.heap import freeze_started_heap
 from croupier.kit.http import ClientCertificateGate, RequestContextMiddleware
 from croupier.kit.idempotency import declare_required_keys
 from croupier.kit.metrics import TLS_CERTIFICATE_EXPIRY
@@ -63,6 +65,7 @@ if TYPE_CHECKING:
     from croupier.kit.otel import OtlpRecorder
 
 OPENAPI_PATH = "/openapi.json"
+_log = structlog.get_logger("croupier.api")
 
 # Every domain's routes, in the order they appear in the OpenAPI document.
 DOMAIN_ROUTERS = (
@@ -148,12 +151,18 @@ async def background_work(runtime: Runtime) -> AsyncIterator[None]:
 
 
 def create_app(
-    settings: Settings | None = None, *, runtime: Runtime | None = None, drain_on_sigterm: bool = False
+    settings: Settings | None = None,
+    *,
+    runtime: Runtime | None = None,
+    drain_on_sigterm: bool = False,
+    freeze_heap: bool = False,
 ) -> FastAPI:
     """Build the app. Given a ``runtime`` the caller owns it; otherwise the app starts its own.
 
     ``drain_on_sigterm``: the process serves it (``croupier serve``), and SIGTERM first turns
     ``/readyz`` unready for ``CROUPIER_SHUTDOWN_DRAIN_SECONDS`` (``kit.shutdown``).
+    ``freeze_heap``: the process serves nothing else, so what it holds once started is kept
+    out of the garbage collector's way (``kit.heap``).
     """
     settings = runtime.settings if runtime is not None else (settings or get_settings())
     drain = Drain()
@@ -164,6 +173,8 @@ def create_app(
         app.state.runtime = runtime if runtime is not None else await Runtime.start(settings)
         try:
             async with background_work(app.state.runtime):
+                if freeze_heap:
+                    _log.info("heap_frozen", objects=freeze_started_heap())
                 if drain_on_sigterm:
                     with draining(drain, settings.shutdown_drain_seconds):
                         yield

@@ -16,10 +16,11 @@ from croupier.kit.settings import get_settings  # noqa: E402
 
 
 def create_app() -> FastAPI:
-    """The app of a serving process: SIGTERM drains it before uvicorn stops it.
+    """The app of a serving process: SIGTERM drains it before uvicorn stops it, and the heap
+    it holds once started is frozen (``kit.heap``).
 
     Logging is configured again: a worker is a fresh interpreter (``spawn``), and without
     it would print its logs unscrubbed, not as JSON, to stdout.
     """
     configure_logging(get_settings().log_level)
-    return api.create_app(drain_on_sigterm=True)
+    return api.create_app(drain_on_sigterm=True, freeze_heap=True)
