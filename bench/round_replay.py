@@ -4,13 +4,13 @@ the way.
 
 The statements are the service's own (imported, not copied). A dice round: the session lookup,
 the draw (replay check, nonce, sealed seed, data key), the player's responsible-gambling
-counters (checked and counted), ``ledger_post``, the settled round's insert with its domain
-events; a player per client, the player's live session, the revenue bucket chosen at random,
-half the rounds won (four legs and a win event) and half lost (two legs). A Hub88 bet: the
-provider, the call's context, the claim of its uuid, the counters, ``ledger_post``, the answer
-with the balance after it and its event; a player per client with its game token. Each rate is
-the ceiling of the matching HTTP figure on the same machine: what a client costing nothing
-would reach.
+counters (checked and counted), then ``ledger_post`` with the settled round's insert and its
+domain events in one statement; a player per client, the player's live session, the revenue
+bucket chosen at random, half the rounds won (four legs and a win event) and half lost (two
+legs). A Hub88 bet: the provider, the call's context, the claim of its uuid, the counters,
+``ledger_post``, the answer with the balance after it and its event; a player per client with
+its game token. Each rate is the ceiling of the matching HTTP figure on the same machine: what
+a client costing nothing would reach.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pgbench import run_pgbench
 from wallet_http import Measurement
 
 from croupier.compliance.responsible.repository import CHARGE
-from croupier.games.repository import DRAW_UNLESS_PLAYED, SAVE_ROUND_WITH_EVENTS
+from croupier.games.repository import DRAW_UNLESS_PLAYED, SETTLE_NEW_ROUND
 from croupier.identity.repository import _SESSION_PRINCIPAL
 from croupier.providers.hub88.transactions import SOURCE_PREFIX
 from croupier.providers.repository import _CLAIM, _CONTEXT, _PROVIDER_BY_NAME, FINISH_WITH_EVENTS
@@ -83,33 +83,30 @@ def events(*rows: tuple[str, str]) -> str:
     return "('[' || " + " || ', ' || ".join(documents) + " || ']')"
 
 
-def ledger(
+def posting(
     *, source: str, key: str, kind: str, metadata: str, legs: Sequence[tuple[str, int, str, bool]]
-) -> str:
-    """``ledger_post`` as the service calls it: ``legs`` as (account code variable, amount, kind,
-    whether the player's), sent as the JSON document the service sends."""
+) -> dict[str, str]:
+    """``ledger_post``'s parameters as the service sends them: ``legs`` as (account code variable,
+    amount, kind, whether the player's), in the JSON document the service sends."""
     documents = [
         f"""'{{"code": "' || {code} || '", "amount": {amount}, "kind": "{leg_kind}", "player_id": """
         + (""""' || :player_id || '\"""" if mine else "null")
         + f""", "currency": "{CURRENCY}"}}'"""
         for code, amount, leg_kind, mine in legs
     ]
-    return bind(
-        LEDGER_POST,
-        {
-            "id": ":transfer_id",
-            "source": source,
-            "key": key,
-            "hash": "'\\x00'",
-            "kind": f"'{kind}'",
-            "player_id": ":player_id",
-            "metadata": metadata,
-            "at": "now()",
-            "legs": "('[' || " + " || ', ' || ".join(documents) + " || ']')",
-            "held": "'{}'",
-            "find_existing": "true",
-        },
-    )
+    return {
+        "posting_id": ":transfer_id",
+        "posting_source": source,
+        "posting_key": key,
+        "posting_hash": "'\\x00'",
+        "posting_kind": f"'{kind}'",
+        "posting_player_id": ":player_id",
+        "posting_metadata": metadata,
+        "posting_at": "now()",
+        "posting_legs": "('[' || " + " || ', ' || ".join(documents) + " || ']')",
+        "posting_held": "'{}'",
+        "posting_find_existing": "true",
+    }
 
 
 def round_script(*, won: bool) -> str:
@@ -118,12 +115,14 @@ def round_script(*, won: bool) -> str:
     legs = [(":player_code", -STAKE, "cash", True), (":house_code", STAKE, "revenue", False)]
     if won:
         legs += [(":house_code", -payout, "revenue", False), (":player_code", payout, "cash", True)]
-    posted = ledger(source="'games'", key=key, kind="round", metadata="""'{"game": "dice"}'""", legs=legs)
+    posted = posting(source="'games'", key=key, kind="round", metadata="""'{"game": "dice"}'""", legs=legs)
     bet_event = """'{"source": "games", "game": "dice", "currency": "EUR", "amount": 100}'"""
     win_event = """'{"source": "games", "game": "dice", "currency": "EUR", "amount": 200, "stake": 100}'"""
+    # The transfer, the round and its events: one statement, as the service sends it.
     settle = bind(
-        SAVE_ROUND_WITH_EVENTS,
+        SETTLE_NEW_ROUND,
         {
+            **posted,
             "id": ":round_id::uuid",
             "player_id": ":player_id::uuid",
             "game": "'dice'",
@@ -163,7 +162,6 @@ def round_script(*, won: bool) -> str:
             bind(_SESSION_PRINCIPAL, [":token_hash::bytea"]) + ";",
             draw + " \\gset",
             charge(stake=STAKE, payout=payout, session=":session_id::uuid") + ";",
-            posted + ";",
             settle + ";",
             "COMMIT;",
             "",
@@ -208,12 +206,15 @@ def hub88_script(provider: str, game: str) -> str:
             "created_at": "now()",
         },
     )
-    posted = ledger(
-        source=source,
-        key=transaction,
-        kind="bet",
-        metadata=f"""'{{"game": "{game}"}}'""",
-        legs=[(":player_code", -STAKE, "cash", True), (":house_code", STAKE, "revenue", False)],
+    posted = bind(
+        LEDGER_POST,
+        posting(
+            source=source,
+            key=transaction,
+            kind="bet",
+            metadata=f"""'{{"game": "{game}"}}'""",
+            legs=[(":player_code", -STAKE, "cash", True), (":house_code", STAKE, "revenue", False)],
+        ),
     )
     bet_event = (
         f"jsonb_build_object('source', {source}, 'provider', '{provider}',"

@@ -21,12 +21,14 @@ from tests.sql import sql, statements_sent
 
 # The session and its player; the replay check, the nonce and the seed's data key; the
 # player's responsible-gambling limits, checked and counted (and the session's standing
-# read) on their locked row, one statement; the transfer; the round with its domain events
-# (the bet and any win), one statement; the pool's liveness ping.
-STATEMENTS_PER_ROUND = 6
+# read) on their locked row, one statement; the transfer, the round and its domain events (the
+# bet and any win), one statement; the pool's liveness ping.
+STATEMENTS_PER_ROUND = 5
 
 
-async def test_a_dice_round_takes_at_most_six_statements(client: httpx.AsyncClient, runtime: Runtime) -> None:
+async def test_a_dice_round_takes_at_most_five_statements(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
     player = await funded(client, runtime)
     assert (await bet(client, player, "dice", DICE)).status_code == 201  # creates the seed pair
     # Steady state: every revenue bucket exists (the ledger creates them on first use).
@@ -61,10 +63,20 @@ class TestOneTableOneWay:
     ) -> None:
         player = await funded(client, runtime)
         assert (await bet(client, player, "dice", DICE)).status_code == 201  # creates the seed pair
-        draw, save = (
-            " ".join(s.split()) for s in (repository.DRAW_UNLESS_PLAYED, repository.SAVE_ROUND_WITH_EVENTS)
+        draw, settle, deal = (
+            " ".join(s.split())
+            for s in (
+                repository.DRAW_UNLESS_PLAYED,
+                repository.SETTLE_NEW_ROUND,
+                repository.SAVE_ROUND_WITH_EVENTS,
+            )
         )
-        for game, body in (("dice", DICE), ("blackjack", {"currency": "EUR", "stake": 100})):
+        # Dice settles at once, with its transfer; blackjack is dealt to its first decision, its
+        # stake held. Both write the same row, the replay check and the nonce first.
+        for game, body, save in (
+            ("dice", DICE, settle),
+            ("blackjack", {"currency": "EUR", "stake": 100}, deal),
+        ):
             first = await self._statements(client, player, game, body, key=f"{game}-1")
             # The replay check and the nonce in one statement, first; the round written once, by one.
             assert first.count(draw) == 1, game

@@ -322,6 +322,7 @@ class TestRefusals:
         assert await sql(runtime, "SELECT count(*) FROM game_rounds") == [(0,)]
         # A round's transfer key is new with each round: its refusal is not kept.
         assert await sql(runtime, "SELECT count(*) FROM ledger_transfers WHERE source = 'games'") == [(0,)]
+        assert await sql(runtime, "SELECT count(*) FROM domain_events WHERE kind IN ('bet', 'win')") == [(0,)]
 
     @pytest.mark.parametrize(
         ("body", "status", "code"),

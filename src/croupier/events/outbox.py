@@ -19,14 +19,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from croupier.events import repository
 from croupier.events.kinds import EventKind
 from croupier.events.models import DomainEvent
-from croupier.events.repository import NewEvent, with_events
+from croupier.events.repository import NewEvent, events_after, with_events
 from croupier.kit.client import ClientInfo
 from croupier.kit.db import after_commit, shared_context
 from croupier.kit.jsonb import plain
 
 WAKE_KEY = "events.wake"
 
-__all__ = ["WAKE_KEY", "NewEvent", "alongside", "record_event", "record_events", "with_events"]
+__all__ = [
+    "WAKE_KEY",
+    "NewEvent",
+    "alongside",
+    "events_after",
+    "record_event",
+    "record_events",
+    "with_events",
+]
 
 
 async def record_event(

@@ -37,12 +37,14 @@ def with_events(statement: str) -> str:
     The events are written only when the statement returns a row; the answer is its rows.
     Called at import time, on the statement constants of the rooms that write with events.
     """
+    return f"WITH done AS ({statement.strip()}),\n{events_after('done')}\nSELECT * FROM done"  # nosec B608
+
+
+def events_after(name: str) -> str:
+    """The ``WITH`` entry (named ``events``) that inserts the events in ``%(events)s`` once the
+    entry ``name`` before it has returned a row: for a room composing its own statement."""
     # Constants composed, no value: the values stay parameters.
-    return (
-        f"WITH done AS ({statement.strip()}),\n"  # noqa: S608  # nosec B608
-        f"events AS ({_INSERT_INTO}{_ROWS}WHERE EXISTS (SELECT FROM done) ORDER BY e.n)\n"
-        "SELECT * FROM done"
-    )
+    return f"events AS ({_INSERT_INTO}{_ROWS}WHERE EXISTS (SELECT FROM {name}) ORDER BY e.n)"  # nosec B608
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,10 @@ from sqlalchemy import Select, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from croupier.events.outbox import with_events
+from croupier.events.outbox import events_after, with_events
 from croupier.games.models import GameRound, SeedPair
 from croupier.kit.db import execute_plain
+from croupier.wallet.service import POSTING
 
 _ROUNDS = GameRound.__table__
 
@@ -110,12 +111,13 @@ async def draw_unless_played(session: AsyncSession, player_id: uuid.UUID, key: s
 # A new round, settled (dice, roulette, slots; blackjack dealt a natural) or open, in one
 # plain statement. Another attempt with the same key may have committed since this one
 # looked: then nothing is written, and nothing is returned.
-SAVE_ROUND = """
-INSERT INTO game_rounds (
+_ROUND_COLUMNS = """
     id, player_id, game, currency, idempotency_key, request_hash, status, stake, payout,
     seed_pair_id, server_seed_hash, client_seed, nonce, bet, state, actions, hold_ids, outcome,
     transfer_id, created_at, settled_at, version
-) VALUES (
+"""
+SAVE_ROUND = f"""
+INSERT INTO game_rounds ({_ROUND_COLUMNS}) VALUES (
     %(id)s, %(player_id)s, %(game)s, %(currency)s, %(idempotency_key)s, %(request_hash)s, %(status)s,
     %(stake)s, %(payout)s, %(seed_pair_id)s, %(server_seed_hash)s, %(client_seed)s, %(nonce)s,
     %(bet)s, %(state)s, %(actions)s, %(hold_ids)s, %(outcome)s, %(transfer_id)s, %(created_at)s,
@@ -123,7 +125,30 @@ INSERT INTO game_rounds (
 )
 ON CONFLICT (player_id, idempotency_key) DO NOTHING
 RETURNING id
-"""
+"""  # noqa: S608  # nosec B608 - constants composed, the values stay parameters
+
+# A round settled at once (dice, roulette, slots) in one round trip: its transfer, posted by the
+# wallet's ``ledger_post`` first (the ledger accounts locked after the seed pair and the limits
+# row, as in every bet), then the round, only if the transfer was posted, then its events, only
+# with the round. Answers the transfer's outcome and detail, and the round's id (NULL when a
+# concurrent attempt with its key committed first, or when the transfer was refused).
+SETTLE_NEW_ROUND = f"""
+WITH {POSTING},
+done AS (
+INSERT INTO game_rounds ({_ROUND_COLUMNS})
+SELECT
+    %(id)s::uuid, %(player_id)s::uuid, %(game)s::text, %(currency)s::text, %(idempotency_key)s::text,
+    %(request_hash)s::bytea, %(status)s::text, %(stake)s::bigint, %(payout)s::bigint,
+    %(seed_pair_id)s::uuid, %(server_seed_hash)s::text, %(client_seed)s::text, %(nonce)s::bigint,
+    %(bet)s::jsonb, %(state)s::jsonb, %(actions)s::jsonb, %(hold_ids)s::jsonb, %(outcome)s::jsonb,
+    %(transfer_id)s::uuid, %(created_at)s::timestamptz, %(settled_at)s::timestamptz, 0
+FROM posted WHERE posted.outcome = 'posted'
+ON CONFLICT (player_id, idempotency_key) DO NOTHING
+RETURNING id
+),
+{events_after("done")}
+SELECT posted.outcome, posted.detail, (SELECT id FROM done) FROM posted
+"""  # noqa: S608  # nosec B608 - constants composed, the values stay parameters
 
 # A multi-step round after an action: what changes as it is played, under its row lock.
 _SAVE_PROGRESS = """
@@ -148,7 +173,8 @@ def _json(value: Any) -> Jsonb | None:
     return None if value is None else Jsonb(value)
 
 
-def _params(played: GameRound) -> dict[str, Any]:
+def round_params(played: GameRound) -> dict[str, Any]:
+    """A round's values as ``SAVE_ROUND`` and ``SETTLE_NEW_ROUND`` name them."""
     return {
         **{column.key: getattr(played, column.key) for column in _ROUNDS.columns},
         "bet": Jsonb(played.bet),
@@ -166,12 +192,12 @@ SAVE_ROUND_WITH_EVENTS = with_events(SAVE_ROUND)
 async def add_round(session: AsyncSession, played: GameRound, *, events: str) -> bool:
     """Insert a new round with its events (``outbox.alongside``); False, and no events, when a
     concurrent attempt with its key committed first."""
-    cursor = await execute_plain(session, SAVE_ROUND_WITH_EVENTS, {**_params(played), "events": events})
+    cursor = await execute_plain(session, SAVE_ROUND_WITH_EVENTS, {**round_params(played), "events": events})
     return await cursor.fetchone() is not None
 
 
 async def save_progress(session: AsyncSession, played: GameRound) -> None:
-    await execute_plain(session, _SAVE_PROGRESS, _params(played))
+    await execute_plain(session, _SAVE_PROGRESS, round_params(played))
 
 
 def _detached(row: Mapping[Any, Any]) -> GameRound:

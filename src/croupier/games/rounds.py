@@ -14,7 +14,7 @@ every game (``repository.add_round``). A refusal leaves nothing behind.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -155,22 +155,54 @@ async def play(
         played.state = state.to_json()
         if finished is not None:
             await _settle(session, played, finished)
+        events = alongside(session, _round_events(played, client) + staked.events)
+        if not await repository.add_round(session, played, events=events):
+            raise ConcurrentAttempt()
     else:
         outcome = play_single_step(parsed, source)
         staked = await _charge(
             session, settings, request, stake=parsed.stake, outcome=outcome, sign_in=sign_in, client=client
         )
-        await _settle(session, played, outcome, at=now)
-    # The bet and, once settled, its win, written with the round (none if the round is not ours).
-    events = [_event(EventKind.BET, played, parsed.stake, client)]
+        await _settle_new_round(session, played, outcome, at=now, client=client, also=staked.events)
+    count_on_commit(session, BETS.labels(SOURCE, currency))
+    return played, False, staked.play
+
+
+def _round_events(played: GameRound, client: ClientInfo | None) -> list[NewEvent]:
+    """The bet and, once settled, its win: written with the round (none if the round is not ours)."""
+    events = [_event(EventKind.BET, played, played.stake, client)]
     if played.status == SETTLED and played.payout:
         events.append(_event(EventKind.WIN, played, played.payout, client))
-    if not await repository.add_round(session, played, events=alongside(session, events + staked.events)):
+    return events
+
+
+async def _settle_new_round(
+    session: AsyncSession,
+    played: GameRound,
+    outcome: Outcome,
+    *,
+    at: datetime,
+    client: ClientInfo | None,
+    also: Sequence[NewEvent],
+) -> None:
+    """A round played to its end at once, written in one statement: its transfer, the round,
+    and its events with ``also`` (the limits' own)."""
+    prepared = await _round_transfer(session, played, outcome)
+    _settled(session, played, outcome, transfer_id=prepared.id, at=at)
+    params = {
+        **repository.round_params(played),
+        "events": alongside(session, [*_round_events(played, client), *also]),
+    }
+    try:
+        _, round_id = await wallet.post_prepared(
+            session, prepared, repository.SETTLE_NEW_ROUND, params, keep_failure=False
+        )
+    except wallet.InsufficientFunds:
+        raise _shortfall(played.currency) from None
+    if round_id is None:
         # Committing now would keep a nonce and a transfer without their round: run the
         # request again instead; it then finds the other attempt's round and answers it.
         raise ConcurrentAttempt()
-    count_on_commit(session, BETS.labels(SOURCE, currency))
-    return played, False, staked.play
 
 
 async def _charge(
@@ -350,56 +382,49 @@ async def _settle(
     """Release the round's holds, if any, and move stake and payout in one transfer."""
     for hold_id in played.hold_ids:
         await wallet.void_hold(session, hold_id=uuid.UUID(hold_id))
-    if outcome.stake != played.stake:  # pragma: no cover - the engines and the holds agree by construction
-        raise InvalidAction("the round's stake and its holds disagree")
-    played.transfer_id = await _move_money(
-        session,
-        round_id=played.id,
-        player_id=played.player_id,
-        game=played.game,
-        currency=played.currency,
-        outcome=outcome,
-    )
+    prepared = await _round_transfer(session, played, outcome)
+    try:
+        await wallet.post(session, prepared, keep_failure=False)
+    except wallet.InsufficientFunds:
+        raise _shortfall(played.currency) from None
+    _settled(session, played, outcome, transfer_id=prepared.id, at=at or utcnow())
+
+
+def _settled(
+    session: AsyncSession, played: GameRound, outcome: Outcome, *, transfer_id: uuid.UUID, at: datetime
+) -> None:
+    played.transfer_id = transfer_id
     played.status, played.payout, played.outcome = SETTLED, outcome.payout, outcome.detail
-    played.settled_at = at or utcnow()
+    played.settled_at = at
     # Counted when settled, as the ledger books it: GGR from these counters matches the books.
     count_on_commit(session, STAKES.labels(SOURCE, played.currency), outcome.stake)
     count_on_commit(session, PAYOUTS.labels(SOURCE, played.currency), outcome.payout)
 
 
-async def _move_money(
-    session: AsyncSession,
-    *,
-    round_id: uuid.UUID,
-    player_id: uuid.UUID,
-    game: str,
-    currency: str,
-    outcome: Outcome,
-) -> uuid.UUID:
-    """The stake to the house and the payout back, as one transfer; its id.
+async def _round_transfer(
+    session: AsyncSession, played: GameRound, outcome: Outcome
+) -> wallet.PreparedTransfer:
+    """The stake to the house and the payout back, as one transfer, checked and not yet posted.
 
     The stake must be covered by the player's available funds before the payout
     (a round never pays for itself); a shortfall refuses the whole bet.
     """
-    player = PlayerAccount(player_id, currency)
-    revenue = HouseAccount(HouseBook.REVENUE, currency)
+    if outcome.stake != played.stake:  # pragma: no cover - the engines and the holds agree by construction
+        raise InvalidAction("the round's stake and its holds disagree")
+    player = PlayerAccount(played.player_id, played.currency)
+    revenue = HouseAccount(HouseBook.REVENUE, played.currency)
     legs = [Leg(player, -outcome.stake), Leg(revenue, outcome.stake)]
     if outcome.payout:
         legs += [Leg(revenue, -outcome.payout), Leg(player, outcome.payout)]
-    try:
-        result = await wallet.transfer(
-            session,
-            source=SOURCE,
-            key=f"round:{round_id}",
-            kind="round",
-            legs=legs,
-            player_id=player_id,
-            metadata={"round_id": str(round_id), "game": game},
-            keep_failure=False,
-        )
-    except wallet.InsufficientFunds:
-        raise _shortfall(currency) from None
-    return result.id
+    return await wallet.prepare_transfer(
+        session,
+        source=SOURCE,
+        key=f"round:{played.id}",
+        kind="round",
+        legs=legs,
+        player_id=played.player_id,
+        metadata={"round_id": str(played.id), "game": played.game},
+    )
 
 
 def _shortfall(currency: str) -> wallet.InsufficientFunds:

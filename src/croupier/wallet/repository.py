@@ -294,7 +294,8 @@ class PostOutcome(StrEnum):
 
 # The legs and the held-funds changes as two JSON documents, unpacked here into the arrays
 # ``ledger_post`` takes: one text parameter each, where an array per column had psycopg
-# walk every element in Python on every bet.
+# walk every element in Python on every bet. The parameters' names are prefixed: the
+# statement may be part of another room's (``POSTING``).
 LEDGER_POST = """
 SELECT p.outcome, p.detail
 FROM (
@@ -302,20 +303,21 @@ FROM (
            array_agg(l.kind ORDER BY l.n) AS kinds, array_agg(l.player_id ORDER BY l.n) AS players,
            array_agg(l.currency ORDER BY l.n) AS currencies
     FROM ROWS FROM (
-        jsonb_to_recordset(%(legs)s::jsonb)
+        jsonb_to_recordset(%(posting_legs)s::jsonb)
             AS (code text, amount bigint, kind text, player_id uuid, currency text)
     ) WITH ORDINALITY AS l(code, amount, kind, player_id, currency, n)
 ) AS legs,
 (
     SELECT coalesce(array_agg(h.key ORDER BY h.key), '{}') AS codes,
            coalesce(array_agg(h.value::bigint ORDER BY h.key), '{}') AS deltas
-    FROM jsonb_each_text(%(held)s::jsonb) AS h
+    FROM jsonb_each_text(%(posting_held)s::jsonb) AS h
 ) AS held,
 LATERAL ledger_post(
-    %(id)s::uuid, %(source)s::text, %(key)s::text, %(hash)s::bytea, %(kind)s::text,
-    %(player_id)s::uuid, %(metadata)s::jsonb, %(at)s::timestamptz,
+    %(posting_id)s::uuid, %(posting_source)s::text, %(posting_key)s::text, %(posting_hash)s::bytea,
+    %(posting_kind)s::text, %(posting_player_id)s::uuid, %(posting_metadata)s::jsonb,
+    %(posting_at)s::timestamptz,
     legs.codes, legs.amounts, legs.kinds, legs.players, legs.currencies,
-    held.codes, held.deltas, %(find_existing)s::boolean
+    held.codes, held.deltas, %(posting_find_existing)s::boolean
 ) AS p
 """
 
@@ -335,6 +337,24 @@ def _legs_document(legs: Sequence[PostedLeg]) -> str:
     )
 
 
+def _posting_params(
+    row: TransferRow, legs: Sequence[PostedLeg], held_changes: Mapping[str, int] | None, find_existing: bool
+) -> dict[str, Any]:
+    return {
+        "posting_id": row.id,
+        "posting_source": row.source,
+        "posting_key": row.idempotency_key,
+        "posting_hash": row.request_hash,
+        "posting_kind": row.kind,
+        "posting_player_id": row.player_id,
+        "posting_metadata": Jsonb(row.meta),
+        "posting_at": row.created_at,
+        "posting_legs": _legs_document(legs),
+        "posting_held": json.dumps(dict(held_changes or {})),
+        "posting_find_existing": find_existing,
+    }
+
+
 async def post_transfer(
     session: AsyncSession,
     row: TransferRow,
@@ -348,29 +368,39 @@ async def post_transfer(
     Sent on the driver's connection (the unit of work's transaction), with no ORM
     or statement compilation on the way: every bet and every payment passes here.
     """
+    outcome, detail, _ = await post_with(
+        session, LEDGER_POST, row, legs, {}, held_changes=held_changes, find_existing=find_existing
+    )
+    return outcome, detail
+
+
+# ``ledger_post`` as the first part of another room's statement (``WITH POSTING, ...``): the
+# statement reads the outcome from ``posted`` (one row: outcome, detail), writes only when it
+# is 'posted', and answers ``posted.outcome, posted.detail`` and one value of its own (``post_with``).
+POSTING = f"posted AS MATERIALIZED ({LEDGER_POST.strip()})"
+
+
+async def post_with(
+    session: AsyncSession,
+    statement: str,
+    row: TransferRow,
+    legs: Sequence[PostedLeg],
+    params: Mapping[str, Any],
+    *,
+    held_changes: Mapping[str, int] | None = None,
+    find_existing: bool = True,
+) -> tuple[PostOutcome, str | None, Any]:
+    """A transfer posted by ``statement`` (``LEDGER_POST``, or one made with ``POSTING``) with the
+    statement's own ``params``: ``(outcome, detail, what the statement answered besides)``."""
     async with _player_must_exist():
         cursor = await execute_plain(
-            session,
-            LEDGER_POST,
-            {
-                "id": row.id,
-                "source": row.source,
-                "key": row.idempotency_key,
-                "hash": row.request_hash,
-                "kind": row.kind,
-                "player_id": row.player_id,
-                "metadata": Jsonb(row.meta),
-                "at": row.created_at,
-                "legs": _legs_document(legs),
-                "held": json.dumps(dict(held_changes or {})),
-                "find_existing": find_existing,
-            },
+            session, statement, {**_posting_params(row, legs, held_changes, find_existing), **params}
         )
         result = await cursor.fetchone()
     if result is None:  # pragma: no cover - the function always returns one row
         raise RuntimeError("ledger_post returned no row")
-    outcome, detail = result
-    return PostOutcome(outcome), detail
+    outcome, detail, *answered = result
+    return PostOutcome(outcome), detail, answered[0] if answered else None
 
 
 async def transfer_legs(session: AsyncSession, transfer_id: uuid.UUID) -> list[LegRow]:

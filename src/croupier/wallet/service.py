@@ -35,7 +35,7 @@ from __future__ import annotations
 import hmac
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -366,6 +366,37 @@ async def transfer(
     ``keep_failure=False`` is for keys made fresh for this one transfer (a round's): nothing
     can repeat them, so a refusal is only raised, not recorded.
     """
+    prepared = await prepare_transfer(
+        session, source=source, key=key, kind=kind, legs=legs, player_id=player_id, metadata=metadata
+    )
+    return await post(session, prepared, keep_failure=keep_failure)
+
+
+@dataclass(frozen=True)
+class PreparedTransfer:
+    """A transfer checked and named, not yet posted: its id is known before the database sees it."""
+
+    claim: repository.TransferRow
+    legs: tuple[Leg, ...]
+    posted: list[repository.PostedLeg]
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.claim.id
+
+
+async def prepare_transfer(
+    session: AsyncSession,
+    *,
+    source: str,
+    key: str,
+    kind: str,
+    legs: Sequence[Leg],
+    player_id: uuid.UUID | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> PreparedTransfer:
+    """``transfer``'s checks and its row, for a caller that needs its id first (``post``), or posts
+    it with a statement of its own (``post_prepared``)."""
     _check_request(source, key, kind)
     legs = list(legs)
     _check_legs(legs)
@@ -392,9 +423,51 @@ async def transfer(
         meta=meta,
         created_at=utcnow(),
     )
-    outcome, detail = await repository.post_transfer(session, claim, _posted_legs(legs, claim.id))
+    return PreparedTransfer(claim, tuple(legs), _posted_legs(legs, claim.id))
+
+
+async def post(
+    session: AsyncSession, prepared: PreparedTransfer, *, keep_failure: bool = True
+) -> TransferResult:
+    """Post ``prepared`` on its own, as ``transfer`` does."""
+    outcome, detail = await repository.post_transfer(session, prepared.claim, prepared.posted)
+    return await _concluded(session, prepared, outcome, detail, keep_failure=keep_failure)
+
+
+# The statement a room posts a transfer with, its own write made in the same round trip:
+# ``WITH`` this, then the room's part reading ``posted`` (see ``repository.POSTING``).
+POSTING = repository.POSTING
+
+
+async def post_prepared(
+    session: AsyncSession,
+    prepared: PreparedTransfer,
+    statement: str,
+    params: Mapping[str, Any],
+    *,
+    keep_failure: bool = True,
+) -> tuple[TransferResult, Any]:
+    """Post ``prepared`` with ``statement`` (made with ``POSTING``) and its own ``params``, and
+    answer as ``transfer`` does, with what the statement answered besides. A refusal raises as
+    ``transfer``'s does, after the statement, which wrote nothing of its own then."""
+    outcome, detail, answered = await repository.post_with(
+        session, statement, prepared.claim, prepared.posted, params
+    )
+    return await _concluded(session, prepared, outcome, detail, keep_failure=keep_failure), answered
+
+
+async def _concluded(
+    session: AsyncSession,
+    prepared: PreparedTransfer,
+    outcome: PostOutcome,
+    detail: str | None,
+    *,
+    keep_failure: bool,
+) -> TransferResult:
+    """The answer to what ``ledger_post`` said of ``prepared``."""
+    claim = prepared.claim
     if outcome == PostOutcome.EXISTS:
-        return await _answer_taken(session, source, key, digest)
+        return await _answer_taken(session, claim.source, claim.idempotency_key, claim.request_hash)
     if outcome == PostOutcome.SHORTFALL:
         failed = replace(claim, status=TransferStatus.FAILED, error_code=InsufficientFunds.code)
         error = InsufficientFunds(
@@ -404,8 +477,8 @@ async def transfer(
             raise error
         return await _record_failure(session, failed, error)
     _raise_unless_posted(outcome)
-    count_on_commit(session, LEDGER_TRANSFERS.labels(kind))
-    return TransferResult(id=claim.id, kind=kind, created_at=claim.created_at, legs=tuple(legs))
+    count_on_commit(session, LEDGER_TRANSFERS.labels(claim.kind))
+    return TransferResult(id=claim.id, kind=claim.kind, created_at=claim.created_at, legs=prepared.legs)
 
 
 def _raise_unless_posted(outcome: PostOutcome) -> None:
