@@ -330,9 +330,9 @@ def bare_rows(workdir: Path, args: argparse.Namespace) -> list[Row]:
 
 
 # Round trips to PostgreSQL per request, BEGIN and COMMIT included (the pool's ping only after
-# an idle second): a dice round's five statements (tests/games/test_round_cost.py), a Hub88
+# an idle second): a dice round's four statements (tests/games/test_round_cost.py), a Hub88
 # bet's six (tests/providers/test_hub88_bet_cost.py).
-ROUND_TRIPS = {"croupier dice round": 7, "croupier Hub88 bet": 8}
+ROUND_TRIPS = {"croupier dice round": 6, "croupier Hub88 bet": 8}
 
 
 async def _round_trips(conninfo: str, transactions: int) -> float:
