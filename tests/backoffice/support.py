@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from croupier.kit.runtime import Runtime
+from croupier.kit.settings import Settings
 from croupier.staff import service as staff
 from tests.conftest import make_settings
 from tests.factories import SignedIn, signed_in_player
@@ -82,8 +83,14 @@ async def counts(runtime: Runtime) -> tuple[int, int]:
     return int(requests), int(transfers)
 
 
-@pytest.fixture
-async def desk(database_url: str, keyring_json: str, tmp_path: Path) -> AsyncIterator[Desk]:
-    async for runtime, base_url in serve(make_settings(database_url, keyring_json, tmp_path)):
+async def desk_on(settings: Settings) -> AsyncIterator[Desk]:
+    """A desk on a Croupier served with ``settings``."""
+    async for runtime, base_url in serve(settings):
         async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
             yield Desk(http, runtime)
+
+
+@pytest.fixture
+async def desk(database_url: str, keyring_json: str, tmp_path: Path) -> AsyncIterator[Desk]:
+    async for served in desk_on(make_settings(database_url, keyring_json, tmp_path)):
+        yield served

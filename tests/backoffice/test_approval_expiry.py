@@ -2,24 +2,36 @@
 
 The job is the procrastinate task ``approvals:expire_overdue``, run every five minutes by
 the workers; here its function is called directly, as a worker would, on a live server's
-database.
+database. That server leaves its jobs to workers: its own worker would otherwise run the
+task at a five-minute tick, between the test's set-up and its call, and expire the request
+first.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import procrastinate
+import pytest
 from procrastinate.jobs import Job
 
 from croupier.jobs import jobs_for
 from croupier.kit.jobs import RUNTIME_KEY
 from croupier.kit.runtime import Runtime
-from tests.backoffice.support import Desk
+from tests.backoffice.support import Desk, desk_on
+from tests.conftest import make_settings
 from tests.sql import sql
 
 TASK = "approvals:expire_overdue"
+
+
+@pytest.fixture
+async def desk(database_url: str, keyring_json: str, tmp_path: Path) -> AsyncIterator[Desk]:
+    async for served in desk_on(make_settings(database_url, keyring_json, tmp_path, jobs_worker="off")):
+        yield served
 
 
 def _app(runtime: Runtime) -> procrastinate.App:

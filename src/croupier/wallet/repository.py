@@ -2,7 +2,8 @@
 
 Statements are SQLAlchemy Core on the mapped tables (no ORM identity map). A
 transfer is one call of the ``ledger_post`` function (migration 0007), which
-locks, checks and writes whatever its number of legs.
+locks, checks and writes whatever its number of legs: on its own (``LEDGER_POST``),
+or as the first part of another room's statement (``POSTING``).
 """
 
 from __future__ import annotations
