@@ -7,8 +7,10 @@ and each double or split holds more, until the round finishes; then the holds
 are released and the same single transfer settles it. Every bet passes the
 pre-bet check. Every bet's first statement asks whether its ``(player,
 Idempotency-Key)`` has a round already, so a retry answers the stored round, and
-otherwise takes the nonce; the round row is written last, once, the same way for
-every game (``repository.add_round``). A refusal leaves nothing behind.
+otherwise takes the nonce; the round row is written last, once, with its events: by
+the statement that posts its transfer when it settles at once
+(``repository.SETTLE_NEW_ROUND``), otherwise by ``repository.add_round``. A refusal
+leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -157,7 +159,7 @@ async def play(
             await _settle(session, played, finished)
         events = alongside(session, _round_events(played, client) + staked.events)
         if not await repository.add_round(session, played, events=events):
-            raise ConcurrentAttempt()
+            raise ConcurrentAttempt()  # as in _settle_new_round
     else:
         outcome = play_single_step(parsed, source)
         staked = await _charge(

@@ -448,8 +448,9 @@ async def post_prepared(
     keep_failure: bool = True,
 ) -> tuple[TransferResult, Any]:
     """Post ``prepared`` with ``statement`` (made with ``POSTING``) and its own ``params``, and
-    answer as ``transfer`` does, with what the statement answered besides. A refusal raises as
-    ``transfer``'s does, after the statement, which wrote nothing of its own then."""
+    answer as ``transfer`` does, with what the statement's own part answered (None when that
+    part wrote nothing, as whenever this statement did not post the transfer: a key taken
+    already answers the earlier transfer). A refusal raises as ``transfer``'s does."""
     outcome, detail, answered = await repository.post_with(
         session, statement, prepared.claim, prepared.posted, params
     )
