@@ -124,12 +124,17 @@ def _serve(asgi: Any, name: str, host: str, port: int) -> None:
         url=_url(host, sock.getsockname()[1]),
         name=name,
     )
-    # uvicorn stops gracefully on SIGTERM, then re-raises it: make that an orderly exit.
+    # uvicorn stops gracefully on SIGTERM or SIGINT, then re-raises it to the handler it found:
+    # SIGTERM is an orderly exit, SIGINT the usual 130. Handlers of our own, not asyncio's SIGINT
+    # handler, which cancels the main task and lets the run end as if nothing happened when the
+    # task was finishing anyway.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    try:
-        asyncio.run(server.serve(sockets=[sock]))
-    except KeyboardInterrupt:
-        raise SystemExit(130) from None
+    signal.signal(signal.SIGINT, _interrupted)
+    asyncio.run(server.serve(sockets=[sock]))
+
+
+def _interrupted(*_: object) -> None:
+    raise SystemExit(130)
 
 
 def _bind(host: str, port: int) -> socket.socket:
